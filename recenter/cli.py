@@ -1,0 +1,110 @@
+"""`recenter`: one entry point; each sub-command hands its arguments to the room that owns the job.
+
+Every command handler has the signature `handler(args: argparse.Namespace) -> int` and raises
+`recenter.errors.UserError` for bad input; this module turns that into one line on stderr and
+exit code 1, so a user never sees a traceback for their own mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from recenter.errors import UserError, ValidationFailed
+
+# command -> "module:function"; imported only when the command runs, so `recenter --help`
+# stays fast and a room's heavy imports (gradio, datasets) load only when needed.
+HANDLERS = {
+    "build": "loaders.cli:build",
+    "push": "loaders.cli:push",
+    "validate": "recenter.submissions:validate_command",
+    "score": "recenter.submissions:score_command",
+    "submit": "recenter.submissions:submit_command",
+    "baseline": "recenter.baselines:baseline_command",
+    "reproduce": "recenter.reproduce:reproduce_command",
+    "import-votes": "recenter.import_votes:import_votes_command",
+    "leaderboard": "leaderboard.app:leaderboard_command",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recenter",
+        description="Build, score and rank the Re-Centering Humans personalization benchmark.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="authors' export files -> Hub-ready dataset folder")
+    p.add_argument("--release", required=True, help="folder in the annotation-tool export layout")
+    p.add_argument("--out", required=True, help="dataset folder to create")
+    p.add_argument("--wildchat", help="WildChat Parquet/JSONL file or folder, or a Hub dataset ID")
+    p.add_argument(
+        "--expect-paper-counts",
+        action="store_true",
+        help="fail unless the release has the paper's counts",
+    )
+
+    p = sub.add_parser("push", help="upload a built dataset folder to the Hub")
+    p.add_argument("folder")
+    p.add_argument("--repo", required=True, help="Hub dataset repository ID")
+
+    p = sub.add_parser("validate", help="check a submission folder; writes nothing")
+    p.add_argument("submission")
+    p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+
+    p = sub.add_parser("score", help="validate, then score a submission with the metric")
+    p.add_argument("submission")
+    p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--write", action="store_true", help="write results.json atomically")
+
+    p = sub.add_parser("submit", help="validate, then open a pull request on the Hub")
+    p.add_argument("submission")
+    p.add_argument("--repo", required=True, help="leaderboard repository ID on the Hub")
+    p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+
+    p = sub.add_parser("baseline", help="run a no-skill or retrieval baseline into a submission")
+    p.add_argument("name", help="baseline name (see `recenter baseline --help`)")
+    p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+    p.add_argument("--out", required=True, help="submission folder to write")
+
+    p = sub.add_parser("reproduce", help="recompute the paper's numbers from a release")
+    p.add_argument("--release", required=True)
+
+    p = sub.add_parser("import-votes", help="authors' LLM vote file -> submission folder")
+    p.add_argument("votes", help="vote file in the layout of data/relevance_task5/*.jsonl")
+    p.add_argument("--stage", required=True, choices=["pairing"])
+    p.add_argument("--release", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("leaderboard", help="serve the leaderboard Space locally")
+    p.add_argument("--submissions", help="submissions folder (default: the repository's own)")
+    p.add_argument("--dataset", help="dataset for the Submit tab's score preview")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, function_name = HANDLERS[args.command].split(":")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    try:
+        return int(handler(args) or 0)
+    except ValidationFailed as failure:
+        for problem in failure.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

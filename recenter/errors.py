@@ -1,0 +1,30 @@
+"""The errors a user can cause; the CLI prints them as one line each, never as a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def where(path: str | Path, line: int | None = None, field: str | None = None) -> str:
+    """Format a location as `file:line: field` (the parts that are known)."""
+    text = str(path)
+    if line is not None:
+        text += f":{line}"
+    if field:
+        text += f": {field}"
+    return text
+
+
+class UserError(Exception):
+    """Bad input from the user: the message is one line naming file, line and field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class ValidationFailed(UserError):
+    """Several problems at once (a submission check): one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = [" ".join(p.split()) for p in problems]
+        super().__init__(f"{len(self.problems)} problem(s) found")
