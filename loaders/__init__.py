@@ -1,1 +1,15 @@
-"""The data room: the authors' export files -> validated rows -> a Hub-ready dataset folder."""
+"""The data room: the authors' export files -> validated rows -> a Hub-ready dataset folder.
+
+One module per job, in the order data flows:
+
+- `release`: read the annotation-tool export layout, checking every field used.
+- `annotations`: the annotators' exports -> judgments under stable pseudonyms.
+- `rows`: rows of the four configs, split, with content-derived IDs (`ids`).
+- `wildchat`: join WildChat text in by `conversation_hash` (`--wildchat`).
+- `schemas`: the JSON Schemas of `dataset_card/schemas/` -> validation and `datasets` features.
+- `agreement`: inter-annotator agreement for the card.
+- `card`: the dataset card and `eval.yaml` from `dataset_card/`; `static_card_text()`.
+- `build`: `build_dataset(release, out, wildchat=None, expect_paper_counts=False)`.
+- `load`: `load(config, split, source)`, `load_rows(config, source)`, `dataset_revision(source)`.
+- `push`: `push_dataset(folder, repo_id)`; `cli`: the `recenter build` / `push` handlers.
+"""

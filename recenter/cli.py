@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from recenter.errors import UserError, ValidationFailed
+from recenter.paths import HUB_LEADERBOARD_ID
 
 # command -> "module:function"; imported only when the command runs, so `recenter --help`
 # stays fast and a room's heavy imports (gradio, datasets) load only when needed.
@@ -53,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a submission folder; writes nothing")
     p.add_argument("submission")
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+    p.add_argument(
+        "--require-results",
+        action="store_true",
+        help="also fail when results.json is missing (CI and the repository tests)",
+    )
 
     p = sub.add_parser("score", help="validate, then score a submission with the metric")
     p.add_argument("submission")
@@ -62,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("submit", help="validate, then open a pull request on the Hub")
     p.add_argument("submission")
-    p.add_argument("--repo", required=True, help="leaderboard repository ID on the Hub")
+    p.add_argument(
+        "--repo",
+        default=HUB_LEADERBOARD_ID,
+        help=f"leaderboard Space on the Hub (default: {HUB_LEADERBOARD_ID})",
+    )
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
 
     p = sub.add_parser("baseline", help="run a no-skill or retrieval baseline into a submission")
@@ -77,8 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("votes", help="vote file in the layout of data/relevance_task5/*.jsonl")
     p.add_argument("--stage", required=True, choices=["pairing"])
     p.add_argument("--release", required=True)
-    p.add_argument("--model", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("--model", required=True, help="display name of the judge, e.g. GPT-5.4")
+    p.add_argument("--out", required=True, help="submission folder to create: <org>__<model>/<run>")
+    p.add_argument("--org", help="organisation (default: the <org> of the --out folder name)")
+    p.add_argument("--link", default="", help="http(s) URL of the model (default: none)")
+    p.add_argument("--open-weights", action="store_true", help="the model's weights are public")
 
     p = sub.add_parser("leaderboard", help="serve the leaderboard Space locally")
     p.add_argument("--submissions", help="submissions folder (default: the repository's own)")

@@ -1,0 +1,234 @@
+"""`recenter build`: a release in the export layout -> a Hub-ready dataset folder, atomically.
+
+Everything is read and checked first; the folder is written into a temporary sibling of `out`
+and moved into place only when every file is complete, so a failed build leaves no output and
+an existing dataset folder is either kept whole or replaced whole.
+
+Replacing: an existing `out` is replaced only when it holds nothing but a previous build
+(`README.md`, `eval.yaml`, `data/`); any other folder is refused, so a mistyped `--out` cannot
+delete someone's files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from loaders import agreement, card
+from loaders.annotations import Judgments, read_judgments
+from loaders.release import read_release
+from loaders.rows import Rows, make_rows
+from loaders.schemas import CONFIGS, features, validate_rows
+from recenter.errors import UserError, ValidationFailed
+
+# The paper's counts (arXiv 2606.06614, section 3): conversations and judgments per stage.
+PAPER_COUNTS = {
+    "conversations": 550,
+    "extraction judgments": 5949,
+    "pairing judgments": 11919,
+    "response_quality judgments": 1101,
+}
+BUILD_ENTRIES = frozenset({"README.md", "eval.yaml", "data"})
+
+
+@dataclass
+class BuildSummary:
+    """What a build produced: the figures `recenter build` prints and tests assert on."""
+
+    out: Path
+    counts: dict[str, dict[str, int]]  # config -> split -> rows
+    unlabelled: dict[str, int]  # config -> rows without human judgments
+    judgments: dict[str, int]  # config -> individual human judgments in the release
+    annotators: dict[str, int]  # config -> annotator export files
+    majority_only: int  # pairing rows labelled by the published majority alone (no votes)
+    pairs_left_out: list[str]  # pairs with neither votes nor a published majority
+    majority_disagreements: int  # pairs whose votes contradict the published majority
+    conversations_with_text: int
+    wildchat_hydrated: int | None  # None when no --wildchat source was given
+    agreement: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    paper_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # found, expected
+
+    def total(self, config: str) -> int:
+        return sum(self.counts[config].values())
+
+    def lines(self) -> list[str]:
+        """A human-readable summary, one fact per line."""
+        out = [f"built {self.out}"]
+        for config in CONFIGS:
+            splits = ", ".join(f"{split} {n:,}" for split, n in self.counts[config].items())
+            out.append(f"  {config}: {self.total(config):,} rows ({splits})")
+        out.append(
+            f"  conversations with text: {self.conversations_with_text:,} of "
+            f"{self.total('conversations'):,}"
+            + (
+                ""
+                if self.wildchat_hydrated is None
+                else f" ({self.wildchat_hydrated:,} joined from WildChat)"
+            )
+        )
+        for config in CONFIGS[1:]:
+            out.append(
+                f"  {config}: {self.unlabelled[config]:,} unlabelled rows, "
+                f"{self.judgments[config]:,} human judgments from "
+                f"{self.annotators[config]} annotator file(s)"
+            )
+        out.append(
+            f"  pairing: {self.majority_only:,} rows labelled by the published majority only "
+            "(no per-annotator votes)"
+        )
+        out.append(f"  pairing: {len(self.pairs_left_out)} pair(s) left out for missing labels")
+        for pair in self.pairs_left_out:
+            out.append(f"    left out: {pair}")
+        if self.majority_disagreements:
+            out.append(
+                f"  pairing: {self.majority_disagreements} pair(s) whose annotator votes "
+                "disagree with the published majority (the votes were used)"
+            )
+        for name, (found, expected) in self.paper_counts.items():
+            mark = "ok" if found == expected else "differs"
+            out.append(f"  paper count {name}: {found:,} (paper {expected:,}) {mark}")
+        return out
+
+
+def _unlabelled(rows: Rows) -> dict[str, int]:
+    aggregate = {"extraction": "label", "pairing": "relevant", "response_quality": "mean_rating"}
+    return {
+        config: sum(
+            1
+            for split_rows in rows.splits[config].values()
+            for row in split_rows
+            if row[key] is None
+        )
+        for config, key in aggregate.items()
+    }
+
+
+def _judgment_counts(judgments: Judgments) -> dict[str, int]:
+    return {
+        "extraction": sum(len(v) for v in judgments.stage1.values()),
+        "pairing": sum(len(v) for v in judgments.stage2.values()),
+        "response_quality": sum(len(v) for v in judgments.stage3.values()),
+    }
+
+
+def _paper_counts(summary: BuildSummary) -> dict[str, tuple[int, int]]:
+    found = {
+        "conversations": summary.total("conversations"),
+        "extraction judgments": summary.judgments["extraction"],
+        "pairing judgments": summary.judgments["pairing"],
+        "response_quality judgments": summary.judgments["response_quality"],
+    }
+    return {name: (found[name], expected) for name, expected in PAPER_COUNTS.items()}
+
+
+def write_parquet(rows: list[dict], config: str, path: Path) -> None:
+    """Write rows with the config's declared types; same rows -> same bytes."""
+    schema = features(config).arrow_schema
+    table = pa.Table.from_pylist(rows, schema=schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Fixed writer settings: the bytes depend only on the rows (and the pyarrow version).
+    pq.write_table(table, path, compression="zstd", compression_level=9, write_statistics=True)
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: --out: exists and is not a folder")
+    if out.is_dir():
+        extra = sorted(p.name for p in out.iterdir() if p.name not in BUILD_ENTRIES)
+        if extra:
+            raise UserError(
+                f"{out}: --out: refusing to replace a folder that is not a dataset build "
+                f"(it holds {', '.join(extra[:3])}); choose a new or empty folder"
+            )
+    if out.parent.exists() and not out.parent.is_dir():
+        raise UserError(f"{out.parent}: --out: parent is not a folder")
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Swap the finished build in: the old build stays whole until the new one is in place."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.replace(out, old / "build")
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        os.replace(old / "build", out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build_dataset(
+    release: Path,
+    out: Path,
+    wildchat: str | None = None,
+    expect_paper_counts: bool = False,
+) -> BuildSummary:
+    """Build the dataset folder `out` from the release folder `release`.
+
+    Raises `UserError` (and writes nothing) on any bad input; with `expect_paper_counts`,
+    raises `ValidationFailed` listing every count found against the paper's unless all match.
+    """
+    release, out = Path(release), Path(out).absolute()
+    _check_out(out)
+    read = read_release(release)
+    judgments = read_judgments(read)
+    rows = make_rows(read, judgments)
+    hydrated = None
+    if wildchat is not None:
+        from loaders.wildchat import hydrate
+
+        hydrated = hydrate(rows.splits["conversations"]["train"], wildchat)
+    for config in CONFIGS:
+        for split, split_rows in rows.splits[config].items():
+            validate_rows(config, split_rows, f"{release} ({config}/{split})")
+
+    summary = BuildSummary(
+        out=out,
+        counts={c: {s: len(r) for s, r in rows.splits[c].items()} for c in CONFIGS},
+        unlabelled=_unlabelled(rows),
+        judgments=_judgment_counts(judgments),
+        annotators=dict(judgments.annotators),
+        majority_only=sum(
+            not row["judgments"] for split in rows.splits["pairing"].values() for row in split
+        ),
+        pairs_left_out=rows.pairs_left_out,
+        majority_disagreements=rows.majority_disagreements,
+        conversations_with_text=sum(
+            r["text_included"] for r in rows.splits["conversations"]["train"]
+        ),
+        wildchat_hydrated=hydrated,
+        agreement=agreement.stage_agreement(judgments),
+    )
+    summary.paper_counts = _paper_counts(summary)
+    if expect_paper_counts and any(f != e for f, e in summary.paper_counts.values()):
+        raise ValidationFailed(
+            [
+                f"{release}: paper count {name}: found {found:,}, expected {expected:,}"
+                + ("" if found == expected else " (differs)")
+                for name, (found, expected) in summary.paper_counts.items()
+            ]
+        )
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for config in CONFIGS:
+            for split, split_rows in rows.splits[config].items():
+                write_parquet(split_rows, config, tmp / "data" / config / f"{split}.parquet")
+        (tmp / "README.md").write_text(card.render_card(summary), encoding="utf-8")
+        (tmp / "eval.yaml").write_text(card.render_eval_yaml(), encoding="utf-8")
+        # mkdtemp makes a 0700 folder; a dataset folder is meant to be shared.
+        os.chmod(tmp, 0o755)
+        _move_into_place(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return summary

@@ -1,0 +1,152 @@
+"""Render the dataset card (`README.md`) and `eval.yaml` from the templates in `dataset_card/`.
+
+The prose lives in `dataset_card/card_template.md`; lines `<!-- data:NAME -->` mark where the
+figures of a build go (counts, agreement). `static_card_text()` drops those lines, giving the
+prose alone for places that show the card without a build (the leaderboard's About tab).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from loaders.ids import SPLITS
+from loaders.schemas import CONFIGS, features
+from recenter.paths import DATASET_CARD_DIR
+
+if TYPE_CHECKING:
+    from loaders.build import BuildSummary
+
+TEMPLATE = DATASET_CARD_DIR / "card_template.md"
+METADATA = DATASET_CARD_DIR / "metadata.yaml"
+EVAL_YAML = DATASET_CARD_DIR / "eval.yaml"
+MARKER = re.compile(r"^<!-- data:(?P<name>[a-z_]+) -->\n", re.MULTILINE)
+
+
+def static_card_text() -> str:
+    """The card's prose with no data-dependent parts (Markdown, no YAML header)."""
+    text = MARKER.sub("", TEMPLATE.read_text(encoding="utf-8"))
+    # Removing a marker leaves two blank lines where it stood; keep the Markdown tidy.
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render_eval_yaml() -> str:
+    """`eval.yaml`: the three scored stages (config and test split) for the Hub's benchmarks."""
+    return EVAL_YAML.read_text(encoding="utf-8")
+
+
+def _size_category(total: int) -> str:
+    for bound, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if total < bound:
+            return name
+    return "100K<n<1M"
+
+
+def card_metadata(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The YAML header: static metadata plus `configs` and `dataset_info` of this build."""
+    metadata = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    judged = sum(sum(counts[c].values()) for c in CONFIGS[1:])
+    metadata["size_categories"] = [_size_category(judged)]
+    metadata["configs"] = [
+        {
+            "config_name": config,
+            "data_files": [
+                {"split": split, "path": f"data/{config}/{split}.parquet"}
+                for split in counts[config]
+            ],
+        }
+        for config in CONFIGS
+    ]
+    metadata["dataset_info"] = [
+        {
+            "config_name": config,
+            "features": features(config)._to_yaml_list(),
+            "splits": [{"name": split, "num_examples": n} for split, n in counts[config].items()],
+        }
+        for config in CONFIGS
+    ]
+    return metadata
+
+
+def _fmt(value: float | None) -> str:
+    return "not available" if value is None else f"{value:.3f}"
+
+
+def _build_section(summary: BuildSummary) -> str:
+    conversations = summary.total("conversations")
+    lines = [
+        "### This build",
+        "",
+        f"- `conversations`: {conversations:,} conversations, "
+        f"{summary.conversations_with_text:,} with their text included.",
+    ]
+    names = {"extraction": "Stage-1", "pairing": "Stage-2", "response_quality": "Stage-3"}
+    for config in CONFIGS[1:]:
+        total = summary.total(config)
+        lines.append(
+            f"- `{config}`: {total:,} rows, {summary.unlabelled[config]:,} without human labels; "
+            f"{summary.judgments[config]:,} per-annotator {names[config]} judgments from "
+            f"{summary.annotators[config]} annotator(s)."
+        )
+    if summary.majority_only:
+        lines.append(
+            f"- `pairing`: {summary.majority_only:,} rows carry the authors' published majority "
+            "vote without the individual votes."
+        )
+    if summary.pairs_left_out:
+        lines.append(
+            f"- `pairing`: {len(summary.pairs_left_out)} pair(s) have no label and are left out."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _counts_section(summary: BuildSummary) -> str:
+    lines = ["| config | " + " | ".join(SPLITS) + " | total |", "|---|" + "---:|" * 4]
+    for config in CONFIGS:
+        cells = [f"{summary.counts[config].get(split, 0):,}" for split in SPLITS]
+        lines.append(f"| `{config}` | " + " | ".join(cells) + f" | {summary.total(config):,} |")
+    return "Rows per split in this build:\n\n" + "\n".join(lines) + "\n"
+
+
+def _agreement_section(summary: BuildSummary) -> str:
+    a = summary.agreement
+    rows = [
+        ("Stage 1 (`extraction`, 3 labels)", "Fleiss' kappa", a["extraction"]["fleiss_kappa"]),
+        ("", "mean pairwise Cohen's kappa", a["extraction"]["mean_pairwise_cohen_kappa"]),
+        ("Stage 2 (`pairing`)", "Fleiss' kappa", a["pairing"]["fleiss_kappa"]),
+        ("", "mean pairwise Cohen's kappa", a["pairing"]["mean_pairwise_cohen_kappa"]),
+        (
+            "Stage 3 (`response_quality`)",
+            "mean pairwise Spearman",
+            a["response_quality"]["mean_pairwise_spearman"],
+        ),
+        (
+            "",
+            "mean pairwise linear-weighted Cohen's kappa",
+            a["response_quality"]["mean_pairwise_weighted_kappa"],
+        ),
+    ]
+    table = ["| stage | statistic | value |", "|---|---|---:|"]
+    table += [f"| {stage} | {name} | {_fmt(value)} |" for stage, name, value in rows]
+    note = (
+        "Agreement computed from the per-annotator judgments of this build (units judged by at "
+        'least two annotators). "not available" means the release has no per-annotator labels '
+        "for that stage (for example, only the majority vote is published)."
+    )
+    return "Inter-annotator agreement:\n\n" + "\n".join(table) + "\n\n" + note + "\n"
+
+
+def render_card(summary: BuildSummary) -> str:
+    """The full dataset card of one build: YAML header, prose and the build's figures."""
+    sections = {
+        "build": _build_section(summary),
+        "counts": _counts_section(summary),
+        "agreement": _agreement_section(summary),
+    }
+    body = MARKER.sub(lambda m: sections[m["name"]], TEMPLATE.read_text(encoding="utf-8"))
+    header = yaml.safe_dump(
+        card_metadata(summary.counts), sort_keys=False, allow_unicode=True, width=100
+    )
+    return f"---\n{header}---\n\n{body}"

@@ -1,0 +1,29 @@
+"""`recenter build` and `recenter push`: argument handling and the printed summary only."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def build(args: argparse.Namespace) -> int:
+    """Build the dataset folder and print the counts of every config and split."""
+    from loaders.build import build_dataset
+
+    summary = build_dataset(
+        Path(args.release),
+        Path(args.out),
+        wildchat=args.wildchat,
+        expect_paper_counts=args.expect_paper_counts,
+    )
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def push(args: argparse.Namespace) -> int:
+    """Upload a built dataset folder to a Hub dataset repository."""
+    from loaders.push import push_dataset
+
+    url = push_dataset(Path(args.folder), args.repo)
+    print(f"pushed {args.folder} to {url}")
+    return 0

@@ -1,0 +1,72 @@
+"""Load the published dataset (Hub ID or a built folder) with `datasets`, the way users do."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from loaders.ids import SPLITS
+from loaders.schemas import CONFIGS
+from recenter.errors import UserError
+from recenter.paths import HUB_DATASET_ID
+
+
+def _local(source: str | Path) -> Path | None:
+    path = Path(source)
+    return path if path.is_dir() else None
+
+
+def load(
+    config: str, split: str | None = None, source: str | Path = HUB_DATASET_ID
+) -> datasets.Dataset | datasets.DatasetDict:
+    """`datasets.load_dataset(source, config, split=split)`; `source` is a Hub ID or a folder.
+
+    A local folder is read offline through its card's `configs:`, with the declared features.
+    """
+    if config not in CONFIGS:
+        raise UserError(f"config: unknown config {config!r} (expected one of {', '.join(CONFIGS)})")
+    local = _local(source)
+    # A Hub ID is "owner/name"; anything else that is not a folder is a mistyped local path.
+    if local is None and (str(source).startswith((".", "/", "~")) or str(source).count("/") != 1):
+        raise UserError(f"{source}: dataset folder not found")
+    if local is None:
+        return datasets.load_dataset(str(source), config, split=split)
+    if not (local / "README.md").is_file():
+        raise UserError(f"{local}: not a dataset folder (no README.md); run `recenter build`")
+    # `datasets` keys its cache of a local folder on the folder's name and card metadata only,
+    # so two builds named alike with equal counts (say, before and after a label fix) would share
+    # a cache entry and the second load would return the first build's rows. A cache directory
+    # per content revision makes that impossible.
+    cache_dir = Path(datasets.config.HF_DATASETS_CACHE) / "recenter-local" / dataset_revision(local)
+    return datasets.load_dataset(str(local), config, split=split, cache_dir=str(cache_dir))
+
+
+def load_rows(config: str, source: str | Path = HUB_DATASET_ID) -> dict[str, list[dict[str, Any]]]:
+    """split -> the config's rows as plain Python dicts (lists and None, no Arrow types)."""
+    loaded = load(config, source=source)
+    return {split: loaded[split].to_list() for split in SPLITS if split in loaded}
+
+
+def dataset_revision(source: str | Path = HUB_DATASET_ID) -> str:
+    """The revision a score refers to.
+
+    For a local folder: the first 12 hex digits of a sha256 over the Parquet files (relative
+    path and bytes, in path order), so two byte-identical builds share a revision. For a Hub ID:
+    the commit sha of the dataset repository's main branch.
+    """
+    local = _local(source)
+    if local is None:
+        from huggingface_hub import HfApi
+
+        return HfApi().dataset_info(str(source)).sha or ""
+    files = sorted(local.glob("data/*/*.parquet"))
+    if not files:
+        raise UserError(f"{local}: not a dataset folder (no data/<config>/<split>.parquet)")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(local).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,142 @@
+"""Join WildChat's conversation text into the `conversations` rows by `conversation_hash`.
+
+The export carries only hashes for WildChat users (the text is WildChat's, under its own
+licence). A user who holds WildChat passes it with `--wildchat`: a local Parquet or JSONL file,
+a folder of them, or a Hub dataset ID read with `datasets` streaming. The source is read in
+batches and only the wanted conversations are kept, so memory does not grow with its size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from recenter.errors import UserError, where
+
+BATCH_SIZE = 1_000
+COLUMNS = ["conversation_hash", "conversation"]
+LOCAL_SUFFIXES = (".parquet", ".jsonl", ".json")
+
+
+def _turns(conversation: Any, origin: str) -> list[dict[str, str]]:
+    if not isinstance(conversation, list):
+        raise UserError(f"{origin}: conversation: expected a list of turns")
+    turns = []
+    for i, turn in enumerate(conversation):
+        if not isinstance(turn, dict) or "role" not in turn or "content" not in turn:
+            raise UserError(f"{origin}: conversation[{i}]: expected {{role, content, ...}}")
+        # WildChat stores an empty turn as null content; the dataset's content is a string.
+        turns.append({"role": str(turn["role"]), "content": turn["content"] or ""})
+    return turns
+
+
+def _parquet_batches(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    import pyarrow.parquet as pq
+
+    # pyarrow pre-buffers every row group it will read by default, which makes memory grow with
+    # the file (about 2x its size); streamed reads with a fixed buffer keep it flat.
+    parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+    missing = [c for c in COLUMNS if c not in parquet.schema_arrow.names]
+    if missing:
+        raise UserError(f"{where(path, None, missing[0])}: missing column (not WildChat's schema)")
+    for batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=COLUMNS):
+        yield str(path), batch.to_pylist()
+
+
+def _jsonl_batches(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    batch: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise UserError(
+                    f"{where(path, number, 'json')}: malformed JSONL line ({error.msg})"
+                ) from None
+            if not isinstance(record, dict) or "conversation_hash" not in record:
+                raise UserError(f"{where(path, number, 'conversation_hash')}: missing field")
+            batch.append(record)
+            if len(batch) == BATCH_SIZE:
+                yield f"{path}:{number}", batch
+                batch = []
+    if batch:
+        yield str(path), batch
+
+
+def _local_files(path: Path) -> list[Path]:
+    if path.is_file():
+        if path.suffix not in LOCAL_SUFFIXES:
+            raise UserError(
+                f"{path}: --wildchat: expected a .parquet or .jsonl file, a folder, or a Hub ID"
+            )
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in LOCAL_SUFFIXES)
+    if not files:
+        raise UserError(f"{path}: --wildchat: no .parquet or .jsonl files in the folder")
+    return files
+
+
+def _hub_batches(dataset_id: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    import datasets
+
+    try:
+        stream = datasets.load_dataset(dataset_id, split="train", streaming=True)
+    except Exception as error:  # datasets raises many types for a bad ID or no network
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(f"--wildchat {dataset_id}: cannot stream the dataset: {first}") from None
+    batch: list[dict[str, Any]] = []
+    for record in stream.select_columns(COLUMNS):
+        batch.append(record)
+        if len(batch) == BATCH_SIZE:
+            yield dataset_id, batch
+            batch = []
+    if batch:
+        yield dataset_id, batch
+
+
+def iter_batches(source: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(origin, records) batches of a WildChat source: a file, a folder or a Hub dataset ID."""
+    path = Path(source)
+    if path.exists():
+        for file in _local_files(path):
+            reader = _parquet_batches if file.suffix == ".parquet" else _jsonl_batches
+            yield from reader(file)
+        return
+    looks_local = source.startswith((".", "/", "~")) or path.suffix in LOCAL_SUFFIXES
+    if looks_local or source.count("/") != 1:
+        raise UserError(f"{source}: --wildchat: no such file or folder (nor a Hub dataset ID)")
+    yield from _hub_batches(source)
+
+
+def hydrate(rows: list[dict[str, Any]], source: str) -> int:
+    """Fill `turns` of the WildChat rows whose text is missing; returns how many were filled.
+
+    Stops reading as soon as every wanted conversation was found.
+    """
+    wanted = {
+        row["conversation_id"]: row
+        for row in rows
+        if row["source"] == "wildchat" and not row["text_included"]
+    }
+    found = 0
+    # disable=None: a bar on a terminal, silence in logs and pipes (stderr keeps errors only).
+    with tqdm(desc="WildChat", unit=" conversations", leave=False, disable=None) as bar:
+        for origin, records in iter_batches(source):
+            bar.update(len(records))
+            for record in records:
+                row = wanted.pop(str(record.get("conversation_hash")), None)
+                if row is None:
+                    continue
+                row["turns"] = _turns(record.get("conversation"), origin)
+                row["text_included"] = True
+                found += 1
+            bar.set_postfix(joined=found)
+            if not wanted:
+                break
+    return found

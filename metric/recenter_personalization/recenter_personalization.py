@@ -1,0 +1,1143 @@
+# Copyright 2026 The recenter-bench authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Scoring of the Re-Centering Humans personalization benchmark (arXiv 2606.06614).
+
+One self-contained file, so `evaluate.load(<this folder>)` can copy it into its module cache:
+it imports only numpy and scipy, plus `datasets`/`evaluate` (guarded) for the `evaluate.Metric`
+wrapper. Every score of the project (CLI, CI, leaderboard) comes from the functions here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats as _stats
+
+try:  # The pure functions below must work where `evaluate` is not installed.
+    import datasets
+    import evaluate
+except ImportError:  # pragma: no cover - exercised only in minimal installs
+    datasets = None
+    evaluate = None
+
+__version__ = "1.0.0"
+METRIC_VERSION = __version__
+
+STAGES = ("extraction", "pairing", "response_quality")
+SPLITS = ("train", "validation", "test")
+ALL = "all"
+HEADLINE = {"extraction": "f1", "pairing": "f1", "response_quality": "spearman"}
+
+# How a stage's rows are keyed, what a prediction holds, and which unit the bootstrap resamples
+# (rows of one user / one prompt are correlated, so resampling rows would understate the CI).
+ID_FIELD = {"extraction": "attribute_id", "pairing": "pair_id", "response_quality": "rating_id"}
+PREDICTION_FIELD = {
+    "extraction": "problematic",
+    "pairing": "relevant",
+    "response_quality": "rating",
+}
+BOOTSTRAP_UNIT = {"extraction": "user_id", "pairing": "prompt_id", "response_quality": "prompt_id"}
+
+METRIC_NAMES = {
+    "extraction": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "f1_ci_low",
+        "f1_ci_high",
+        "flag_rate",
+        "kappa_vs_annotators",
+        "n",
+        "tp",
+        "fp",
+        "fn",
+        "tn",
+    ),
+    "pairing": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "f1_ci_low",
+        "f1_ci_high",
+        "yes_rate",
+        "human_yes_rate",
+        "kappa_vs_annotators",
+        "n",
+        "tp",
+        "fp",
+        "fn",
+        "tn",
+    ),
+    "response_quality": (
+        "spearman",
+        "spearman_ci_low",
+        "spearman_ci_high",
+        "kendall",
+        "pearson",
+        "mean_rating",
+        "human_mean_rating",
+        "inflation",
+        "n",
+    ),
+}
+RATING_LABELS = (1, 2, 3, 4, 5)
+CI_LEVEL = 0.95
+NAN = float("nan")
+
+_DESCRIPTION = """
+Scores a system on the three human-judged stages of LLM personalization of "Re-Centering Humans
+in LLM Personalization" (Zhang, Liu and August, 2026). Pick the stage with `config_name`:
+
+- `extraction` (paper Table 2): does the system flag the extracted user attributes that humans
+  find problematic? Binary, positive class = problematic.
+- `pairing` (paper Table 3, Figure 3): is an attribute relevant to a new prompt? Binary, positive
+  class = relevant, reference = the annotators' majority vote.
+- `response_quality` (paper Table 6): how much better is the personalized response than the
+  generic one, on 1-5 (1 = prefer generic, 5 = prefer personalized)? Reference = mean human
+  rating; agreement is read as rank correlation.
+
+The headline metric (F1, F1, Spearman) comes with a 95% percentile bootstrap confidence interval
+that resamples whole groups (pass `groups`: user IDs for extraction, prompt IDs for the other
+two), seeded and reproducible. Undefined values (for example precision with no positive
+prediction, or a correlation with a constant input) come back as NaN, never as an error; see
+`undefined_reasons` for why.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions (`list` of `bool` for extraction / pairing, of `float` in [1, 5] for
+        response_quality): the system's outputs, aligned with `references`.
+    references (`list` of `bool` / `float`): the human reference: problematic (extraction),
+        relevant by majority vote (pairing), mean human rating (response_quality).
+    groups (`list` of `str`, optional): the bootstrap unit of each row (user for extraction,
+        prompt for pairing and response_quality). Default: every row is its own unit.
+    annotator_labels (`list` of `dict[str, bool]`, optional, binary stages): each row's label by
+        each annotator, for `kappa_vs_annotators`. Default: none (the value is NaN).
+    n_bootstrap (`int`): bootstrap resamples for the headline CI; 0 disables it. Default 1000.
+    seed (`int`): seed of the bootstrap. Default 0.
+Returns:
+    A flat dict of floats. extraction: accuracy, precision, recall, f1, f1_ci_low, f1_ci_high,
+    flag_rate, kappa_vs_annotators, n, tp, fp, fn, tn. pairing: the same with yes_rate and
+    human_yes_rate instead of flag_rate. response_quality: spearman, spearman_ci_low,
+    spearman_ci_high, kendall, pearson, mean_rating, human_mean_rating, inflation, n.
+Examples:
+    Example 1, pairing (positive = relevant):
+        >>> import os, evaluate
+        >>> here = os.path.dirname(__file__)  # this metric's folder
+        >>> metric = evaluate.load(here, config_name="pairing")
+        >>> results = metric.compute(
+        ...     predictions=[True, True, False, True, False, False],
+        ...     references=[True, False, False, True, True, False],
+        ...     groups=["lima-01", "lima-01", "lima-02", "lima-02", "lima-03", "lima-03"],
+        ... )
+        >>> print({k: round(results[k], 3) for k in ("accuracy", "precision", "recall", "f1")})
+        {'accuracy': 0.667, 'precision': 0.667, 'recall': 0.667, 'f1': 0.667}
+        >>> print(results["yes_rate"], results["human_yes_rate"], results["n"])
+        0.5 0.5 6.0
+
+    Example 2, response_quality: a constant judge has no rank correlation (NaN, not an error):
+        >>> metric = evaluate.load(here, config_name="response_quality")
+        >>> results = metric.compute(predictions=[3, 3, 3, 3], references=[1.0, 2.5, 4.0, 5.0])
+        >>> print(results["spearman"], results["mean_rating"], results["inflation"])
+        nan 3.0 -0.125
+"""
+
+_CITATION = """\
+@article{zhang2026recentering,
+  title   = {Re-Centering Humans in {LLM} Personalization},
+  author  = {Zhang, Lechen and Liu, Jiarui and August, Tal},
+  journal = {arXiv preprint arXiv:2606.06614},
+  year    = {2026}
+}
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Elementary statistics (vectorised; each is cross-checked against scikit-learn / scipy)
+# --------------------------------------------------------------------------------------------
+
+
+def _ratio(numerator: Any, denominator: Any) -> Any:
+    """numerator / denominator, NaN where the denominator is 0 (the statistic is undefined)."""
+    numerator = np.asarray(numerator, dtype=float)
+    denominator = np.asarray(denominator, dtype=float)
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out if out.ndim else float(out)
+
+
+def _array(values: Iterable[Any], dtype: Any = None) -> np.ndarray:
+    return np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype).ravel()
+
+
+def _as_bool(values: Iterable[Any], name: str) -> np.ndarray:
+    array = _array(values)
+    if array.size and array.dtype != bool and not np.isin(array, (0, 1)).all():
+        raise ValueError(f"{name}: expected booleans, got {array[~np.isin(array, (0, 1))][0]!r}")
+    return array.astype(bool)
+
+
+def _as_float(values: Iterable[Any], name: str) -> np.ndarray:
+    array = _array(values, float)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: expected finite numbers")
+    return array
+
+
+def confusion_counts(references: Sequence[bool], predictions: Sequence[bool]) -> dict[str, int]:
+    """True/false positives and negatives of binary predictions (positive class = True).
+
+    >>> confusion_counts([True, True, False, False], [True, False, True, False])
+    {'tp': 1, 'fp': 1, 'fn': 1, 'tn': 1}
+    """
+    ref = _as_bool(references, "references")
+    pred = _as_bool(predictions, "predictions")
+    if ref.shape != pred.shape:
+        raise ValueError(f"{len(pred)} predictions for {len(ref)} references")
+    return {
+        "tp": int(np.sum(ref & pred)),
+        "fp": int(np.sum(~ref & pred)),
+        "fn": int(np.sum(ref & ~pred)),
+        "tn": int(np.sum(~ref & ~pred)),
+    }
+
+
+def binary_metrics(tp: Any, fp: Any, fn: Any, tn: Any) -> dict[str, Any]:
+    """Accuracy, precision, recall and F1 from confusion counts (scalars or arrays).
+
+    Each is NaN where its denominator is 0 (scikit-learn's `zero_division=np.nan`): precision
+    with no positive prediction, recall with no positive reference, F1 with neither, accuracy
+    with no row. F1 = 2 TP / (2 TP + FP + FN), which equals the harmonic mean of precision and
+    recall wherever both are defined and is 0 (not NaN) when only one of them is undefined.
+
+    >>> binary_metrics(tp=3, fp=1, fn=2, tn=4)["f1"]
+    0.6666666666666666
+    >>> binary_metrics(tp=0, fp=0, fn=2, tn=4)["precision"]
+    nan
+    """
+    tp, fp, fn, tn = (np.asarray(x, dtype=float) for x in (tp, fp, fn, tn))
+    return {
+        "accuracy": _ratio(tp + tn, tp + fp + fn + tn),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+    }
+
+
+def cohen_kappa(
+    rater_a: Sequence[Any],
+    rater_b: Sequence[Any],
+    labels: Sequence[Any] | None = None,
+    weights: str | None = None,
+) -> float:
+    """Cohen's kappa between two raters of the same rows; NaN when undefined.
+
+    `weights` is None (nominal), "linear" or "quadratic" (ordinal; the distance between two
+    labels is their distance in `labels`, so pass `labels=(1, 2, 3, 4, 5)` for ratings so an
+    unused rating level still counts as a step). Undefined (NaN): no rows, or chance agreement
+    of 1 (both raters gave one and the same label to every row).
+
+    >>> round(cohen_kappa([1, 1, 0, 0, 1], [1, 0, 0, 0, 1]), 4)
+    0.6154
+    >>> cohen_kappa([True, True], [True, True])
+    nan
+    """
+    a, b = _array(rater_a), _array(rater_b)
+    if a.shape != b.shape:
+        raise ValueError(f"rater_a has {a.size} rows, rater_b {b.size}")
+    if a.size == 0:
+        return NAN
+    labels = sorted(set(a.tolist()) | set(b.tolist())) if labels is None else list(labels)
+    index_a, index_b = _index_of(labels, a, "rater_a"), _index_of(labels, b, "rater_b")
+    k = len(labels)
+    observed = np.bincount(index_a * k + index_b, minlength=k * k).reshape(k, k).astype(float)
+    expected = np.outer(observed.sum(1), observed.sum(0)) / a.size
+    grid = np.arange(k)
+    if weights is None:
+        weight = (grid[:, None] != grid[None, :]).astype(float)
+    elif weights == "linear":
+        weight = np.abs(grid[:, None] - grid[None, :]).astype(float)
+    elif weights == "quadratic":
+        weight = ((grid[:, None] - grid[None, :]) ** 2).astype(float)
+    else:
+        raise ValueError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
+    disagreement_expected = float(np.sum(weight * expected))
+    if disagreement_expected <= 1e-12 * a.size:
+        return NAN
+    return 1.0 - float(np.sum(weight * observed)) / disagreement_expected
+
+
+def _index_of(labels: Sequence[Any], values: np.ndarray, name: str) -> np.ndarray:
+    """Position of each value in `labels` (a ValueError names a value that is not there)."""
+    position = {label: i for i, label in enumerate(labels)}
+    try:
+        return np.fromiter((position[v] for v in values.tolist()), dtype=int, count=values.size)
+    except KeyError as missing:
+        raise ValueError(f"{name}: {missing.args[0]!r} is not one of the labels") from None
+
+
+def _weighted_midranks(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average ranks of `values` in every weighted sample (one sample per row of `weights`).
+
+    A row of integer weights stands for the data set in which value i appears weights[i] times
+    (a bootstrap resample), so one matrix pass ranks all resamples at once. Also returns how
+    many distinct values each sample holds (fewer than 2 = constant = no correlation).
+    """
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    tie_group = np.cumsum(np.r_[True, sorted_values[1:] != sorted_values[:-1]]) - 1
+    group_of_row = np.empty_like(tie_group)
+    group_of_row[order] = tie_group
+    group_weight = np.add.reduceat(weights[:, order], starts, axis=1)
+    below = np.cumsum(group_weight, axis=1) - group_weight
+    ranks = (below + (group_weight + 1.0) / 2.0)[:, group_of_row]
+    return ranks, (group_weight > 0).sum(axis=1)
+
+
+def _weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Pearson r of x and y (each (B, n) or (n,)) in every weighted sample of `weights` (B, n)."""
+    total = weights.sum(axis=1, keepdims=True)
+    mean_x = (weights * x).sum(axis=1, keepdims=True) / total
+    mean_y = (weights * y).sum(axis=1, keepdims=True) / total
+    dx, dy = x - mean_x, y - mean_y
+    cov = (weights * dx * dy).sum(axis=1)
+    var = (weights * dx * dx).sum(axis=1) * (weights * dy * dy).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(var > 0, cov / np.sqrt(np.where(var > 0, var, 1.0)), np.nan)
+    return np.clip(r, -1.0, 1.0)
+
+
+def _spearman_weighted(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Spearman rho (Pearson r of average ranks) in every weighted sample; NaN if constant."""
+    rank_x, distinct_x = _weighted_midranks(x, weights)
+    rank_y, distinct_y = _weighted_midranks(y, weights)
+    rho = _weighted_pearson(rank_x, rank_y, weights)
+    return np.where((distinct_x > 1) & (distinct_y > 1), rho, np.nan)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties get average ranks), as `scipy.stats.spearmanr`.
+
+    NaN with fewer than 2 rows or a constant input.
+
+    >>> spearman([1, 2, 3, 4, 5], [10, 9, 2.5, 6, 4])
+    -0.7
+    """
+    x, y = _as_float(x, "x"), _as_float(y, "y")
+    _check_same_length(x, y)
+    if x.size < 2:
+        return NAN
+    return _round_off(float(_spearman_weighted(x, y, np.ones((1, x.size)))[0]))
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    """Pearson's correlation, as `scipy.stats.pearsonr`; NaN with < 2 rows or a constant input.
+
+    >>> round(pearson([1, 2, 3, 4], [1, 3, 2, 5]), 4)
+    0.8315
+    """
+    x, y = _as_float(x, "x"), _as_float(y, "y")
+    _check_same_length(x, y)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return NAN
+    return float(_weighted_pearson(x, y, np.ones((1, x.size)))[0])
+
+
+def kendall(x: Sequence[float], y: Sequence[float]) -> float:
+    """Kendall's tau-b (tie-corrected), as `scipy.stats.kendalltau`; NaN when undefined.
+
+    >>> round(kendall([1, 2, 3, 4, 5], [10, 9, 2.5, 6, 4]), 4)
+    -0.6
+    """
+    x, y = _as_float(x, "x"), _as_float(y, "y")
+    _check_same_length(x, y)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return NAN
+    return float(_stats.kendalltau(x, y).statistic)
+
+
+def _check_same_length(x: np.ndarray, y: np.ndarray) -> None:
+    if x.shape != y.shape:
+        raise ValueError(f"inputs differ in length: {x.size} and {y.size}")
+
+
+def _round_off(value: float) -> float:
+    # Rank arithmetic in floating point can leave 1e-16 residue (e.g. -0.7000000000000001); the
+    # statistic is a ratio of integers-and-halves, so 12 decimals loses nothing real.
+    return value if math.isnan(value) else round(value, 12)
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap over groups
+# --------------------------------------------------------------------------------------------
+
+
+def _group_index(groups: Sequence[Any] | None, n: int) -> tuple[np.ndarray, int]:
+    """Integer group of each row (sorted group order, so row order never changes the CI)."""
+    if groups is None:
+        return np.arange(n), n
+    labels = np.asarray(list(groups))
+    if labels.size != n:
+        raise ValueError(f"{labels.size} groups for {n} rows")
+    unique, index = np.unique(labels, return_inverse=True)
+    return index.reshape(-1), unique.size
+
+
+def bootstrap_weights(
+    group_index: np.ndarray, n_groups: int, n_bootstrap: int, seed: int
+) -> np.ndarray:
+    """(n_bootstrap, n_groups) counts: how often each group is drawn in each resample.
+
+    Each resample draws n_groups groups with replacement (a cluster bootstrap). Seeded with
+    numpy's PCG64, so the same seed always gives the same resamples.
+    """
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_groups, size=(n_bootstrap, n_groups))
+    offsets = np.arange(n_bootstrap)[:, None] * n_groups
+    counts = np.bincount((draws + offsets).ravel(), minlength=n_bootstrap * n_groups)
+    return counts.reshape(n_bootstrap, n_groups).astype(float)
+
+
+def _percentile_ci(samples: np.ndarray) -> tuple[float, float]:
+    """95% percentile interval of the defined resamples (NaN if none is defined)."""
+    defined = samples[np.isfinite(samples)]
+    if defined.size == 0:
+        return NAN, NAN
+    tail = 100 * (1 - CI_LEVEL) / 2
+    low, high = np.percentile(defined, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def f1_bootstrap_ci(
+    references: Sequence[bool],
+    predictions: Sequence[bool],
+    groups: Sequence[Any] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% percentile CI of F1, resampling whole groups; NaN with < 2 groups or no resamples.
+
+    Only per-group confusion counts are needed, so all resamples are one matrix product.
+
+    >>> low, high = f1_bootstrap_ci([True, False] * 20, [True] * 40, groups=range(40), seed=1)
+    >>> round(low, 3), round(high, 3)
+    (0.519, 0.788)
+    """
+    ref = _as_bool(references, "references")
+    pred = _as_bool(predictions, "predictions")
+    group_index, n_groups = _group_index(groups, ref.size)
+    if n_bootstrap <= 0 or n_groups < 2:
+        return NAN, NAN
+    weights = bootstrap_weights(group_index, n_groups, n_bootstrap, seed)
+    per_group = np.stack(
+        [
+            np.bincount(group_index, weights=(ref & pred).astype(float), minlength=n_groups),
+            np.bincount(group_index, weights=(~ref & pred).astype(float), minlength=n_groups),
+            np.bincount(group_index, weights=(ref & ~pred).astype(float), minlength=n_groups),
+        ],
+        axis=1,
+    )
+    tp, fp, fn = (weights @ per_group).T
+    return _percentile_ci(_ratio(2 * tp, 2 * tp + fp + fn))
+
+
+def spearman_bootstrap_ci(
+    references: Sequence[float],
+    predictions: Sequence[float],
+    groups: Sequence[Any] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% percentile CI of Spearman's rho, resampling whole groups.
+
+    Every resample is re-ranked (ties averaged over the resampled rows), all at once: a resample
+    is a row of integer weights over the original rows.
+    """
+    ref = _as_float(references, "references")
+    pred = _as_float(predictions, "predictions")
+    group_index, n_groups = _group_index(groups, ref.size)
+    if n_bootstrap <= 0 or n_groups < 2:
+        return NAN, NAN
+    weights = bootstrap_weights(group_index, n_groups, n_bootstrap, seed)[:, group_index]
+    return _percentile_ci(_spearman_weighted(pred, ref, weights))
+
+
+# --------------------------------------------------------------------------------------------
+# One stage, one split: aligned lists in, a flat dict of floats out
+# --------------------------------------------------------------------------------------------
+
+
+def _kappa_vs_annotators(
+    predictions: np.ndarray, annotator_labels: Sequence[Mapping[str, Any]] | None
+) -> float:
+    """Mean over annotators of Cohen's kappa between the system and that annotator's labels.
+
+    Each annotator is compared on the rows they labelled; an annotator whose kappa is undefined
+    (one class everywhere on both sides) is left out of the mean; NaN if no annotator remains.
+    """
+    if not annotator_labels:
+        return NAN
+    by_annotator: dict[str, tuple[list[int], list[bool]]] = {}
+    for row, labels in enumerate(annotator_labels):
+        for annotator, label in (labels or {}).items():
+            if label is None:
+                continue
+            rows, values = by_annotator.setdefault(str(annotator), ([], []))
+            rows.append(row)
+            values.append(bool(label))
+    kappas = [
+        cohen_kappa(predictions[rows], np.asarray(values), labels=[False, True])
+        for rows, values in by_annotator.values()
+    ]
+    defined = [k for k in kappas if not math.isnan(k)]
+    return float(np.mean(defined)) if defined else NAN
+
+
+def score_binary(
+    predictions: Sequence[bool],
+    references: Sequence[bool],
+    stage: str = "pairing",
+    groups: Sequence[Any] | None = None,
+    annotator_labels: Sequence[Mapping[str, Any]] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """All metrics of a binary stage (`extraction` or `pairing`) on aligned rows.
+
+    >>> scores = score_binary([True, False, True], [True, False, False], n_bootstrap=0)
+    >>> scores["f1"], scores["yes_rate"], scores["human_yes_rate"], scores["tp"]
+    (0.6666666666666666, 0.6666666666666666, 0.3333333333333333, 1.0)
+    """
+    if stage not in ("extraction", "pairing"):
+        raise ValueError(f"score_binary scores extraction or pairing, not {stage!r}")
+    pred = _as_bool(predictions, "predictions")
+    ref = _as_bool(references, "references")
+    counts = confusion_counts(ref, pred)
+    low, high = f1_bootstrap_ci(ref, pred, groups, n_bootstrap, seed)
+    scores = {name: float(value) for name, value in binary_metrics(**counts).items()}
+    scores["f1_ci_low"], scores["f1_ci_high"] = low, high
+    rate = _ratio(pred.sum(), pred.size)
+    if stage == "extraction":
+        scores["flag_rate"] = rate
+    else:
+        scores["yes_rate"] = rate
+        scores["human_yes_rate"] = _ratio(ref.sum(), ref.size)
+    scores["kappa_vs_annotators"] = _kappa_vs_annotators(pred, annotator_labels)
+    scores["n"] = float(ref.size)
+    scores.update({name: float(value) for name, value in counts.items()})
+    return {name: float(scores[name]) for name in METRIC_NAMES[stage]}
+
+
+def score_ratings(
+    predictions: Sequence[float],
+    references: Sequence[float],
+    groups: Sequence[Any] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """All metrics of `response_quality` on aligned rows (references = mean human ratings).
+
+    >>> scores = score_ratings([4, 5, 3, 4], [3.0, 4.5, 2.0, 3.5], n_bootstrap=0)
+    >>> round(scores["spearman"], 4), scores["inflation"]
+    (0.9487, 0.75)
+    """
+    pred = _as_float(predictions, "predictions")
+    ref = _as_float(references, "references")
+    _check_same_length(pred, ref)
+    low, high = spearman_bootstrap_ci(ref, pred, groups, n_bootstrap, seed)
+    mean_pred = float(pred.mean()) if pred.size else NAN
+    mean_ref = float(ref.mean()) if ref.size else NAN
+    return {
+        "spearman": spearman(pred, ref),
+        "spearman_ci_low": low,
+        "spearman_ci_high": high,
+        "kendall": kendall(pred, ref),
+        "pearson": pearson(pred, ref),
+        "mean_rating": mean_pred,
+        "human_mean_rating": mean_ref,
+        "inflation": mean_pred - mean_ref,
+        "n": float(ref.size),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Dataset rows -> references; a whole submission
+# --------------------------------------------------------------------------------------------
+
+
+def reference_value(stage: str, row: Mapping[str, Any]) -> bool | float | None:
+    """The human reference of one dataset row; None when the row is unlabelled.
+
+    >>> reference_value("extraction", {"label": "problematic"})
+    True
+    >>> reference_value("response_quality", {"mean_rating": None}) is None
+    True
+    """
+    if stage == "extraction":
+        label = row.get("label")
+        return None if label is None else label == "problematic"
+    if stage == "pairing":
+        relevant = row.get("relevant")
+        return None if relevant is None else bool(relevant)
+    if stage == "response_quality":
+        mean = row.get("mean_rating")
+        return None if mean is None or math.isnan(float(mean)) else float(mean)
+    raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+
+
+def annotator_labels(stage: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Each annotator's own label of one row: problematic (extraction: not "accepted"),
+    relevant (pairing) or the 1-5 rating (response_quality).
+
+    >>> annotator_labels("extraction", {"judgments": [
+    ...     {"annotator": "annotator_1", "label": "uncertain"},
+    ...     {"annotator": "annotator_2", "label": "accepted"}]})
+    {'annotator_1': True, 'annotator_2': False}
+    """
+    if stage == "extraction":
+        return {
+            j["annotator"]: j["label"] != "accepted"
+            for j in row.get("judgments") or []
+            if j.get("label") is not None
+        }
+    if stage == "pairing":
+        return {
+            j["annotator"]: bool(j["relevant"])
+            for j in row.get("judgments") or []
+            if j.get("relevant") is not None
+        }
+    if stage == "response_quality":
+        return {
+            r["annotator"]: int(r["rating"])
+            for r in row.get("ratings") or []
+            if r.get("rating") is not None
+        }
+    raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+
+
+def _prediction_map(stage: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    id_field, value_field = ID_FIELD[stage], PREDICTION_FIELD[stage]
+    values: dict[str, Any] = {}
+    for number, row in enumerate(rows, start=1):
+        key, value = row.get(id_field), row.get(value_field)
+        if not isinstance(key, str):
+            raise ValueError(f"{stage} prediction {number}: {id_field} missing")
+        if key in values:
+            raise ValueError(f"{stage} prediction {number}: {id_field} {key!r} appears twice")
+        if stage == "response_quality":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{stage} prediction {number}: {value_field} must be a number")
+            if not 1 <= float(value) <= 5:
+                raise ValueError(
+                    f"{stage} prediction {number}: {value_field} {value} not in [1, 5]"
+                )
+            values[key] = float(value)
+        else:
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{stage} prediction {number}: {value_field} must be true/false")
+            values[key] = bool(value)
+    return values
+
+
+def _split_order(splits: Iterable[str]) -> list[str]:
+    known = [s for s in SPLITS if s in splits]
+    return known + sorted(s for s in splits if s not in SPLITS and s != ALL)
+
+
+def score_stage(
+    stage: str,
+    predictions: Iterable[Mapping[str, Any]],
+    references: Mapping[str, Sequence[Mapping[str, Any]]],
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """One stage of a submission: {split: metrics} for every split whose labelled rows the
+    predictions cover, plus "all" (every labelled row) when all of them are covered."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    predicted = _prediction_map(stage, predictions)
+    id_field = ID_FIELD[stage]
+    known = {row[id_field] for rows in references.values() for row in rows}
+    unknown = sorted(set(predicted) - known)
+    if unknown:
+        raise ValueError(
+            f"{stage}: {len(unknown)} prediction(s) with an unknown {id_field}, e.g. {unknown[0]!r}"
+        )
+    labelled = {
+        split: [row for row in references[split] if reference_value(stage, row) is not None]
+        for split in _split_order(references)
+    }
+    labelled[ALL] = [row for split in list(labelled) for row in labelled[split]]
+    scores: dict[str, dict[str, float]] = {}
+    for split, rows in labelled.items():
+        if any(row[id_field] not in predicted for row in rows):
+            continue  # a split is scored only when every labelled row has a prediction
+        scores[split] = _score_rows(stage, rows, predicted, n_bootstrap, seed)
+    return scores
+
+
+def _score_rows(
+    stage: str,
+    rows: Sequence[Mapping[str, Any]],
+    predicted: Mapping[str, Any],
+    n_bootstrap: int,
+    seed: int,
+) -> dict[str, float]:
+    id_field = ID_FIELD[stage]
+    preds = [predicted[row[id_field]] for row in rows]
+    refs = [reference_value(stage, row) for row in rows]
+    groups = [row.get(BOOTSTRAP_UNIT[stage]) for row in rows]
+    if stage == "response_quality":
+        return score_ratings(preds, refs, groups, n_bootstrap, seed)
+    labels = [annotator_labels(stage, row) for row in rows]
+    return score_binary(preds, refs, stage, groups, labels, n_bootstrap, seed)
+
+
+def score_submission(
+    predictions: Mapping[str, Sequence[Mapping[str, Any]]],
+    references: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Score every stage a submission enters: {stage: {split: {metric: float}}}.
+
+    `predictions` maps a stage to its prediction rows (the stage's JSONL file); `references`
+    maps a stage to {split: dataset rows} (`loaders.load.load_rows`). A split (and "all") is
+    scored only if the predictions cover all its labelled rows; unlabelled rows are ignored;
+    a prediction whose ID is not in the references raises ValueError.
+
+    >>> references = {"pairing": {"test": [
+    ...     {"pair_id": "p1", "prompt_id": "lima-33", "relevant": True, "judgments": []},
+    ...     {"pair_id": "p2", "prompt_id": "lima-34", "relevant": False, "judgments": []},
+    ...     {"pair_id": "p3", "prompt_id": "lima-34", "relevant": None, "judgments": []}]}}
+    >>> predictions = {"pairing": [{"pair_id": "p1", "relevant": True},
+    ...                            {"pair_id": "p2", "relevant": True}]}
+    >>> scores = score_submission(predictions, references, n_bootstrap=0)
+    >>> sorted(scores["pairing"]), scores["pairing"]["test"]["f1"], scores["pairing"]["all"]["n"]
+    (['all', 'test'], 0.6666666666666666, 2.0)
+    """
+    unknown = sorted(set(predictions) - set(STAGES))
+    if unknown:
+        raise ValueError(f"unknown stage {unknown[0]!r}; expected one of {', '.join(STAGES)}")
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for stage in STAGES:
+        if stage not in predictions:
+            continue
+        if stage not in references:
+            raise ValueError(f"no references for stage {stage!r}")
+        results[stage] = score_stage(
+            stage, predictions[stage], references[stage], n_bootstrap, seed
+        )
+    return results
+
+
+# --------------------------------------------------------------------------------------------
+# The human reference: each annotator against the others
+# --------------------------------------------------------------------------------------------
+
+HUMAN_METRIC_NAMES = {
+    "extraction": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "flag_rate",
+        "kappa_vs_annotators",
+        "inter_annotator_kappa",
+        "inter_annotator_kappa_3way",
+        "n",
+        "n_annotators",
+    ),
+    "pairing": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "yes_rate",
+        "human_yes_rate",
+        "kappa_vs_annotators",
+        "inter_annotator_kappa",
+        "n",
+        "n_annotators",
+    ),
+    "response_quality": (
+        "spearman",
+        "kendall",
+        "pearson",
+        "mean_rating",
+        "human_mean_rating",
+        "inflation",
+        "inter_annotator_spearman",
+        "inter_annotator_weighted_kappa",
+        "n",
+        "n_annotators",
+    ),
+}
+
+
+def _nanmean(values: Iterable[float]) -> float:
+    defined = [v for v in values if not math.isnan(v)]
+    return float(np.mean(defined)) if defined else NAN
+
+
+def _pairwise(labels: Sequence[Mapping[str, Any]], statistic: Any) -> dict[tuple[str, str], float]:
+    """statistic(a's labels, b's labels) on the rows both labelled, for every annotator pair."""
+    annotators = sorted({a for row in labels for a in row})
+    out = {}
+    for i, a in enumerate(annotators):
+        for b in annotators[i + 1 :]:
+            common = [row for row in labels if a in row and b in row]
+            if common:
+                out[(a, b)] = statistic([r[a] for r in common], [r[b] for r in common])
+    return out
+
+
+def _majority_of_others(row: Mapping[str, bool], annotator: str) -> bool | None:
+    """Strict majority of the other annotators' binary labels; None on a tie or no one else."""
+    others = [v for a, v in row.items() if a != annotator]
+    yes = sum(others)
+    if not others or 2 * yes == len(others):
+        return None
+    return 2 * yes > len(others)
+
+
+def _human_binary(stage: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    labels = [annotator_labels(stage, row) for row in rows]
+    labels = [row for row in labels if len(row) >= 2]
+    annotators = sorted({a for row in labels for a in row})
+    per_annotator = []
+    scores_names = (*binary_metrics(0, 0, 0, 0), "flag_rate", "yes_rate", "human_yes_rate")
+    for annotator in annotators:
+        pairs = [
+            (row[annotator], _majority_of_others(row, annotator))
+            for row in labels
+            if annotator in row
+        ]
+        pairs = [(m, t) for m, t in pairs if t is not None]
+        mine = [m for m, _ in pairs]
+        theirs = [t for _, t in pairs]
+        scores = binary_metrics(**confusion_counts(theirs, mine))
+        scores["flag_rate"] = scores["yes_rate"] = _ratio(sum(mine), len(mine))
+        scores["human_yes_rate"] = _ratio(sum(theirs), len(theirs))
+        per_annotator.append(scores)
+    kappa = _pairwise(labels, lambda a, b: cohen_kappa(a, b, labels=[False, True]))
+    kappa_of = {a: _nanmean(k for pair, k in kappa.items() if a in pair) for a in annotators}
+    # Averaged over annotators; the names not listed for the stage are dropped at the end.
+    result = {name: _nanmean(float(s[name]) for s in per_annotator) for name in scores_names}
+    result["kappa_vs_annotators"] = _nanmean(kappa_of.values())
+    result["inter_annotator_kappa"] = _nanmean(kappa.values())
+    if stage == "extraction":
+        raw = [
+            {j["annotator"]: j["label"] for j in row.get("judgments") or [] if j.get("label")}
+            for row in rows
+        ]
+        three_way = _pairwise(
+            [r for r in raw if len(r) >= 2],
+            lambda a, b: cohen_kappa(a, b, labels=["accepted", "rejected", "uncertain"]),
+        )
+        result["inter_annotator_kappa_3way"] = _nanmean(three_way.values())
+    result["n"] = float(len(labels))
+    result["n_annotators"] = float(len(annotators))
+    return {name: float(result.get(name, NAN)) for name in HUMAN_METRIC_NAMES[stage]}
+
+
+def _human_ratings(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    labels = [annotator_labels("response_quality", row) for row in rows]
+    labels = [row for row in labels if len(row) >= 2]
+    annotators = sorted({a for row in labels for a in row})
+    per_annotator = []
+    for annotator in annotators:
+        mine = [row[annotator] for row in labels if annotator in row]
+        theirs = [
+            float(np.mean([v for a, v in row.items() if a != annotator]))
+            for row in labels
+            if annotator in row
+        ]
+        per_annotator.append(score_ratings(mine, theirs, n_bootstrap=0))
+    result = {
+        name: _nanmean(s[name] for s in per_annotator)
+        for name in ("spearman", "kendall", "pearson", "mean_rating", "human_mean_rating")
+    }
+    result["inflation"] = _nanmean(s["inflation"] for s in per_annotator)
+    result["inter_annotator_spearman"] = _nanmean(_pairwise(labels, spearman).values())
+    result["inter_annotator_weighted_kappa"] = _nanmean(
+        _pairwise(
+            labels, lambda a, b: cohen_kappa(a, b, labels=RATING_LABELS, weights="quadratic")
+        ).values()
+    )
+    result["n"] = float(len(labels))
+    result["n_annotators"] = float(len(annotators))
+    return {name: float(result[name]) for name in HUMAN_METRIC_NAMES["response_quality"]}
+
+
+def human_reference(
+    references: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """How well humans agree with each other, per stage and split (and "all").
+
+    Each annotator is scored as if they were a system against the majority of the other
+    annotators (binary stages; rows where the others tie are skipped) or the mean of the other
+    annotators' ratings (response_quality); the scores are averaged over annotators. This is the
+    ceiling a system should be read against. Inter-annotator agreement is the mean pairwise
+    Cohen's kappa (binary; extraction also on the 3-way accepted/uncertain/rejected labels), and
+    the mean pairwise Spearman and quadratic-weighted kappa on the 1-5 scale (ratings). Only rows
+    with labels from at least 2 annotators count (`n`); with none, every value is NaN.
+
+    >>> rows = [{"judgments": [{"annotator": "a1", "relevant": r1}, {"annotator": "a2",
+    ...     "relevant": r2}, {"annotator": "a3", "relevant": r3}]} for r1, r2, r3 in
+    ...     [(True, True, True), (False, False, False), (True, False, False), (True, True, False)]]
+    >>> human = human_reference({"pairing": {"test": rows}})["pairing"]["all"]
+    >>> human["n"], human["n_annotators"], round(human["inter_annotator_kappa"], 3)
+    (4.0, 3.0, 0.4)
+    """
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for stage in STAGES:
+        if stage not in references:
+            continue
+        splits = {split: references[stage][split] for split in _split_order(references[stage])}
+        splits[ALL] = [row for rows in splits.values() for row in rows]
+        out[stage] = {
+            split: _human_ratings(rows)
+            if stage == "response_quality"
+            else _human_binary(stage, rows)
+            for split, rows in splits.items()
+        }
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# No-skill baselines: what a system scores without looking at the input
+# --------------------------------------------------------------------------------------------
+
+BASELINES = {
+    # name: (stages it enters, what it predicts)
+    "always-yes": (("extraction", "pairing"), "flags every attribute / marks every pair relevant"),
+    "always-no": (("extraction", "pairing"), "flags nothing / marks no pair relevant"),
+    "random-at-human-rate": (
+        STAGES,
+        "yes with the human positive rate of the train split; ratings drawn from the train "
+        "split's mean human ratings",
+    ),
+    "constant-3": (("response_quality",), "rates every response 3 (no preference)"),
+    "constant-human-mean": (
+        ("response_quality",),
+        "rates every response the train split's mean human rating",
+    ),
+}
+
+
+def _train_references(stage: str, references: Mapping[str, Sequence[Mapping[str, Any]]]) -> list:
+    """Labelled reference values of the train split (all splits if train has none): baselines
+    take their rate from train so no test information leaks into them."""
+    for splits in (["train"], list(references)):
+        values = [
+            value
+            for split in splits
+            for row in references.get(split, [])
+            if (value := reference_value(stage, row)) is not None
+        ]
+        if values:
+            return values
+    return []
+
+
+def no_skill_predictions(
+    references: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]], seed: int = 0
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Prediction rows of every no-skill baseline: {baseline: {stage: rows}}, covering every row
+    of every split (labelled or not) in ID order. A stage with no labelled row gets no
+    random-at-human-rate / constant-human-mean predictions (there is no rate to copy).
+
+    >>> refs = {"pairing": {"train": [{"pair_id": "p1", "relevant": True},
+    ...                               {"pair_id": "p2", "relevant": False}]}}
+    >>> no_skill_predictions(refs)["always-yes"]["pairing"]
+    [{'pair_id': 'p1', 'relevant': True}, {'pair_id': 'p2', 'relevant': True}]
+    """
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in BASELINES}
+    for stage in STAGES:
+        if stage not in references:
+            continue
+        id_field, field = ID_FIELD[stage], PREDICTION_FIELD[stage]
+        ids = sorted({row[id_field] for rows in references[stage].values() for row in rows})
+        train = _train_references(stage, references[stage])
+        # One generator per (seed, stage): a baseline's stage does not depend on which other
+        # stages the references hold.
+        rng = np.random.default_rng([seed, STAGES.index(stage)])
+        if stage == "response_quality":
+            out["constant-3"][stage] = [{id_field: i, field: 3.0} for i in ids]
+            if train:
+                mean = float(np.mean(train))
+                drawn = rng.choice(np.asarray(train, dtype=float), size=len(ids))
+                out["constant-human-mean"][stage] = [{id_field: i, field: mean} for i in ids]
+                out["random-at-human-rate"][stage] = [
+                    {id_field: i, field: float(v)} for i, v in zip(ids, drawn, strict=True)
+                ]
+            continue
+        out["always-yes"][stage] = [{id_field: i, field: True} for i in ids]
+        out["always-no"][stage] = [{id_field: i, field: False} for i in ids]
+        if train:
+            rate = float(np.mean(train))
+            drawn = rng.random(len(ids)) < rate
+            out["random-at-human-rate"][stage] = [
+                {id_field: i, field: bool(v)} for i, v in zip(ids, drawn, strict=True)
+            ]
+    return {name: stages for name, stages in out.items() if stages}
+
+
+def no_skill_baselines(
+    references: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+    seed: int = 0,
+    n_bootstrap: int = 1000,
+) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """Scores of every no-skill baseline: {baseline: {stage: {split: {metric: float}}}}."""
+    return {
+        name: score_submission(predictions, references, n_bootstrap, seed)
+        for name, predictions in no_skill_predictions(references, seed).items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Why a value is NaN
+# --------------------------------------------------------------------------------------------
+
+
+def _is_undefined(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _reason(metric: str, scores: Mapping[str, Any]) -> str:
+    def count(name: str) -> float:
+        value = scores.get(name)
+        return NAN if _is_undefined(value) else float(value)
+
+    human = "n_annotators" in scores
+    n = count("n")
+    if n == 0:
+        if human:
+            return "no row has labels from 2 or more annotators (no per-annotator labels here)"
+        return "no labelled rows in this split"
+    tp, fp, fn = count("tp"), count("fp"), count("fn")
+    if metric == "precision" and tp + fp == 0:
+        return "no positive prediction: precision = TP / (TP + FP) is 0/0"
+    if metric == "recall" and tp + fn == 0:
+        return "no positive reference in this split: recall = TP / (TP + FN) is 0/0"
+    if metric == "f1" and tp + fp + fn == 0:
+        return "no positive prediction and no positive reference: F1 = 2TP / (2TP+FP+FN) is 0/0"
+    if metric.endswith(("_ci_low", "_ci_high")):
+        headline = metric.rsplit("_ci_", 1)[0]
+        if _is_undefined(scores.get(headline)):
+            return f"{headline} itself is undefined in this split"
+        return (
+            "no bootstrap: n_bootstrap = 0, fewer than 2 resampling units (users for "
+            f"extraction, prompts otherwise), or {headline} undefined in every resample"
+        )
+    if metric == "kappa_vs_annotators":
+        return (
+            "no per-annotator labels in this split, or chance agreement is 1 for every "
+            "annotator (system and annotator each gave a single, identical class)"
+        )
+    if metric.startswith("inter_annotator"):
+        return "no two annotators labelled the same rows with any variation in their labels"
+    if metric in ("spearman", "kendall", "pearson"):
+        if n < 2:
+            return "fewer than 2 rows: a correlation needs at least 2"
+        return "the predicted or the reference ratings are constant here: nothing to correlate"
+    if metric in ("precision", "recall", "f1") and human:
+        return "undefined for every annotator (no positive label on one side)"
+    return "undefined on these rows"
+
+
+def undefined_reasons(scores: Mapping[str, Any]) -> dict[str, str]:
+    """Why each NaN (or null, as in results.json) value is undefined: {"stage/split/metric":
+    reason}. Takes the output of `score_submission` or `human_reference` (or a results.json
+    `scores` block), and reads the reason from the counts beside the value, so it works on
+    stored results too.
+
+    >>> scores = score_submission({"pairing": [{"pair_id": "p1", "relevant": False}]},
+    ...     {"pairing": {"test": [{"pair_id": "p1", "relevant": False, "prompt_id": "lima-33"}]}})
+    >>> undefined_reasons(scores)["pairing/test/precision"]
+    'no positive prediction: precision = TP / (TP + FP) is 0/0'
+    """
+    reasons = {}
+    for stage, splits in scores.items():
+        for split, metrics in splits.items():
+            for metric, value in metrics.items():
+                if _is_undefined(value):
+                    reasons[f"{stage}/{split}/{metric}"] = _reason(metric, metrics)
+    return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# The evaluate module
+# --------------------------------------------------------------------------------------------
+
+_FEATURES = {
+    "extraction": ("bool", "bool"),
+    "pairing": ("bool", "bool"),
+    "response_quality": ("float64", "float64"),
+}
+
+if evaluate is not None:
+
+    @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+    class RecenterPersonalization(evaluate.Metric):
+        """The Re-Centering Humans benchmark metric; `config_name` is the stage."""
+
+        def _info(self) -> evaluate.MetricInfo:
+            if self.config_name not in STAGES:
+                raise ValueError(
+                    f"config_name must be one of {', '.join(STAGES)} (the stage to score), "
+                    f"not {self.config_name!r}"
+                )
+            prediction_type, reference_type = _FEATURES[self.config_name]
+            return evaluate.MetricInfo(
+                description=_DESCRIPTION,
+                citation=_CITATION,
+                inputs_description=_KWARGS_DESCRIPTION,
+                features=datasets.Features(
+                    {
+                        "predictions": datasets.Value(prediction_type),
+                        "references": datasets.Value(reference_type),
+                    }
+                ),
+                homepage="https://arxiv.org/abs/2606.06614",
+                reference_urls=["https://arxiv.org/abs/2606.06614"],
+            )
+
+        def _compute(
+            self,
+            predictions: Sequence[Any],
+            references: Sequence[Any],
+            groups: Sequence[Any] | None = None,
+            annotator_labels: Sequence[Mapping[str, Any]] | None = None,
+            n_bootstrap: int = 1000,
+            seed: int = 0,
+        ) -> dict[str, float]:
+            if self.config_name == "response_quality":
+                return score_ratings(predictions, references, groups, n_bootstrap, seed)
+            return score_binary(
+                predictions,
+                references,
+                self.config_name,
+                groups,
+                annotator_labels,
+                n_bootstrap,
+                seed,
+            )

@@ -1,0 +1,243 @@
+"""`recenter import-votes`: the authors' published LLM relevance votes -> a submission folder.
+
+The paper's own judges are then scored by the same path as every other system (validated by
+`check_files`, scored by the metric). The vote files are in the layout of the release's
+`data/relevance_task5/<model>.jsonl`: one line per (user, prompt) with
+`items[{attribute, relevant, raw_answer, full_output}]`. Vote-derived predictions are written
+only where the user points `--out`; the repository never commits them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from recenter import BENCHMARK_VERSION
+from recenter.errors import UserError, ValidationFailed, where
+from recenter.submissions import (
+    METADATA_FILE,
+    RESULTS_FILE,
+    Reference,
+    check_files,
+    compute_results,
+    identity_of,
+    load_reference,
+    results_text,
+)
+
+VOTES_GLOB = "data/relevance_task5/*.jsonl"
+PaperPair = tuple[str, int, str]  # (user_id, prompt_index, attribute)
+
+
+def read_votes(path: Path) -> dict[PaperPair, bool]:
+    """Every vote of one vote file, keyed by (user_id, prompt_index, attribute).
+
+    A malformed line, a missing field, a non-boolean `relevant` or a pair voted twice is a
+    `UserError` naming the file, line and field.
+    """
+    from loaders.release import need, read_jsonl
+
+    votes: dict[PaperPair, bool] = {}
+    first_line: dict[PaperPair, int] = {}
+    for line, record in read_jsonl(Path(path)):
+        user_id = need(record, "user_id", "str", path, line)
+        prompt_index = need(record, "prompt_index", "int", path, line)
+        for i, item in enumerate(need(record, "items", "list", path, line)):
+            prefix = f"items[{i}]."
+            if not isinstance(item, dict):
+                raise UserError(f"{where(path, line, prefix[:-1])}: expected an object")
+            attribute = need(item, "attribute", "str", path, line, prefix)
+            relevant = need(item, "relevant", "bool", path, line, prefix)
+            key = (user_id, prompt_index, attribute)
+            if key in votes:
+                raise UserError(
+                    f"{where(path, line, prefix + 'attribute')}: pair voted twice "
+                    f"(first at line {first_line[key]})"
+                )
+            votes[key], first_line[key] = relevant, line
+    if not votes:
+        raise UserError(f"{path}: no votes in the file")
+    return votes
+
+
+def release_pairs(release: Path) -> set[PaperPair]:
+    """Every Stage-2 (user, prompt, attribute) of a release, labelled or not."""
+    from loaders.release import TASK5_ITEMS, read_stage2
+
+    return {
+        (item.user_id, item.prompt_index, attribute.attribute)
+        for item in read_stage2(Path(release) / TASK5_ITEMS)
+        for attribute in item.attributes
+    }
+
+
+def vote_predictions(
+    votes: Mapping[PaperPair, bool],
+    pairs_in_release: set[PaperPair],
+    pair_ids_in_dataset: set[str],
+    votes_path: Path,
+) -> tuple[list[dict[str, Any]], int]:
+    """pairing.jsonl rows (sorted by pair_id) and how many votes were dropped because the
+    dataset leaves their pair out (no human label). A vote on a pair that is not in the release
+    at all is a `UserError`: the file does not belong to this release."""
+    from loaders.ids import pair_id
+
+    unknown = sorted(set(votes) - pairs_in_release)
+    if unknown:
+        user, prompt, attribute = unknown[0]
+        raise UserError(
+            f"{votes_path}: {len(unknown)} vote(s) on pairs that are not in the release's "
+            f"Stage-2 items, e.g. user {user[:12]}..., prompt {prompt}, {attribute[:40]!r}"
+        )
+    rows, dropped = [], 0
+    for (user, prompt, attribute), relevant in votes.items():
+        key = pair_id(user, prompt, attribute)
+        if key in pair_ids_in_dataset:
+            rows.append({"pair_id": key, "relevant": relevant})
+        else:
+            dropped += 1
+    return sorted(rows, key=lambda row: row["pair_id"]), dropped
+
+
+def built_reference(release: Path) -> tuple[Reference, Any]:
+    """Build the dataset of a release into a temporary folder and load it as a `Reference`
+    (rows and revision), with the builder's summary. Nothing is left on disk."""
+    from loaders.build import build_dataset
+
+    with tempfile.TemporaryDirectory(prefix="recenter-build-") as tmp:
+        summary = build_dataset(Path(release), Path(tmp) / "dataset")
+        reference = load_reference(Path(tmp) / "dataset")
+    return reference, summary
+
+
+def _org_of(out: Path, org: str | None) -> str:
+    if org:
+        return org
+    org_model, _ = identity_of(out)
+    if "__" not in org_model:
+        raise UserError(f"--out: {out}: expected a folder <org>__<model>/<run> (or pass --org)")
+    return org_model.split("__", 1)[0]
+
+
+def _write_folder(out: Path, files: Mapping[str, bytes]) -> None:
+    """Write every file into a hidden sibling folder, then rename it into place: a reader (or a
+    crash) sees no folder or the complete one, never part of it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        # mkdtemp makes the folder private (0700); the submission gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        scratch.chmod(0o777 & ~umask)
+        for name, data in files.items():
+            (scratch / name).write_bytes(data)
+        if out.exists() or out.is_symlink():
+            raise UserError(f"--out: {out}: already exists; nothing was written")
+        os.rename(scratch, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def import_votes(
+    votes_path: Path,
+    release: Path,
+    model: str,
+    out: Path,
+    org: str | None = None,
+    link: str = "",
+    open_weights: bool = False,
+    reference: Reference | None = None,
+) -> dict[str, Any]:
+    """Turn one vote file into the submission folder `out`; returns its results.json.
+
+    `reference` is the dataset built from `release` (built here when None). The folder must not
+    exist: an existing submission is never overwritten.
+    """
+    from recenter.baselines import jsonl_text, metadata_text
+
+    votes_path, out = Path(votes_path), Path(out)
+    if out.exists() or out.is_symlink():
+        raise UserError(f"--out: {out}: already exists; remove it or choose another run folder")
+    org = _org_of(out, org)
+    votes = read_votes(votes_path)
+    if reference is None:
+        reference, _ = built_reference(release)
+    dataset_ids = {row["pair_id"] for rows in reference.rows["pairing"].values() for row in rows}
+    predictions, dropped = vote_predictions(votes, release_pairs(release), dataset_ids, votes_path)
+    description = (
+        f"Zero-shot relevance votes of {model} published by the paper's authors "
+        f"({votes_path.name}: {len(votes):,} votes), imported with `recenter import-votes`. "
+        "`relevant` is the authors' parse of the judge's YES/NO answer, as in the file"
+        + (
+            f"; {dropped} vote(s) on pairs the dataset leaves out (no human label) were dropped."
+            if dropped
+            else "."
+        )
+    )
+    metadata = {
+        "model": model,
+        "org": org,
+        "link": link,
+        "type": "zero-shot LLM",
+        "open_weights": open_weights,
+        "trained_on": [],
+        "stages": ["pairing"],
+        "benchmark_version": BENCHMARK_VERSION,
+        "dataset_revision": reference.revision,
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "contact": "",
+        "description": description,
+        "provenance": "rescored",
+    }
+    org_model, run = identity_of(out)
+    results = compute_results(f"{org_model}/{run}", metadata, {"pairing": predictions}, reference)
+    files = {
+        METADATA_FILE: metadata_text(metadata).encode("utf-8"),
+        "pairing.jsonl": jsonl_text(predictions).encode("utf-8"),
+        RESULTS_FILE: results_text(results).encode("utf-8"),
+    }
+    checked = check_files(
+        files,
+        reference,
+        label=lambda name: str(out / name),
+        identity=(org_model, run),
+        require_results=True,
+    )
+    if checked.problems:
+        raise ValidationFailed(checked.problems)
+    _write_folder(out, files)
+    return results
+
+
+def import_votes_command(args: argparse.Namespace) -> int:
+    """`recenter import-votes --stage pairing --release DIR --model NAME --out DIR VOTES.jsonl`."""
+    if args.stage != "pairing":  # the parser allows only pairing; the paper published no others
+        raise UserError(f"--stage: {args.stage}: only pairing votes are published")
+    out = Path(args.out)
+    results = import_votes(
+        Path(args.votes),
+        Path(args.release),
+        args.model,
+        out,
+        org=args.org,
+        link=args.link,
+        open_weights=args.open_weights,
+    )
+    scores = results["scores"]["pairing"]
+    print(f"wrote {out}")
+    for split, metrics in scores.items():
+        print(
+            f"  pairing/{split}: n={metrics['n']:.0f} f1={_fmt(metrics['f1'])} "
+            f"accuracy={_fmt(metrics['accuracy'])} yes_rate={_fmt(metrics['yes_rate'])}"
+        )
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

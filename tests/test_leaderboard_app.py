@@ -1,0 +1,254 @@
+"""The Space in-process on 127.0.0.1, driven through its API with gradio_client."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from gradio_client import Client, handle_file
+from sklearn.metrics import f1_score
+
+from leaderboard.app import build_app, launch, preview
+from leaderboard.filters import filter_table
+from leaderboard.render import display_table
+from leaderboard.synthetic import MARKUP_MODEL, write_fixture_tree
+from leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
+from loaders.load import load_rows
+
+ALL_TYPES = list(SYSTEM_TYPES)
+ALL_PROVENANCES = list(PROVENANCES)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, preview_dataset: Path
+) -> Iterator[tuple[Client, object, Path]]:
+    root = tmp_path_factory.mktemp("submissions")
+    write_fixture_tree(root)
+    uploads = tmp_path_factory.mktemp("gradio-uploads")
+    old = os.environ.get("GRADIO_TEMP_DIR")
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads)
+    demo = build_app(root, dataset=str(preview_dataset))
+    port = free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield Client(f"http://127.0.0.1:{port}/", verbose=False), demo, uploads
+    finally:
+        demo.close()
+        if old is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = old
+
+
+def frame_of(update: dict) -> pd.DataFrame:
+    value = update.get("value", update)
+    return pd.DataFrame(value["data"], columns=value["headers"])
+
+
+def default_filters(stage_columns: list[str]) -> list:
+    return [ALL_TYPES, "any", ALL_PROVENANCES, "any", True, stage_columns]
+
+
+def test_every_event_has_an_api_name(served):
+    client, demo, _ = served
+    endpoints = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {
+        "/filter_overview",
+        "/filter_extraction",
+        "/filter_pairing",
+        "/filter_response_quality",
+        "/csv_overview",
+        "/csv_pairing",
+        "/plot_pairing",
+        "/plot_response_quality",
+        "/submission",
+        "/preview",
+    } <= endpoints
+    assert all(dep.api_name for dep in demo.fns.values())
+
+
+def test_filter_endpoint_returns_the_filtered_table(served):
+    client, demo, _ = served
+    data = demo.leaderboard_data
+    columns = ["type", "f1", "f1_ci_low", "f1_ci_high", "yes_rate"]
+    table, note = client.predict(
+        "all", "gpt", *default_filters(columns), api_name="/filter_pairing"
+    )
+    csv_path = client.predict("all", "gpt", *default_filters(columns), api_name="/csv_pairing")
+    shown = frame_of(table)
+    expected = filter_table(data.table("pairing", "all"), query="gpt", columns=columns)
+    expected_shown, datatypes = display_table(expected)
+    assert list(shown.columns) == list(expected_shown.columns)
+    assert shown["Model"].tolist() == expected_shown["Model"].tolist()
+    assert set(shown["Type"]) == {
+        "zero-shot LLM",
+        "reference: human",
+        "reference: no-skill baseline",
+    }
+    assert table["datatype"] == datatypes
+    assert "**all** split: 1 systems and 2 reference rows" in note
+    assert Path(csv_path).read_text(encoding="utf-8") == to_csv(expected)
+
+
+def test_filtering_changes_the_rows(served):
+    client, _, _ = served
+    columns = ["type", "f1"]
+    everything = frame_of(
+        client.predict("all", "", *default_filters(columns), api_name="/filter_pairing")[0]
+    )
+    no_refs = frame_of(
+        client.predict(
+            "all",
+            "",
+            ALL_TYPES,
+            "open",
+            ALL_PROVENANCES,
+            "any",
+            False,
+            columns,
+            api_name="/filter_pairing",
+        )[0]
+    )
+    assert len(everything) == 6
+    assert len(no_refs) == 2 and not no_refs["Type"].str.startswith("reference").any()
+
+
+def test_split_selector_switches_the_ranked_split(served):
+    client, _, _ = served
+    test_rows = frame_of(
+        client.predict("test", "", *default_filters(["f1"]), api_name="/filter_pairing")[0]
+    )
+    assert any("RoBERTa" in m for m in test_rows["Model"])
+    assert not any("GPT" in m for m in test_rows["Model"])
+
+
+def test_overview_and_other_stage_endpoints(served):
+    client, _, _ = served
+    overview = frame_of(
+        client.predict(
+            "all", "judge", *default_filters(["pairing_f1"]), api_name="/filter_overview"
+        )[0]
+    )
+    assert list(overview.columns) == ["Model", "Stage 2 F1"]
+    assert overview["Model"].str.contains("Judge").sum() == 1
+    rq = frame_of(
+        client.predict(
+            "all",
+            "",
+            *default_filters(["spearman", "inflation"]),
+            api_name="/filter_response_quality",
+        )[0]
+    )
+    assert list(rq.columns) == ["Rank", "Model", "Spearman", "Rating inflation"]
+
+
+def test_plot_endpoint_follows_the_filters(served):
+    client, _, _ = served
+    plot = client.predict("all", "bm25", *default_filters(["f1"]), api_name="/plot_pairing")
+    spec = json.loads(plot["plot"]) if isinstance(plot, dict) else json.loads(plot)
+    models = {p["model"] for p in spec["layer"][-1]["data"]["values"]}
+    assert models == {"BM25", "Human annotators (each vs the others)", "All relevant"}
+
+
+def test_submission_endpoint_shows_metadata_scores_and_confusion(served):
+    client, _, _ = served
+    outputs = client.predict("evil__markup/run1", api_name="/submission")
+    metadata = frame_of(outputs[0]).set_index("field")["value"]
+    assert metadata["model"] == MARKUP_MODEL
+    assert outputs[1] == "fixture row"
+    pairing_scores = frame_of(outputs[4])
+    assert pairing_scores["split"].tolist() == ["test", "all", "validation", "train"]
+    confusion = frame_of(outputs[5])
+    assert confusion.shape == (2, 3)
+
+
+def pairing_predictions(dataset: Path, relevant: bool) -> tuple[bytes, list[dict]]:
+    rows = load_rows("pairing", str(dataset))
+    lines = [
+        json.dumps({"pair_id": row["pair_id"], "relevant": relevant})
+        for split in rows
+        for row in rows[split]
+    ]
+    return "\n".join(lines).encode(), rows["test"]
+
+
+def test_preview_endpoint_scores_uploads_in_memory(served, preview_dataset, tmp_path):
+    client, _, uploads = served
+    content, test_rows = pairing_predictions(preview_dataset, relevant=True)
+    upload = tmp_path / "pairing.jsonl"
+    upload.write_bytes(content)
+
+    messages, scores = client.predict([handle_file(str(upload))], api_name="/preview")
+
+    assert messages == "No problems found."
+    table = frame_of(scores)
+    f1 = table[(table["split"] == "test") & (table["metric"] == "f1")]["value"].item()
+    truth = [bool(row["relevant"]) for row in test_rows]
+    assert f1 == pytest.approx(f1_score(truth, [True] * len(truth)), abs=1e-4)
+    # The upload is not kept anywhere on the server.
+    assert not list(uploads.rglob("pairing.jsonl"))
+    assert not [p for p in uploads.rglob("*") if p.is_dir() and not any(p.iterdir())]
+
+
+def test_preview_endpoint_returns_validation_messages(served, tmp_path):
+    client, _, _ = served
+    upload = tmp_path / "pairing.jsonl"
+    upload.write_text('{"pair_id": "nope", "relevant": "yes"}\n{broken\n')
+    messages, scores = client.predict([handle_file(str(upload))], api_name="/preview")
+    assert "pairing.jsonl:2" in messages
+    assert frame_of(scores).empty
+
+
+def test_preview_says_plainly_when_the_dataset_is_unavailable(tmp_path):
+    upload = tmp_path / "pairing.jsonl"
+    upload.write_text('{"pair_id": "x", "relevant": true}\n')
+    message, scores = preview([str(upload)], str(tmp_path / "no-such-dataset"))
+    assert message.startswith("The dataset is unavailable here, so no score preview")
+    assert scores.empty
+    assert not upload.exists()
+    assert preview(None, None)[0].startswith("Upload one or more stage files")
+
+
+def test_cli_says_in_one_line_when_the_folder_is_missing(tmp_path, capsys):
+    from recenter.cli import main
+
+    assert main(["leaderboard", "--submissions", str(tmp_path / "nope")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: --submissions: not a folder\n"
+
+
+def test_about_is_built_from_the_cards_not_a_copy(monkeypatch):
+    from leaderboard.app import about_texts, strip_front_matter
+    from recenter.paths import METRIC_DIR
+
+    dataset_card, metric_card, citation = about_texts()
+    assert not metric_card.startswith("---")
+    assert metric_card == strip_front_matter((METRIC_DIR / "README.md").read_text("utf-8"))
+    assert citation in dataset_card + metric_card
+    assert "@" in citation
+
+    import loaders.card
+
+    def unavailable() -> str:
+        raise FileNotFoundError("template missing")
+
+    monkeypatch.setattr(loaders.card, "static_card_text", unavailable)
+    assert "dataset card is not available" in about_texts()[0]
+
+
+def test_strip_front_matter():
+    from leaderboard.app import strip_front_matter
+
+    assert strip_front_matter("---\na: 1\n---\n# Title\n") == "# Title\n"
+    assert strip_front_matter("# No front matter\n---\n") == "# No front matter\n---\n"

@@ -1,0 +1,318 @@
+"""The Space in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+Serves the committed submissions plus one hostile fixture row (markup in the model name and org,
+a `javascript:` link), then checks what a visitor sees: the committed and reference rows, filters
+that change the rows, markup shown as inert text, and no console or page errors. A failing test
+leaves a screenshot (its path is in the failure message).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leaderboard.app import OVERVIEW, LeaderboardData, build_app, launch
+from leaderboard.synthetic import (
+    MARKUP_MODEL,
+    MARKUP_ORG,
+    SCRIPT_LINK,
+    stage_scores,
+    write_fixture_tree,
+    write_submission,
+)
+from leaderboard.table import SPLITS, STAGE_TITLES, STAGES, load_submissions
+from recenter.paths import SUBMISSIONS_DIR
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TAB_NAMES = {OVERVIEW: "Overview", **STAGE_TITLES}
+MARKUP_FOLDER = "zz-fixture__markup"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed submissions (or, in a checkout without any, the fixture tree) plus the
+    hostile row."""
+    root = tmp_path_factory.mktemp("submissions")
+    committed, problems = load_submissions(SUBMISSIONS_DIR)
+    assert problems == [], problems
+    if committed:
+        shutil.copytree(SUBMISSIONS_DIR, root, dirs_exist_ok=True)
+    else:
+        write_fixture_tree(root)
+    metadata = {
+        "model": MARKUP_MODEL,
+        "org": MARKUP_ORG,
+        "link": SCRIPT_LINK,
+        "type": "prompted LLM",
+        "open_weights": False,
+        "trained_on": [],
+        "stages": list(STAGES),
+        "provenance": "rescored",
+        "date": "2026-06-01",
+        "description": "<script>alert(3)</script>",
+    }
+    rng = random.Random(0)
+    scores = {stage: stage_scores(rng, stage) for stage in STAGES}
+    write_submission(root, MARKUP_FOLDER, "run1", metadata, scores)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(tree: Path) -> Iterator[tuple[str, LeaderboardData]]:
+    demo = build_app(tree)
+    port = free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", demo.leaderboard_data
+    finally:
+        demo.close()
+
+
+class Visit:
+    """A page plus everything it reported: console errors, page errors, dialogs, requests."""
+
+    def __init__(self, page, base: str) -> None:
+        self.page = page
+        self.base = base
+        self.problems: list[str] = []
+        self.dialogs: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                self.problems.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on(
+            "request",
+            lambda r: (
+                self.problems.append(f"external request: {r.url}")
+                if not r.url.startswith((base, "data:", "blob:"))
+                else None
+            ),
+        )
+        page.on("requestfailed", self._failed)
+
+    def _failed(self, request) -> None:
+        # Gradio closes a finished event's server-sent-event stream; Chromium reports the
+        # closed stream as an aborted request. Any other failed request is a problem.
+        if request.url.startswith(self.base + "gradio_api/queue/data") and (
+            request.failure == "net::ERR_ABORTED"
+        ):
+            return
+        self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def visit(browser, server) -> Iterator[Visit]:
+    base, _ = server
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    seen = Visit(page, base)
+    page.goto(base)
+    page.wait_for_selector("#table-overview [role=grid]")
+    try:
+        yield seen
+    finally:
+        context.close()
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(visit: Visit, path: Path) -> Iterator[None]:
+    try:
+        yield
+    except BaseException as error:
+        with contextlib.suppress(Exception):
+            visit.page.screenshot(path=str(path), full_page=True)
+        raise AssertionError(f"{error}\nscreenshot: {path}") from error
+
+
+def open_tab(page, key: str, rows: int) -> None:
+    """Open a tab and wait until its table holds `rows` rows (stage tables load on opening)."""
+    page.get_by_role("tab", name=TAB_NAMES[key], exact=True).click()
+    page.wait_for_selector(f"#table-{key} [role=grid]", state="visible")
+    wait_rows(page, key, rows)
+
+
+def panel(page, key: str):
+    """The tab panel holding a table, to scope its controls (every tab has a search box)."""
+    return page.locator(f"[role=tabpanel]:has(#table-{key})")
+
+
+def row_count(page, key: str) -> int:
+    # The grid is virtualised: aria-rowcount (rows + the header row) counts every row.
+    return int(page.get_attribute(f"#table-{key} [role=grid]", "aria-rowcount")) - 1
+
+
+def column_texts(page, key: str, header: str) -> list[str]:
+    """Every cell of one column, scrolling the virtualised grid from top to bottom."""
+    table = f"#table-{key}"
+    column = page.get_attribute(f'{table} th[title="{header}"]', "data-heading")
+    texts: dict[int, str] = {}
+    viewport = page.locator(f"{table} .virtual-table-viewport")
+    viewport.evaluate("el => { el.scrollTop = 0; }")
+    total = row_count(page, key)
+    for _ in range(200):
+        # Key by the row's position on screen (data-index): after a sort in the browser,
+        # a cell's data-row still names its row in the data, not where it is shown.
+        shown = page.evaluate(
+            """([table, column]) => Array.from(
+                document.querySelectorAll(`${table} .virtual-row`),
+                row => [Number(row.dataset.index),
+                        row.querySelector(`[role=gridcell][data-col="${column}"]`)?.innerText]
+            )""",
+            [table, column],
+        )
+        texts.update({index: (text or "").strip() for index, text in shown})
+        if len(texts) >= total:
+            break
+        viewport.evaluate("el => { el.scrollTop += el.clientHeight / 2; }")
+        page.wait_for_timeout(50)
+    return [texts[i] for i in sorted(texts)]
+
+
+def wait_rows(page, key: str, expected: int) -> None:
+    page.wait_for_function(
+        "([sel, n]) => Number(document.querySelector(sel)?.getAttribute('aria-rowcount')) === n",
+        arg=[f"#table-{key} [role=grid]", expected + 1],
+    )
+
+
+def expected_models(data: LeaderboardData, key: str, split: str) -> list[str]:
+    return data.table(key, split)["model"].tolist()
+
+
+def test_tables_show_the_committed_submissions_and_reference_rows(visit, server, tmp_path):
+    _, data = server
+    page = visit.page
+    committed, _ = load_submissions(SUBMISSIONS_DIR)
+    with screenshot_on_failure(visit, tmp_path / "tables.png"):
+        for key in (OVERVIEW, *STAGES):
+            split = data.default_split(key)
+            open_tab(page, key, len(data.table(key, split)))
+            shown = column_texts(page, key, "Model")
+            assert shown == expected_models(data, key, split), key
+            table = data.table(key, split)
+            types = column_texts(page, key, "Type")
+            references = table[table["reference"]]
+            assert sum(t.startswith("reference: ") for t in types) == len(references), key
+        # Every committed run is in the overview on some split, and reference rows are there.
+        open_tab(page, OVERVIEW, len(data.table(OVERVIEW, data.default_split(OVERVIEW))))
+        seen: set[str] = set()
+        for split in SPLITS:
+            panel(page, OVERVIEW).get_by_label(f"{split} (", exact=False).check()
+            wait_rows(page, OVERVIEW, len(data.table(OVERVIEW, split)))
+            seen |= set(column_texts(page, OVERVIEW, "Model"))
+        assert {s.metadata["model"] for s in committed} <= seen
+        assert any(s.reference for s in committed) or not committed
+        assert visit.problems == [] and visit.dialogs == []
+
+
+def test_filters_change_the_visible_rows(visit, server, tmp_path):
+    _, data = server
+    page = visit.page
+    with screenshot_on_failure(visit, tmp_path / "filters.png"):
+        split = data.default_split("pairing")
+        full = data.table("pairing", split)
+        open_tab(page, "pairing", len(full))
+        assert row_count(page, "pairing") == len(full)
+        target = full[~full["reference"]]["model"].iloc[0]
+        tab = panel(page, "pairing")
+        tab.get_by_label("Search model").fill(target.lower())
+        matches = full[
+            full["reference"] | full["model"].str.casefold().str.contains(target.casefold())
+        ]
+        wait_rows(page, "pairing", len(matches))
+        assert set(column_texts(page, "pairing", "Model")) == set(matches["model"])
+        tab.get_by_label("Show reference rows (human, no-skill)").uncheck()
+        systems = matches[~matches["reference"]]
+        wait_rows(page, "pairing", len(systems))
+        assert set(column_texts(page, "pairing", "Model")) == set(systems["model"])
+        assert len(systems) < len(full)
+        assert visit.problems == [] and visit.dialogs == []
+
+
+def test_markup_from_a_submission_renders_as_inert_text(visit, server, tmp_path):
+    _, data = server
+    page = visit.page
+    with screenshot_on_failure(visit, tmp_path / "markup.png"):
+        for key in (OVERVIEW, "pairing"):
+            open_tab(page, key, len(data.table(key, data.default_split(key))))
+            assert MARKUP_MODEL in column_texts(page, key, "Model")
+            cell = page.locator(f"#table-{key} [role=gridcell]", has_text=MARKUP_MODEL).first
+            assert cell.locator("img, script, a").count() == 0
+        # Nothing a submitter wrote became an element or a script link anywhere on the page.
+        assert page.locator("img[src='x'], a[href^='javascript' i]").count() == 0
+        page.get_by_role("tab", name="Submission", exact=True).click()
+        page.get_by_label("Submission").first.click()
+        page.get_by_role("option", name=f"{MARKUP_MODEL} · {MARKUP_FOLDER}/run1").click()
+        page.get_by_text(MARKUP_ORG, exact=True).wait_for()
+        description = page.get_by_label("description", exact=True)
+        page.wait_for_function(
+            "el => el.value === '<script>alert(3)</script>'", arg=description.element_handle()
+        )
+        assert page.locator("img[src='x'], a[href^='javascript' i]").count() == 0
+        page.wait_for_timeout(300)
+        assert visit.dialogs == [] and visit.problems == []
+
+
+def test_any_column_sorts_from_its_header_menu(visit, server, tmp_path):
+    _, data = server
+    page = visit.page
+    with screenshot_on_failure(visit, tmp_path / "sort.png"):
+        split = data.default_split("pairing")
+        full = data.table("pairing", split)
+        open_tab(page, "pairing", len(full))
+        header = '#table-pairing th[title="Recall"]'
+        page.click(f"{header} .header-content")
+        page.click(f"{header} button.cell-menu-button")
+        page.get_by_text("Sort ascending", exact=True).click()
+        expected = sorted(round(v, 3) for v in full["recall"].dropna())
+        recall: list[float] = []
+        for _ in range(40):  # the sort is applied in the browser, without a server event
+            recall = [float(t) for t in column_texts(page, "pairing", "Recall") if t]
+            if recall == expected:
+                break
+            page.wait_for_timeout(250)
+        assert recall == expected
+        assert recall != [round(v, 3) for v in full["recall"].dropna()]
+        assert visit.problems == [] and visit.dialogs == []

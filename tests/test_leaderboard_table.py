@@ -1,0 +1,443 @@
+"""Pure-function tests of the leaderboard: results -> table, the filter, escaping, plots, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from markdown_it import MarkdownIt
+from sklearn.metrics import f1_score
+
+from leaderboard.filters import REQUIRED_COLUMNS, filter_table
+from leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
+from leaderboard.render import display_table, escape_markdown, model_cell, safe_url
+from leaderboard.synthetic import (
+    MARKUP_MODEL,
+    MARKUP_ORG,
+    SCRIPT_LINK,
+    write_fixture_tree,
+    write_submission,
+)
+from leaderboard.table import (
+    STAGE_METRICS,
+    STAGES,
+    Submission,
+    confusion_matrix,
+    default_split,
+    load_submissions,
+    overview_table,
+    split_counts,
+    split_scores,
+    stage_table,
+    to_csv,
+)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("submissions")
+    return root, write_fixture_tree(root)
+
+
+@pytest.fixture(scope="module")
+def submissions(tree: tuple[Path, dict[str, str]]) -> list[Submission]:
+    loaded, problems = load_submissions(tree[0])
+    assert problems == []
+    return loaded
+
+
+def results_of(root: Path, submission_id: str) -> dict:
+    return json.loads((root / submission_id / "results.json").read_text())
+
+
+# --- results -> table ---------------------------------------------------------------------
+
+
+def test_load_reads_every_run_folder(tree, submissions):
+    root, ids = tree
+    assert sorted(s.id for s in submissions) == sorted(ids.values())
+    markup = next(s for s in submissions if s.id == ids["markup"])
+    assert markup.metadata["model"] == MARKUP_MODEL
+    assert markup.provenance == "rescored"
+
+
+def test_load_reports_unreadable_folders_instead_of_failing(tmp_path):
+    write_fixture_tree(tmp_path)
+    bad_json = tmp_path / "bad__json" / "run1"
+    bad_json.mkdir(parents=True)
+    (bad_json / "metadata.yaml").write_text("model: x\n")
+    (bad_json / "results.json").write_text("{not json")
+    no_meta = tmp_path / "no__meta" / "run1"
+    no_meta.mkdir(parents=True)
+    (no_meta / "results.json").write_text('{"scores": {}}')
+    bad_yaml = tmp_path / "bad__yaml" / "run1"
+    bad_yaml.mkdir(parents=True)
+    (bad_yaml / "metadata.yaml").write_text("model: [unclosed\n")
+    (bad_yaml / "results.json").write_text('{"scores": {}}')
+    os.symlink(tmp_path / "recenter__bm25", tmp_path / "link__bm25")
+
+    loaded, problems = load_submissions(tmp_path)
+
+    assert len(loaded) == 7
+    assert len(problems) == 4
+    assert any(p.startswith("bad__json/run1/results.json: not valid JSON") for p in problems)
+    assert any(p.startswith("no__meta/run1/metadata.yaml: missing") for p in problems)
+    assert any(p.startswith("bad__yaml/run1/metadata.yaml: not valid YAML") for p in problems)
+    assert any(p.startswith("link__bm25/top3: symlinked folder") for p in problems)
+
+
+def test_stage_table_ranks_one_split_by_the_headline(tree, submissions):
+    root, ids = tree
+    table = stage_table(submissions, "pairing", "all")
+
+    # Only rows scored on "all": the trained paper row (test only) is not mixed in.
+    assert set(table["submission"]) == {
+        ids[r] for r in ("reported_zero_shot", "rescored", "rescored_open", "human")
+    } | {ids["baseline"], ids["markup"]}
+    f1 = table["f1"].tolist()
+    assert f1 == sorted(f1, reverse=True)
+    systems = table[~table["reference"]]
+    assert systems["rank"].tolist() == list(range(1, len(systems) + 1))
+    assert table[table["reference"]]["rank"].isna().all()
+    assert set(table[table["reference"]]["type"]) == {"human", "baseline"}
+    # The numbers are the ones CI wrote, untouched.
+    for row in table.to_dict(orient="records"):
+        written = results_of(root, row["submission"])["scores"]["pairing"]["all"]
+        for metric, value in written.items():
+            assert row[metric] == value, (row["submission"], metric)
+
+
+def test_stage_table_keeps_missing_values_as_nan(tree, submissions):
+    _, ids = tree
+    table = stage_table(submissions, "pairing", "all").set_index("submission")
+    gpt = table.loc[ids["reported_zero_shot"]]
+    assert gpt["provenance"] == "reported" and gpt["source"] == "Table 3"
+    assert math.isnan(gpt["f1_ci_low"]) and math.isnan(gpt["yes_rate"])
+
+
+def test_test_split_holds_the_trained_row_and_flags_nothing_held_out(tree, submissions):
+    _, ids = tree
+    table = stage_table(submissions, "pairing", "test").set_index("submission")
+    assert ids["reported_trained"] in table.index
+    assert ids["reported_zero_shot"] not in table.index
+    roberta = table.loc[ids["reported_trained"]]
+    assert roberta["training"] == "trained" and not roberta["saw_split"]
+    assert roberta["f1"] == 0.606
+
+
+def test_saw_split_flags_a_trained_system_on_data_it_trained_on():
+    trained = Submission("a__b/r", {"type": "fine-tuned", "trained_on": ["train"]}, {})
+    assert trained.saw_split("all") and trained.saw_split("train")
+    assert not trained.saw_split("test") and not trained.saw_split("validation")
+    zero_shot = Submission("a__c/r", {"type": "zero-shot LLM", "trained_on": []}, {})
+    assert not zero_shot.saw_split("all") and zero_shot.training == "zero-shot"
+
+
+def test_ties_share_a_rank_and_undefined_headlines_are_not_ranked():
+    def sub(name: str, f1: float | None, kind: str = "retrieval") -> Submission:
+        scores = {"pairing": {"test": {"f1": f1}}}
+        return Submission(f"o__{name}/r", {"model": name, "type": kind}, {"scores": scores})
+
+    table = stage_table(
+        [sub("a", 0.5), sub("b", 0.7), sub("c", 0.5), sub("h", 0.9, "human"), sub("d", None)],
+        "pairing",
+        "test",
+    )
+    assert table["model"].tolist() == ["h", "b", "a", "c", "d"]
+    assert table["rank"].tolist()[1:4] == [1.0, 2.0, 2.0]
+    assert math.isnan(table["rank"][0]) and math.isnan(table["rank"][4])
+
+
+def test_default_split_shows_the_most_rows_and_prefers_test_on_ties(submissions):
+    pairing = split_counts(submissions, "pairing")
+    assert pairing["all"] == pairing["test"] == 6
+    assert default_split(submissions, "pairing") == "test"
+    assert split_counts(submissions, "response_quality")["all"] == 4
+    assert default_split(submissions, "response_quality") == "all"
+
+
+def test_overview_has_a_headline_per_stage_and_no_rank(tree, submissions):
+    _, ids = tree
+    table = overview_table(submissions, "all").set_index("submission")
+    assert "rank" not in table.columns
+    assert ids["reported_trained"] not in table.index
+    judge = table.loc[ids["rescored_open"]]
+    written = next(s for s in submissions if s.id == ids["rescored_open"])
+    assert judge["pairing_f1"] == written.scores("pairing", "all")["f1"]
+    rq = written.scores("response_quality", "all")
+    assert judge["response_quality_spearman"] == rq["spearman"]
+    assert math.isnan(table.loc[ids["rescored"]]["extraction_f1"])
+    # Reference rows come after the systems.
+    assert table["reference"].tolist() == sorted(table["reference"].tolist())
+
+
+def test_confusion_matrix_and_split_scores(tree, submissions):
+    root, ids = tree
+    bm25 = next(s for s in submissions if s.id == ids["rescored"])
+    written = results_of(root, ids["rescored"])["scores"]["pairing"]["test"]
+    matrix = confusion_matrix(bm25, "pairing", "test")
+    assert matrix.iloc[0, 1:].tolist() == [written["tp"], written["fn"]]
+    assert matrix.iloc[1, 1:].tolist() == [written["fp"], written["tn"]]
+    # F1 from the matrix agrees with the F1 CI wrote (scikit-learn on the expanded labels).
+    truth = [1] * (written["tp"] + written["fn"]) + [0] * (written["fp"] + written["tn"])
+    pred = [1] * written["tp"] + [0] * written["fn"] + [1] * written["fp"] + [0] * written["tn"]
+    assert f1_score(truth, pred) == pytest.approx(written["f1"])
+    gpt = next(s for s in submissions if s.id == ids["reported_zero_shot"])
+    assert confusion_matrix(gpt, "pairing", "all") is None
+    assert confusion_matrix(bm25, "response_quality", "all") is None
+    per_split = split_scores(bm25, "pairing")
+    assert per_split["split"].tolist() == ["test", "all", "validation", "train"]
+
+
+def test_stage_table_rejects_an_unknown_stage(submissions):
+    with pytest.raises(ValueError, match="unknown stage"):
+        stage_table(submissions, "ranking", "all")
+
+
+def test_csv_defuses_spreadsheet_formulas_and_keeps_numbers(submissions):
+    table = pd.DataFrame(
+        {"model": ["=HYPERLINK(1)", "+x", "plain", "-y"], "f1": [0.5, math.nan, -0.25, 1.0]}
+    )
+    rows = list(csv.reader(io.StringIO(to_csv(table))))
+    assert rows[0] == ["model", "f1"]
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "'+x", "plain", "'-y"]
+    assert [r[1] for r in rows[1:]] == ["0.5", "", "-0.25", "1.0"]
+    full = stage_table(submissions, "pairing", "all")
+    assert len(list(csv.reader(io.StringIO(to_csv(full))))) == len(full) + 1
+
+
+# --- the filter ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pairing_all(submissions) -> pd.DataFrame:
+    return stage_table(submissions, "pairing", "all")
+
+
+def models(table: pd.DataFrame) -> set[str]:
+    return set(table["model"])
+
+
+REFERENCES = {"Human annotators (each vs the others)", "All relevant"}
+
+
+def test_filter_without_values_returns_the_table(pairing_all):
+    pd.testing.assert_frame_equal(filter_table(pairing_all), pairing_all)
+
+
+def test_filter_search_is_case_insensitive_plain_text_and_keeps_references(pairing_all):
+    assert models(filter_table(pairing_all, query="gPt")) == {"GPT-5.4"} | REFERENCES
+    assert models(filter_table(pairing_all, query="ACME")) == {"Judge-7B"} | REFERENCES
+    assert models(filter_table(pairing_all, query="<img src")) == {MARKUP_MODEL} | REFERENCES
+    # Regex metacharacters are text, not patterns.
+    assert models(filter_table(pairing_all, query=".*")) == REFERENCES
+    assert models(filter_table(pairing_all, query="gpt", references=False)) == {"GPT-5.4"}
+
+
+def test_filter_by_type_weights_provenance_training(pairing_all):
+    assert models(filter_table(pairing_all, types=["retrieval"], references=False)) == {"BM25"}
+    assert models(filter_table(pairing_all, open_weights="open", references=False)) == {
+        "BM25",
+        "Judge-7B",
+    }
+    closed = filter_table(pairing_all, open_weights="closed", references=False)
+    assert models(closed) == {"GPT-5.4", MARKUP_MODEL}
+    reported = filter_table(pairing_all, provenance=["reported"])
+    assert models(reported) == {"GPT-5.4"} | REFERENCES
+    assert filter_table(pairing_all, training="trained", references=False).empty
+    assert len(filter_table(pairing_all, training="zero-shot")) == len(pairing_all)
+    assert models(filter_table(pairing_all, types=[], references=True)) == REFERENCES
+
+
+def test_filter_column_chooser_keeps_required_columns_in_table_order(pairing_all):
+    result = filter_table(pairing_all, columns=["f1", "type"])
+    wanted = {"f1", "type", *REQUIRED_COLUMNS}
+    assert list(result.columns) == [c for c in pairing_all.columns if c in wanted]
+    assert len(result) == len(pairing_all)
+
+
+def test_filter_is_pure_and_rejects_unknown_choices(pairing_all):
+    before = pairing_all.copy()
+    filter_table(pairing_all, query="x", types=["retrieval"], columns=["f1"])
+    pd.testing.assert_frame_equal(pairing_all, before)
+    with pytest.raises(ValueError, match="open_weights"):
+        filter_table(pairing_all, open_weights="maybe")
+    with pytest.raises(ValueError, match="training"):
+        filter_table(pairing_all, training="few-shot")
+
+
+def test_filter_works_on_the_overview(submissions):
+    overview = overview_table(submissions, "all")
+    assert models(filter_table(overview, query="judge", references=False)) == {"Judge-7B"}
+
+
+# --- untrusted text -----------------------------------------------------------------------
+
+
+class _TextAndTags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text = ""
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text += data
+
+
+def rendered(markdown: str) -> _TextAndTags:
+    # CommonMark with raw HTML enabled: the worst case for a Markdown cell.
+    parser = _TextAndTags()
+    parser.feed(MarkdownIt("commonmark").render(markdown))
+    return parser
+
+
+HOSTILE_NAMES = [
+    MARKUP_MODEL,
+    MARKUP_ORG,
+    "[click](javascript:alert(1))",
+    "![x](https://evil.example/x.png)",
+    "<a href='javascript:alert(1)'>x</a>",
+    "*bold* _it_ `code` # h ~~s~~ | a | 1. item - item > quote",
+    "&lt;b&gt; &amp; \\<b\\>",
+    "http://evil.example www.evil.example a@b.example",
+    "$$x$$ {{x}} ${x}",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_escaped_names_render_as_the_typed_text_and_nothing_else(name):
+    html = rendered(escape_markdown(name))
+    assert [tag for tag, _ in html.tags] == ["p"]
+    assert html.text.strip() == name
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        SCRIPT_LINK,
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\nscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:x",
+        "//evil.example/x",
+        "/relative",
+        "http://",
+        "ftp://example.org/",
+        "",
+        None,
+        42,
+    ],
+)
+def test_only_absolute_http_links_are_made(link):
+    assert safe_url(link) is None
+    html = rendered(model_cell("Model", link))
+    assert [tag for tag, _ in html.tags] == ["p"]
+
+
+def test_http_links_are_quoted_so_they_cannot_break_out():
+    url = 'https://example.org/a")onmouseover=alert(1)(<b>'
+    html = rendered(model_cell("A (b)", url))
+    assert html.tags[1][0] == "a"
+    href = html.tags[1][1]["href"]
+    assert href.startswith("https://example.org/a") and not set(href) & set("\"'<>() ")
+    assert html.text.strip() == "A (b)"
+
+
+def test_display_table_hides_plumbing_and_marks_reference_rows(pairing_all):
+    shown, datatypes = display_table(pairing_all)
+    assert "link" not in shown.columns and "reference" not in shown.columns
+    assert len(datatypes) == len(shown.columns)
+    assert datatypes[list(shown.columns).index("Model")] == "markdown"
+    assert datatypes[list(shown.columns).index("F1")] == "number"
+    types = shown["Type"].tolist()
+    assert "reference: human" in types and "reference: no-skill baseline" in types
+    cells = dict(zip(pairing_all["model"], shown["Model"], strict=True))
+    assert rendered(cells[MARKUP_MODEL]).text.strip() == MARKUP_MODEL
+    assert [t for t, _ in rendered(cells[MARKUP_MODEL]).tags] == ["p"]
+    assert rendered(cells["GPT-5.4"]).tags[1] == ("a", {"href": "https://openai.com/"})
+    # Missing numbers are empty cells, present ones rounded to 3 decimals.
+    gpt = shown[pairing_all["model"] == "GPT-5.4"].iloc[0]
+    assert gpt["F1 95% CI low"] is None or pd.isna(gpt["F1 95% CI low"])
+    assert gpt["F1"] == 0.474
+
+
+# --- plots --------------------------------------------------------------------------------
+
+
+def test_f1_iso_lines_lie_on_their_f1():
+    for point in f1_iso_lines():
+        p, r = point["precision"], point["recall"]
+        assert 2 * p * r / (p + r) == pytest.approx(float(point["f1"].split("= ")[1]))
+        assert 0 < p <= 1 and 0 < r <= 1
+
+
+def test_pairing_plot_has_every_row_with_precision_and_recall(pairing_all):
+    spec = pairing_plot(pairing_all, "all")
+    points = spec["layer"][-1]["data"]["values"]
+    finite = pairing_all.dropna(subset=["precision", "recall"])
+    assert sorted(p["model"] for p in points) == sorted(finite["model"])
+    kinds = {p["model"]: p["kind"] for p in points}
+    assert kinds["Human annotators (each vs the others)"] == "human"
+    assert kinds["All relevant"] == "baseline" and kinds["GPT-5.4"] == "system"
+    json.dumps(spec)  # serialisable as it is handed to the browser
+
+
+def test_response_plot_marks_the_human_mean_and_agreement(submissions):
+    table = stage_table(submissions, "response_quality", "all")
+    spec = response_plot(table, "all")
+    points = {p["model"]: p for p in spec["layer"][-1]["data"]["values"]}
+    assert points["GPT-5.4"]["mean_rating"] == 3.523 and points["GPT-5.4"]["spearman"] == 0.312
+    assert human_lines(table) == {
+        "human mean rating": 3.176,
+        "human inter-annotator Spearman": 0.325,
+    }
+    assert spec["layer"][0]["data"]["values"] == [{"mean_rating": 3.176}]
+    assert spec["layer"][1]["data"]["values"] == [{"spearman": 0.325}]
+
+
+def test_stage_columns_cover_every_metric_the_metric_writes():
+    from metric.recenter_personalization.recenter_personalization import (
+        HUMAN_METRIC_NAMES,
+        METRIC_NAMES,
+    )
+
+    for stage in STAGES:
+        assert set(METRIC_NAMES[stage]) | set(HUMAN_METRIC_NAMES[stage]) <= set(
+            STAGE_METRICS[stage]
+        )
+
+
+def test_every_stage_builds_on_every_split(submissions):
+    for stage in STAGES:
+        for split in ("train", "validation", "test", "all"):
+            table = stage_table(submissions, stage, split)
+            display_table(filter_table(table, query="a"))
+
+
+def test_write_submission_round_trips(tmp_path):
+    write_submission(tmp_path, "o__m", "r", {"model": "M", "type": "retrieval"}, {})
+    loaded, problems = load_submissions(tmp_path)
+    assert problems == [] and loaded[0].id == "o__m/r" and loaded[0].splits("pairing") == []
+
+
+def test_the_examples_in_the_docstrings_hold():
+    # pytest's --doctest-modules covers tests/ and metric/ only; run the leaderboard's here.
+    import doctest
+
+    import leaderboard.filters
+    import leaderboard.render
+
+    for module in (leaderboard.filters, leaderboard.render):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -1,0 +1,252 @@
+"""Bad releases through the real CLI: one line naming file, line and field; exit 1; no output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from loaders import build as build_module
+from recenter.cli import main
+from tests.fixture_release import make_fixture_release
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_fixture_release(tmp_path_factory.mktemp("pristine") / "release")
+
+
+@pytest.fixture
+def release(pristine: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "release"
+    shutil.copytree(pristine, copy)
+    return copy
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _write(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def _edit_line(path: Path, number: int, change: Callable[[dict], None]) -> None:
+    records = _lines(path)
+    change(records[number - 1])
+    _write(path, records)
+
+
+def _run_build(release: Path, capsys, *extra: str) -> tuple[int, str, Path]:
+    out = release.parent / "out"
+    code = main(["build", "--release", str(release), "--out", str(out), *extra])
+    err = capsys.readouterr().err
+    return code, err, out
+
+
+def _assert_failed(code: int, err: str, out: Path, *expected: str) -> None:
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for part in expected:
+        assert part in lines[0], lines[0]
+    assert not out.exists()
+    # Nothing half-built next to --out either.
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.")]
+    assert "Traceback" not in err
+
+
+def test_missing_file(release: Path, capsys) -> None:
+    (release / "data" / "extracted" / "task5_items.jsonl").unlink()
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "data/extracted/task5_items.jsonl: missing file")
+
+
+def test_malformed_jsonl_line(release: Path, capsys) -> None:
+    path = release / "data" / "extracted" / "task4_items.jsonl"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2][:40]
+    path.write_text("\n".join(lines) + "\n")
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "task4_items.jsonl:3: json: malformed JSONL line")
+
+
+def test_missing_field(release: Path, capsys) -> None:
+    path = release / "data" / "extracted" / "task6_items.jsonl"
+    _edit_line(path, 2, lambda r: r.pop("response_personalized"))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "task6_items.jsonl:2: response_personalized: missing field")
+
+
+@pytest.mark.parametrize(
+    ("task", "change", "field"),
+    [
+        (
+            "4",
+            lambda r: r["attr_judgments"][1].update(judgment="maybe"),
+            "attr_judgments[1].judgment",
+        ),
+        ("5", lambda r: r["relevance_judgments"][0].update(relevant="yes"), "relevant"),
+        ("6", lambda r: r["ratings"].update({next(iter(r["ratings"])): 7}), "ratings["),
+    ],
+)
+def test_unknown_label_value(release: Path, capsys, task: str, change, field: str) -> None:
+    path = release / "data" / "annotations" / f"Okonkwo_task{task}.jsonl"
+    _edit_line(path, 2, change)
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, f"Okonkwo_task{task}.jsonl:2: ", field, "unknown label value")
+
+
+@pytest.mark.parametrize(
+    ("task", "change", "field"),
+    [
+        ("4", lambda r: r["attr_judgments"].pop(), "attr_judgments"),
+        ("5", lambda r: r["relevance_judgments"].pop(), "relevance_judgments"),
+        ("6", lambda r: r["ratings"].pop(next(iter(r["ratings"]))), "ratings"),
+    ],
+)
+def test_judgment_list_length_mismatch(release: Path, capsys, task, change, field) -> None:
+    path = release / "data" / "annotations" / f"Okonkwo_task{task}.jsonl"
+    _edit_line(path, 1, change)
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, f"Okonkwo_task{task}.jsonl:1: {field}: ", " for ")
+
+
+def test_duplicate_annotator_files(release: Path, capsys) -> None:
+    folder = release / "data" / "annotations"
+    shutil.copy(folder / "Okonkwo_task5.jsonl", folder / "okonkwo_task5.jsonl")
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "_task5.jsonl: annotator: duplicate annotator file")
+
+
+def test_id_clash_between_items(release: Path, capsys) -> None:
+    path = release / "data" / "extracted" / "task5_items.jsonl"
+    records = _lines(path)
+    clone = dict(records[0], item_index=999)
+    _write(path, [*records, clone])
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, f"task5_items.jsonl:{len(records) + 1}: ", "ID clash", "pair")
+
+
+def test_duplicate_item_index(release: Path, capsys) -> None:
+    path = release / "data" / "extracted" / "task6_items.jsonl"
+    _edit_line(path, 3, lambda r: r.update(item_index=0))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "task6_items.jsonl:3: item_index: ID clash")
+
+
+def test_annotation_for_unknown_item(release: Path, capsys) -> None:
+    path = release / "data" / "annotations" / "Ingeborg_task5.jsonl"
+    _edit_line(path, 1, lambda r: r.update(index=404))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "Ingeborg_task5.jsonl:1: index: no task5 item has index 404")
+
+
+def test_evidence_out_of_range(release: Path, capsys) -> None:
+    path = release / "data" / "attr_evidence_cache.jsonl"
+    _edit_line(path, 1, lambda r: r["evidence"][0].update(conv_idx=50))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "attr_evidence_cache.jsonl:1: evidence[0].conv_idx: 50")
+
+
+def test_existing_folder_that_is_not_a_build_is_refused(release: Path, capsys) -> None:
+    out = release.parent / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code = main(["build", "--release", str(release), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "refusing to replace" in err and "--out" in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_expect_paper_counts_lists_every_count(release: Path, capsys) -> None:
+    code, err, out = _run_build(release, capsys, "--expect-paper-counts")
+    assert code == 1 and not out.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 4
+    assert "paper count conversations: found 18, expected 550 (differs)" in lines[0]
+    assert "paper count extraction judgments: found 70, expected 5,949" in lines[1]
+    assert "paper count pairing judgments: found 111, expected 11,919" in lines[2]
+    assert "paper count response_quality judgments: found 48, expected 1,101" in lines[3]
+
+
+def test_expect_paper_counts_passes_when_counts_match(release, capsys, monkeypatch) -> None:
+    counts = {
+        "conversations": 18,
+        "extraction judgments": 70,
+        "pairing judgments": 111,
+        "response_quality judgments": 48,
+    }
+    monkeypatch.setattr(build_module, "PAPER_COUNTS", counts)
+    code, _, out = _run_build(release, capsys, "--expect-paper-counts")
+    printed = capsys.readouterr()
+    assert code == 0 and (out / "README.md").is_file(), printed
+
+
+def test_unknown_published_majority_value(release: Path, capsys) -> None:
+    path = release / "data" / "task6" / "eval_results_task5_gt_attributes_gpt-5.4.jsonl"
+    _edit_line(path, 4, lambda r: r["profile_attributes"][1].update(ground_truth="yes"))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(
+        code,
+        err,
+        out,
+        "eval_results_task5_gt_attributes_gpt-5.4.jsonl:4: profile_attributes[1].ground_truth: ",
+        "unknown label value 'yes'",
+    )
+
+
+def test_published_majorities_must_agree(release: Path, capsys) -> None:
+    path = release / "data" / "task6" / "eval_results_task5_gt_attributes_gpt-5.4.jsonl"
+    _edit_line(
+        path,
+        2,
+        lambda r: r["profile_attributes"][0].update(
+            ground_truth=not r["profile_attributes"][0]["ground_truth"]
+        ),
+    )
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "gt_attributes_gpt-5.4.jsonl:2: ", "disagrees with")
+
+
+def test_unknown_generator(release: Path, capsys) -> None:
+    for export in (release / "data" / "annotations").glob("*_task6.jsonl"):
+        export.unlink()
+    path = release / "data" / "extracted" / "task6_items.jsonl"
+    _edit_line(path, 1, lambda r: r.update(model_tag="llama-3.3-70b"))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "task6_items.jsonl:1: model_tag: unknown generator")
+
+
+def test_rows_are_validated_against_the_schemas(release: Path, capsys) -> None:
+    # The last line of defence: every row is checked against dataset_card/schemas/ before
+    # anything is written (here an out-of-range confidence, which the reader lets through).
+    path = release / "data" / "extracted" / "task4_items.jsonl"
+    _edit_line(path, 1, lambda r: r["merged_attributes"][0].update(confidence=1.5))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "(extraction/", "confidence: 1.5 is greater than the maximum")
+
+
+def test_console_script_exit_codes(release: Path) -> None:
+    recenter = Path(sys.executable).parent / "recenter"
+    out = release.parent / "out"
+    ok = subprocess.run(
+        [recenter, "build", "--release", release, "--out", out], capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "pairing: 39 rows (train 23, validation 9, test 7)" in ok.stdout
+    (release / "data" / "extracted" / "task4_items.jsonl").write_text("{not json\n")
+    bad = subprocess.run(
+        [recenter, "build", "--release", release, "--out", release.parent / "out2"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.startswith("error: ") and "task4_items.jsonl:1: json:" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert not (release.parent / "out2").exists()

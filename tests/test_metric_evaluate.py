@@ -1,0 +1,134 @@
+"""The metric as an `evaluate` module: loads offline from its folder, one config per stage, and
+the same numbers as the pure functions; the pure functions also work without `evaluate`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from metric.recenter_personalization import recenter_personalization as metric
+from recenter.paths import METRIC_DIR, REPO_ROOT
+
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    for name, value in OFFLINE.items():
+        monkeypatch.setenv(name, value)
+    # A fresh module cache: the module must load from the folder, not from an old copy.
+    monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "modules"))
+
+
+def test_every_stage_loads_offline_in_a_fresh_process(tmp_path):
+    # evaluate reads the offline switches at import time, so check in a clean interpreter.
+    code = f"""
+import json, evaluate
+out = {{}}
+for stage in ("extraction", "pairing", "response_quality"):
+    m = evaluate.load({str(METRIC_DIR)!r}, config_name=stage)
+    if stage == "response_quality":
+        r = m.compute(predictions=[1, 2, 4, 5], references=[1.5, 2.0, 3.5, 4.5], n_bootstrap=0)
+    else:
+        r = m.compute(predictions=[True, False, True, True], references=[True, False, False, True],
+                      n_bootstrap=0)
+    out[stage] = r
+print(json.dumps(out))
+"""
+    env = {**os.environ, **OFFLINE, "HF_MODULES_CACHE": str(tmp_path / "modules")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["pairing"]["f1"] == pytest.approx(0.8)
+    assert results["extraction"]["flag_rate"] == pytest.approx(0.75)
+    assert results["response_quality"]["spearman"] == pytest.approx(1.0)
+    assert list(results["pairing"]) == list(metric.METRIC_NAMES["pairing"])
+    assert list(results["response_quality"]) == list(metric.METRIC_NAMES["response_quality"])
+
+
+def test_evaluate_compute_equals_the_pure_functions(offline):
+    import evaluate
+
+    predictions = [True, True, False, True, False, False, True, False]
+    references = [True, False, False, True, True, False, True, False]
+    groups = [
+        "lima-01",
+        "lima-01",
+        "lima-02",
+        "lima-02",
+        "lima-03",
+        "lima-03",
+        "lima-04",
+        "lima-04",
+    ]
+    labels = [
+        {"annotator_1": r, "annotator_2": not r if i % 3 == 0 else r}
+        for i, r in enumerate(references)
+    ]
+    loaded = evaluate.load(str(METRIC_DIR), config_name="pairing")
+    via_evaluate = loaded.compute(
+        predictions=predictions,
+        references=references,
+        groups=groups,
+        annotator_labels=labels,
+        n_bootstrap=200,
+        seed=3,
+    )
+    direct = metric.score_binary(predictions, references, "pairing", groups, labels, 200, 3)
+    assert via_evaluate.keys() == direct.keys()
+    for name in direct:
+        assert via_evaluate[name] == pytest.approx(direct[name], nan_ok=True)
+    assert not math.isnan(via_evaluate["kappa_vs_annotators"])
+    assert via_evaluate["f1_ci_low"] <= via_evaluate["f1"] <= via_evaluate["f1_ci_high"]
+
+
+def test_ratings_keep_their_precision_through_evaluate(offline):
+    import evaluate
+
+    loaded = evaluate.load(str(METRIC_DIR), config_name="response_quality")
+    references = [1 / 3, 2 / 3, 5 / 3, 13 / 3]  # float32 would round these
+    result = loaded.compute(predictions=[1.1, 2.2, 3.3, 4.4], references=references, n_bootstrap=0)
+    assert result["human_mean_rating"] == sum(references) / 4
+
+
+def test_unknown_config_is_a_clear_error(offline):
+    import evaluate
+
+    with pytest.raises(ValueError, match="config_name must be one of"):
+        evaluate.load(str(METRIC_DIR), config_name="default")
+
+
+def test_pure_functions_import_without_evaluate_or_datasets():
+    code = f"""
+import sys
+sys.modules["evaluate"] = None  # any import of it fails
+sys.modules["datasets"] = None
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from metric.recenter_personalization import recenter_personalization as m
+assert m.evaluate is None and not hasattr(m, "RecenterPersonalization")
+s = m.score_submission({{"pairing": [{{"pair_id": "p", "relevant": True}}]}},
+                       {{"pairing": {{"test": [{{"pair_id": "p", "relevant": True}}]}}}})
+print(s["pairing"]["test"]["f1"])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1.0"
+
+
+def test_module_file_imports_only_numpy_scipy_and_the_guarded_pair():
+    import ast
+
+    tree = ast.parse((METRIC_DIR / "recenter_personalization.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    allowed = {"__future__", "math", "collections", "typing", "numpy", "scipy"}
+    assert imported - allowed == {"datasets", "evaluate"}

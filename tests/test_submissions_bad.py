@@ -1,0 +1,722 @@
+"""A corpus of bad submissions: each is rejected with exactly the expected one-line messages,
+exit code 1, no traceback, and nothing written.
+
+Every case starts from one valid submission (built on the real preview dataset and scored with
+`recenter score --write`) and breaks one thing. The expected messages are templates: `{dir}` is
+the submission folder, the other fields come from the dataset (see `Context`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from recenter.cli import main
+from recenter.submissions import (
+    MAX_STAGE_FILE_BYTES,
+    Reference,
+    load_reference,
+    score_folder,
+)
+
+BASE_METADATA = {
+    "model": "Tiny Model",
+    "org": "acme",
+    "link": "https://example.org/tiny-model",
+    "type": "zero-shot LLM",
+    "open_weights": True,
+    "trained_on": [],
+    "stages": ["pairing"],
+    "benchmark_version": "1.0",
+    "dataset_revision": "abc123",
+    "date": "2026-11-27",
+    "contact": "tiny@example.org",
+    "description": "A test submission.",
+    "provenance": "rescored",
+}
+ALLOWED = "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, results.json"
+
+
+@dataclass
+class Context:
+    """What a case needs to know about the dataset and the base submission."""
+
+    dir: Path
+    reference: Reference
+    pairs: list[str]  # the pairing test IDs, in the order of the base pairing.jsonl
+
+    @property
+    def fields(self) -> dict[str, object]:
+        ratings = self.reference.test_ids("response_quality")
+        return {
+            "dir": self.dir,
+            "n_pairs": len(self.pairs),
+            "pair0": self.pairs[0],
+            "pair1": self.pairs[1],
+            "pair2": self.pairs[2],
+            "n_ratings": len(ratings),
+            "rating0": ratings[0],
+            "n_attrs": len(self.reference.test_ids("extraction")),
+            "attr0": self.reference.test_ids("extraction")[0],
+            "limit": f"{MAX_STAGE_FILE_BYTES:,}",
+            "revision": self.reference.revision,
+        }
+
+
+def write_metadata(ctx: Context, **changes: object) -> None:
+    metadata = {**BASE_METADATA, **changes}
+    metadata = {k: v for k, v in metadata.items() if v is not None}
+    text = yaml.safe_dump(metadata, sort_keys=False)
+    (ctx.dir / "metadata.yaml").write_text(text, encoding="utf-8")
+
+
+def replace_metadata_line(ctx: Context, key: str, line: str) -> None:
+    path = ctx.dir / "metadata.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [line if row.startswith(f"{key}:") else row for row in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pairing_lines(ctx: Context) -> list[str]:
+    return (ctx.dir / "pairing.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def set_pairing_line(ctx: Context, number: int, text: str) -> None:
+    """Replace one line; `{pair0}`, `{pair1}`, `{attr0}` in `text` become the dataset's IDs."""
+    for key in ("pair0", "pair1", "attr0"):
+        text = text.replace("{" + key + "}", str(ctx.fields[key]))
+    lines = pairing_lines(ctx)
+    lines[number - 1] = text
+    (ctx.dir / "pairing.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def set_results(ctx: Context, change: Callable[[dict], None]) -> None:
+    path = ctx.dir / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    change(results)
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def results_line(ctx: Context, needle: str) -> int:
+    lines = (ctx.dir / "results.json").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if needle in line)
+
+
+def rename_folder(ctx: Context, org_model: str | None = None, run: str | None = None) -> Path:
+    target = ctx.dir.parent.parent / (org_model or ctx.dir.parent.name) / (run or ctx.dir.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ctx.dir.rename(target)
+    ctx.dir = target
+    return target
+
+
+def link_folder(ctx: Context) -> Path:
+    """Move the submission elsewhere and leave a symbolic link in its place."""
+    real = ctx.dir.parent.parent.parent / "real-run"
+    ctx.dir.rename(real)
+    ctx.dir.symlink_to(real, target_is_directory=True)
+    return ctx.dir
+
+
+def _claim_better_f1(results: dict) -> None:
+    results["scores"]["pairing"]["test"]["f1"] = 0.99
+
+
+def _drop_test_split(results: dict) -> None:
+    del results["scores"]["pairing"]["test"]
+
+
+# (case id, what breaks, expected lines); `{...}` fields are filled from Context.fields.
+CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
+    # ---- metadata.yaml --------------------------------------------------------------------
+    (
+        "metadata-missing",
+        lambda c: (c.dir / "metadata.yaml").unlink(),
+        ["{dir}/metadata.yaml: missing; every submission needs one (see submissions/README.md)"],
+    ),
+    (
+        "metadata-malformed-yaml",
+        lambda c: (c.dir / "metadata.yaml").write_text('model: "Tiny\norg: acme\n'),
+        ["{dir}/metadata.yaml:3: not valid YAML: found unexpected end of stream"],
+    ),
+    (
+        "metadata-not-a-mapping",
+        lambda c: (c.dir / "metadata.yaml").write_text("- model\n- org\n"),
+        ["{dir}/metadata.yaml:1: must be a mapping of `field: value` lines"],
+    ),
+    (
+        "metadata-yaml-alias",
+        lambda c: (c.dir / "metadata.yaml").write_text("model: &m Tiny Model\norg: *m\n"),
+        ["{dir}/metadata.yaml:1: YAML anchors and aliases are not allowed"],
+    ),
+    (
+        "metadata-yaml-python-tag",
+        lambda c: replace_metadata_line(c, "model", "model: !!python/name:os.system ''"),
+        ["{dir}/metadata.yaml:1: YAML tags are not allowed"],
+    ),
+    (
+        "metadata-duplicate-key",
+        lambda c: (c.dir / "metadata.yaml").write_text(
+            (c.dir / "metadata.yaml").read_text() + "org: evil\n"
+        ),
+        [
+            "{dir}/metadata.yaml:15: org: appears twice",
+            "{dir}/metadata.yaml:1: org/model: the folder is named 'acme__Tiny-Model' but org "
+            "and model make 'evil__Tiny-Model'; rename the folder or fix the metadata",
+        ],
+    ),
+    (
+        "metadata-missing-field",
+        lambda c: write_metadata(c, contact=None),
+        ["{dir}/metadata.yaml: contact: missing required field"],
+    ),
+    (
+        "metadata-unknown-field",
+        lambda c: write_metadata(c, score=0.99),
+        [
+            "{dir}/metadata.yaml:15: score: unknown field; allowed: benchmark_version, contact, "
+            "dataset_revision, date, description, link, model, open_weights, org, provenance, "
+            "source, stages, trained_on, type"
+        ],
+    ),
+    (
+        "metadata-yes-is-not-a-boolean",
+        lambda c: replace_metadata_line(c, "open_weights", "open_weights: yes"),
+        ['{dir}/metadata.yaml:5: open_weights: must be true or false, got a string "yes"'],
+    ),
+    (
+        "metadata-unknown-type",
+        lambda c: write_metadata(c, type="oracle"),
+        [
+            '{dir}/metadata.yaml:4: type: must be one of "zero-shot LLM", "prompted LLM", '
+            '"fine-tuned", "retrieval", "baseline", "human"; got "oracle"'
+        ],
+    ),
+    (
+        "metadata-javascript-link",
+        lambda c: write_metadata(c, link="javascript:alert(1)"),
+        [
+            '{dir}/metadata.yaml:3: link: "javascript:alert(1)" is not allowed here (an http:// '
+            "or https:// URL without spaces or quotes, or empty)"
+        ],
+    ),
+    (
+        "metadata-link-breaks-out-of-attribute",
+        lambda c: write_metadata(c, link='https://example.org/"><script>alert(1)</script>'),
+        [
+            '{dir}/metadata.yaml:3: link: "https://example.org/\\"><script>alert(1)</script>" '
+            "is not allowed here (an http:// or https:// URL without spaces or quotes, or empty)"
+        ],
+    ),
+    (
+        "metadata-script-in-model-name",
+        lambda c: write_metadata(c, model="<script>alert(1)</script>"),
+        [
+            '{dir}/metadata.yaml:1: model: "<script>alert(1)</script>" is not allowed here '
+            "(plain text with a letter or digit, no '<', '>' or control characters)"
+        ],
+    ),
+    (
+        "metadata-html-in-org",
+        lambda c: write_metadata(c, org='<img src=x onerror="alert(1)">'),
+        [
+            '{dir}/metadata.yaml:2: org: "<img src=x onerror=\\"alert(1)\\">" is not allowed '
+            "here (plain text with a letter or digit, no '<', '>' or control characters)"
+        ],
+    ),
+    (
+        "metadata-control-character-in-org",
+        lambda c: write_metadata(c, org="acme\u0007"),
+        [
+            '{dir}/metadata.yaml:2: org: "acme\\u0007" is not allowed here (plain text with a '
+            "letter or digit, no '<', '>' or control characters)"
+        ],
+    ),
+    (
+        "metadata-impossible-date",
+        lambda c: write_metadata(c, date="2026-13-45"),
+        ['{dir}/metadata.yaml:11: date: "2026-13-45" is not a valid date (YYYY-MM-DD)'],
+    ),
+    (
+        "metadata-date-as-number",
+        lambda c: replace_metadata_line(c, "date", "date: 20261127"),
+        ["{dir}/metadata.yaml:11: date: must be a string, got a number 20261127"],
+    ),
+    (
+        "metadata-trained-on-test",
+        lambda c: write_metadata(c, trained_on=["train", "test"]),
+        ['{dir}/metadata.yaml:8: trained_on.1: must be one of "train", "validation"; got "test"'],
+    ),
+    (
+        "metadata-no-stages",
+        lambda c: write_metadata(c, stages=[]),
+        [
+            "{dir}/metadata.yaml:7: stages: must list at least 1 item(s)",
+            "{dir}/pairing.jsonl: pairing is not listed under stages in metadata.yaml",
+        ],
+    ),
+    (
+        "metadata-unknown-stage",
+        lambda c: write_metadata(c, stages=["pairing", "ranking"]),
+        [
+            '{dir}/metadata.yaml:9: stages.1: must be one of "extraction", "pairing", '
+            '"response_quality"; got "ranking"'
+        ],
+    ),
+    (
+        "metadata-wrong-benchmark-version",
+        lambda c: write_metadata(c, benchmark_version="2.0"),
+        ['{dir}/metadata.yaml:9: benchmark_version: must be one of "1.0"; got "2.0"'],
+    ),
+    (
+        "metadata-source-on-rescored",
+        lambda c: write_metadata(c, source="Table 3"),
+        [
+            "{dir}/metadata.yaml:15: source: only reported submissions (provenance: reported) "
+            "name a source"
+        ],
+    ),
+    (
+        "metadata-reported-without-source",
+        lambda c: (write_metadata(c, provenance="reported"), (c.dir / "pairing.jsonl").unlink()),
+        [
+            "{dir}/metadata.yaml: source: missing required field",
+            "{dir}/results.json:6: provenance: says 'rescored' but metadata.yaml says 'reported'",
+        ],
+    ),
+    (
+        "reported-with-predictions",
+        lambda c: write_metadata(c, provenance="reported", source="Table 3"),
+        [
+            "{dir}/pairing.jsonl: a reported submission carries no predictions; remove this "
+            "file or set provenance: rescored",
+            "{dir}/results.json:6: provenance: says 'rescored' but metadata.yaml says 'reported'",
+        ],
+    ),
+    # ---- folder names ---------------------------------------------------------------------
+    (
+        "folder-name-does-not-match-metadata",
+        lambda c: rename_folder(c, org_model="openai__GPT-5.4"),
+        [
+            "{dir}/metadata.yaml:1: org/model: the folder is named 'openai__GPT-5.4' but org "
+            "and model make 'acme__Tiny-Model'; rename the folder or fix the metadata",
+            '{dir}/results.json:2: submission: says "acme__Tiny-Model/run-1" but the folder is '
+            "'openai__GPT-5.4/run-1'",
+        ],
+    ),
+    (
+        "run-folder-name-with-space",
+        lambda c: rename_folder(c, run="run 1"),
+        [
+            "{dir}: run folder: run 1 must be letters, digits and . _ - (at most 100)",
+            '{dir}/results.json:2: submission: says "acme__Tiny-Model/run-1" but the folder is '
+            "'acme__Tiny-Model/run 1'",
+        ],
+    ),
+    # ---- files in the folder --------------------------------------------------------------
+    (
+        "extra-file",
+        lambda c: (c.dir / "notes.txt").write_text("hello"),
+        [f"{{dir}}/notes.txt: unexpected file; a submission holds only {ALLOWED}"],
+    ),
+    (
+        "hidden-file",
+        lambda c: (c.dir / ".DS_Store").write_bytes(b"\0\0"),
+        [f"{{dir}}/.DS_Store: unexpected file; a submission holds only {ALLOWED}"],
+    ),
+    (
+        "sub-folder",
+        lambda c: (c.dir / "extra").mkdir(),
+        ["{dir}/extra: folders are not allowed inside a submission"],
+    ),
+    (
+        "symlinked-stage-file",
+        lambda c: (
+            (c.dir.parent.parent / "elsewhere.jsonl").write_bytes(
+                (c.dir / "pairing.jsonl").read_bytes()
+            ),
+            (c.dir / "pairing.jsonl").unlink(),
+            (c.dir / "pairing.jsonl").symlink_to(c.dir.parent.parent / "elsewhere.jsonl"),
+        ),
+        ["{dir}/pairing.jsonl: symbolic links are not allowed"],
+    ),
+    (
+        "symlink-to-etc-passwd",
+        lambda c: (c.dir / "response_quality.jsonl").symlink_to("/etc/passwd"),
+        ["{dir}/response_quality.jsonl: symbolic links are not allowed"],
+    ),
+    (
+        "submission-folder-is-a-symlink",
+        lambda c: link_folder(c),
+        ["{dir}: is a symbolic link; submit a real folder"],
+    ),
+    (
+        "file-name-with-newline-and-bidi-override",
+        lambda c: (c.dir / "pairing.jsonl\n\u202egnp.exe").write_text("{}"),
+        [
+            "{dir}/pairing.jsonl\\n\\u202egnp.exe: unexpected file; a submission holds only "
+            + ALLOWED
+        ],
+    ),
+    (
+        "fifo-instead-of-file",
+        lambda c: os.mkfifo(c.dir / "extraction.jsonl"),
+        ["{dir}/extraction.jsonl: not a regular file"],
+    ),
+    (
+        "oversized-stage-file",
+        lambda c: (c.dir / "pairing.jsonl").write_bytes(
+            (c.dir / "pairing.jsonl").read_bytes() + b" " * MAX_STAGE_FILE_BYTES
+        ),
+        ["{dir}/pairing.jsonl: file is {size:,} bytes; the limit is {limit}"],
+    ),
+    (
+        "oversized-metadata",
+        lambda c: write_metadata(c, description="x" * 70_000),
+        ["{dir}/metadata.yaml: file is {size:,} bytes; the limit is 65,536"],
+    ),
+    # ---- the predictions ------------------------------------------------------------------
+    (
+        "stage-file-not-utf8",
+        lambda c: (c.dir / "pairing.jsonl").write_bytes(
+            b"\n".join(
+                [*(c.dir / "pairing.jsonl").read_bytes().splitlines()[:1], b'{"pair_id": "\xff"}']
+            )
+        ),
+        ["{dir}/pairing.jsonl:2: not UTF-8 text"],
+    ),
+    (
+        "invalid-json-line",
+        lambda c: set_pairing_line(c, 3, '{"pair_id": "{pair1}", "relevant": true'),
+        [
+            "{dir}/pairing.jsonl:3: not valid JSON: Expecting ',' delimiter (column 54)",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair2}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "duplicate-key-in-a-line",
+        lambda c: set_pairing_line(
+            c, 1, '{"pair_id": "{pair0}", "relevant": false, "relevant": true}'
+        ),
+        [
+            '{dir}/pairing.jsonl:1: not valid JSON: the key "relevant" appears twice in one object',
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "line-is-a-list",
+        lambda c: set_pairing_line(c, 2, "[1, 2]"),
+        [
+            "{dir}/pairing.jsonl:2: must be a JSON object, got a list",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair1}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "nan-score",
+        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": true, "score": NaN}'),
+        [
+            "{dir}/pairing.jsonl:1: score: NaN is not a finite number",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "infinite-score",
+        lambda c: set_pairing_line(
+            c, 1, '{"pair_id": "{pair0}", "relevant": true, "score": -Infinity}'
+        ),
+        [
+            "{dir}/pairing.jsonl:1: score: -Infinity is not a finite number",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "overflowing-score",
+        lambda c: set_pairing_line(
+            c, 1, '{"pair_id": "{pair0}", "relevant": true, "score": 1e999}'
+        ),
+        [
+            "{dir}/pairing.jsonl:1: score: 1e999 is not a finite number",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "string-instead-of-boolean",
+        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": "yes"}'),
+        [
+            '{dir}/pairing.jsonl:1: relevant: must be true or false, got a string "yes"',
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "number-instead-of-boolean",
+        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": 1}'),
+        [
+            "{dir}/pairing.jsonl:1: relevant: must be true or false, got a number 1",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "missing-id-field",
+        lambda c: set_pairing_line(c, 1, '{"relevant": true}'),
+        [
+            "{dir}/pairing.jsonl:1: pair_id: missing required field",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "unknown-field-in-row",
+        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": true, "gold": true}'),
+        [
+            "{dir}/pairing.jsonl:1: gold: unknown field; allowed: pair_id, relevant, score",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "unknown-id",
+        lambda c: (c.dir / "pairing.jsonl").write_text(
+            (c.dir / "pairing.jsonl").read_text()
+            + '{"pair_id": "pair-0000000000000000", "relevant": true}\n'
+        ),
+        [
+            '{dir}/pairing.jsonl:{n_pairs_plus_1}: pair_id: unknown ID "pair-0000000000000000": '
+            "not in the pairing config of the dataset"
+        ],
+    ),
+    (
+        "id-from-another-config",
+        lambda c: set_pairing_line(c, 1, '{"pair_id": "{attr0}", "relevant": true}'),
+        [
+            '{dir}/pairing.jsonl:1: pair_id: "{attr0}" is not allowed here (see the schema in '
+            "dataset_card/schemas/)",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "duplicate-id",
+        lambda c: set_pairing_line(c, 2, '{"pair_id": "{pair0}", "relevant": false}'),
+        [
+            "{dir}/pairing.jsonl:2: pair_id: duplicate of line 1",
+            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair1}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "missing-test-coverage",
+        lambda c: (c.dir / "pairing.jsonl").write_text("\n".join(pairing_lines(c)[10:]) + "\n"),
+        [
+            "{dir}/pairing.jsonl: pair_id: 10 of the {n_pairs} rows of the test split have no "
+            "prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
+    (
+        "empty-stage-file",
+        lambda c: (c.dir / "pairing.jsonl").write_text(""),
+        [
+            "{dir}/pairing.jsonl: pair_id: {n_pairs} of the {n_pairs} rows of the test split "
+            "have no prediction (first missing: {pair0}); every stage entered must cover its "
+            "test split",
+        ],
+    ),
+    (
+        "stage-file-not-listed",
+        lambda c: (c.dir / "extraction.jsonl").write_text(
+            "\n".join(
+                json.dumps({"attribute_id": a, "problematic": False})
+                for a in c.reference.test_ids("extraction")
+            )
+        ),
+        ["{dir}/extraction.jsonl: extraction is not listed under stages in metadata.yaml"],
+    ),
+    (
+        "listed-stage-without-file",
+        lambda c: write_metadata(c, stages=["pairing", "response_quality"]),
+        [
+            "{dir}/metadata.yaml:7: stages: lists response_quality but response_quality.jsonl "
+            "is missing"
+        ],
+    ),
+    (
+        "rating-out-of-range",
+        lambda c: (
+            write_metadata(c, stages=["pairing", "response_quality"]),
+            (c.dir / "response_quality.jsonl").write_text(
+                "\n".join(
+                    json.dumps({"rating_id": r, "rating": 7 if i == 0 else 3})
+                    for i, r in enumerate(c.reference.test_ids("response_quality"))
+                )
+            ),
+        ),
+        [
+            "{dir}/response_quality.jsonl:1: rating: must be between 1 and 5, got 7",
+            "{dir}/response_quality.jsonl: rating_id: 1 of the {n_ratings} rows of the test "
+            "split have no prediction (first missing: {rating0}); every stage entered must "
+            "cover its test split",
+        ],
+    ),
+    (
+        "rating-is-a-boolean",
+        lambda c: (
+            write_metadata(c, stages=["pairing", "response_quality"]),
+            (c.dir / "response_quality.jsonl").write_text(
+                "\n".join(
+                    json.dumps({"rating_id": r, "rating": True if i == 0 else 3})
+                    for i, r in enumerate(c.reference.test_ids("response_quality"))
+                )
+            ),
+        ),
+        [
+            "{dir}/response_quality.jsonl:1: rating: must be a number, got a boolean true",
+            "{dir}/response_quality.jsonl: rating_id: 1 of the {n_ratings} rows of the test "
+            "split have no prediction (first missing: {rating0}); every stage entered must "
+            "cover its test split",
+        ],
+    ),
+    # ---- results.json ---------------------------------------------------------------------
+    (
+        "results-claim-better-f1",
+        lambda c: set_results(c, _claim_better_f1),
+        [
+            "{dir}/results.json:{line_test_f1}: scores.pairing.test.f1: says 0.99 but the "
+            "predictions earn {true_f1}; run `recenter score FOLDER --write`"
+        ],
+    ),
+    (
+        "results-nan",
+        lambda c: set_results(c, lambda r: r["scores"]["pairing"]["test"].update(f1=math.nan)),
+        [
+            "{dir}/results.json:{line_test_f1}: scores.pairing.test.f1: NaN is not a finite "
+            "number; undefined values are written as null"
+        ],
+    ),
+    (
+        "results-nested-too-deeply",
+        lambda c: (c.dir / "results.json").write_text('{"scores": ' + "[" * 500 + "]" * 500 + "}"),
+        ["{dir}/results.json: values are nested too deeply"],
+    ),
+    (
+        "results-not-json",
+        lambda c: (c.dir / "results.json").write_text("{'scores': 1}"),
+        ["{dir}/results.json:1: not valid JSON: Expecting property name enclosed in double quotes"],
+    ),
+    (
+        "results-drop-a-split",
+        lambda c: set_results(c, _drop_test_split),
+        [
+            "{dir}/results.json:8: scores.pairing.test: is missing; run `recenter score FOLDER "
+            "--write`"
+        ],
+    ),
+    (
+        "results-made-up-metric",
+        lambda c: set_results(c, lambda r: r["scores"]["pairing"]["test"].update(auc=0.99)),
+        [
+            "{dir}/results.json:{line_auc}: scores.pairing.test.auc: the metric has no pairing "
+            "score named 'auc'"
+        ],
+    ),
+    (
+        "results-for-another-dataset",
+        lambda c: set_results(c, lambda r: r.update(dataset_revision="000000000000")),
+        [
+            '{dir}/results.json:4: dataset_revision: says "000000000000", recomputed '
+            '"{revision}"; run `recenter score FOLDER --write`'
+        ],
+    ),
+]
+
+
+# ---- the base submission and the test -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reference(preview_dataset: Path) -> Reference:
+    return load_reference(preview_dataset)
+
+
+def make_base(root: Path, reference: Reference) -> tuple[Context, dict]:
+    """A valid submission: the pairing test split, every other pair called relevant."""
+    folder = root / "submissions" / "acme__Tiny-Model" / "run-1"
+    folder.mkdir(parents=True)
+    pairs = reference.test_ids("pairing")
+    ctx = Context(folder, reference, pairs)
+    write_metadata(ctx)
+    rows = [{"pair_id": p, "relevant": i % 2 == 0, "score": i / 7} for i, p in enumerate(pairs)]
+    (folder / "pairing.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    results = score_folder(folder, reference=reference, write=True)
+    return ctx, results
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path under root with its kind, bytes and modification time."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        if path.is_fifo():
+            content = b"<fifo>"
+        out[str(path)] = (info.st_mode, info.st_mtime_ns, content)
+    return out
+
+
+def expected_lines(ctx: Context, base: dict, templates: list[str]) -> list[str]:
+    fields = dict(ctx.fields)
+    fields["n_pairs_plus_1"] = len(ctx.pairs) + 1
+    fields["true_f1"] = json.dumps(base["scores"]["pairing"]["test"]["f1"])
+    # the size of the largest file (the oversized one, in the cases that have one)
+    fields["size"] = max(
+        (p.lstat().st_size for p in ctx.dir.iterdir() if p.is_file() and not p.is_symlink()),
+        default=0,
+    )
+    results = ctx.dir / "results.json"
+    if results.is_file():
+        lines = results.read_text(encoding="utf-8", errors="replace").splitlines()
+        test = next((i for i, line in enumerate(lines) if '"test": {' in line), None)
+        if test is not None:
+            fields["line_test_f1"] = next(
+                i for i, line in enumerate(lines[test:], start=test + 1) if '"f1":' in line
+            )
+        fields["line_auc"] = next(
+            (i for i, line in enumerate(lines, start=1) if '"auc"' in line), None
+        )
+    return [template.format(**fields) for template in templates]
+
+
+@pytest.mark.parametrize("case_id, breaks, templates", CASES, ids=[c[0] for c in CASES])
+def test_bad_submission_is_rejected(
+    case_id: str,
+    breaks: Callable[[Context], object],
+    templates: list[str],
+    tmp_path: Path,
+    reference: Reference,
+    preview_dataset: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ctx, base = make_base(tmp_path, reference)
+    capsys.readouterr()
+    breaks(ctx)
+    before = snapshot(tmp_path)
+    code = main(["validate", str(ctx.dir), "--dataset", str(preview_dataset)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.splitlines() == ["error: " + line for line in expected_lines(ctx, base, templates)]
+    assert snapshot(tmp_path) == before, "validate wrote something"

@@ -1,0 +1,164 @@
+"""Repository invariants over the committed `submissions/` (as MTEB's results repository does):
+every folder is valid, every rescored results.json is what its predictions earn on the
+dataset, no run is committed twice, and every reported number is the paper's.
+
+The dataset is the preview release built in place (`preview_dataset`), or the folder named by
+`RECENTER_DATASET` (the GitHub workflow points it at the dataset it built or downloaded)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from recenter.paths import PREVIEW_RELEASE_DIR, SUBMISSIONS_DIR
+from recenter.submissions import (
+    PAPER,
+    Reference,
+    find_submissions,
+    folder_name,
+    load_reference,
+    score_folder,
+    tree_problems,
+    validate_submission,
+)
+
+SUBMISSIONS = find_submissions(SUBMISSIONS_DIR)
+IDS = [f"{p.parent.name}/{p.name}" for p in SUBMISSIONS]
+PAPER_RESULTS = PREVIEW_RELEASE_DIR.parent / "paper-results.md"
+
+
+@pytest.fixture(scope="module")
+def reference(request: pytest.FixtureRequest) -> Reference:
+    source = os.environ.get("RECENTER_DATASET")
+    if source is None:
+        source = request.getfixturevalue("preview_dataset")
+    return load_reference(source)
+
+
+def _metadata(folder: Path) -> dict:
+    return yaml.safe_load((folder / "metadata.yaml").read_text(encoding="utf-8"))
+
+
+def test_there_are_submissions() -> None:
+    assert len(SUBMISSIONS) >= 20
+    provenance = {_metadata(p)["provenance"] for p in SUBMISSIONS}
+    assert provenance == {"rescored", "reported"}
+
+
+def test_tree_has_no_stray_files_or_duplicate_runs() -> None:
+    assert tree_problems(SUBMISSIONS_DIR) == []
+
+
+@pytest.mark.parametrize("folder", SUBMISSIONS, ids=IDS)
+def test_submission_is_valid(folder: Path, reference: Reference) -> None:
+    assert validate_submission(folder, reference=reference, require_results=True) == []
+
+
+@pytest.mark.parametrize("folder", SUBMISSIONS, ids=IDS)
+def test_results_json_is_reproducible(folder: Path, reference: Reference) -> None:
+    """Re-scoring gives the committed file byte for byte (reported rows: returned as they are)."""
+    committed = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert score_folder(folder, reference=reference) == committed
+
+
+def test_every_results_json_renders_on_the_leaderboard() -> None:
+    from leaderboard.table import load_submissions, stage_table
+
+    submissions, problems = load_submissions(SUBMISSIONS_DIR)
+    assert problems == []
+    assert sorted(s.id for s in submissions) == sorted(IDS)
+    shown = set()
+    for stage in ("extraction", "pairing", "response_quality"):
+        for split in ("all", "test"):
+            shown |= set(stage_table(submissions, stage, split)["submission"])
+    assert shown == set(IDS)
+
+
+def test_no_predictions_derived_from_the_authors_vote_files() -> None:
+    """The authors' LLM relevance votes are for local scoring (`recenter import-votes`), never
+    for committing: no committed pairing.jsonl may agree with a vote file on 90% of its pairs
+    (the committed baselines agree with them on about half)."""
+    from loaders.ids import pair_id
+    from recenter.import_votes import read_votes
+
+    vote_files = sorted((PREVIEW_RELEASE_DIR / "data" / "relevance_task5").glob("*.jsonl"))
+    if not vote_files:
+        pytest.skip("the authors' vote files are not beside the checkout")
+    votes = [
+        {pair_id(u, p, a): v for (u, p, a), v in read_votes(path).items()} for path in vote_files
+    ]
+    for folder in SUBMISSIONS:
+        path = folder / "pairing.jsonl"
+        if not path.is_file():
+            continue
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        for voted in votes:
+            common = [r for r in rows if r["pair_id"] in voted]
+            same = sum(r["relevant"] == voted[r["pair_id"]] for r in common)
+            assert common and same / len(common) < 0.9, folder
+
+
+def test_reported_rows_are_the_papers_numbers() -> None:
+    """Every number of a reported row is printed in the paper, in the table it names."""
+    if not PAPER_RESULTS.is_file():
+        pytest.skip(f"{PAPER_RESULTS} is not beside the checkout")
+    printed = set(re.findall(r"(?<![\d.])\d\.\d{3}(?!\d)", PAPER_RESULTS.read_text()))
+    for folder in SUBMISSIONS:
+        metadata = _metadata(folder)
+        if metadata["provenance"] != "reported":
+            continue
+        results = json.loads((folder / "results.json").read_text())
+        assert results["dataset_revision"] == PAPER and results["metric_version"] == PAPER
+        assert re.match(r"^(Tables?|Figure|Section) ", metadata["source"]), folder
+        splits = {"fine-tuned": {"test"}}.get(metadata["type"], {"all"})
+        for stage, by_split in results["scores"].items():
+            assert set(by_split) == splits, (folder, stage)
+            for metrics in by_split.values():
+                for name, value in metrics.items():
+                    assert f"{value:.3f}" in printed, (folder, stage, name, value)
+
+
+def test_folder_names_follow_the_metadata() -> None:
+    for folder in SUBMISSIONS:
+        metadata = _metadata(folder)
+        assert folder.parent.name == folder_name(metadata["org"], metadata["model"])
+
+
+def test_bm25_predictions_are_reproducible(reference: Reference) -> None:
+    """A reader re-running `recenter baseline bm25` gets the committed predictions."""
+    from recenter.baselines import baseline_submission, jsonl_text
+
+    folder = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v1"
+    metadata, predictions = baseline_submission("bm25", reference)
+    assert jsonl_text(predictions["pairing"]) == (folder / "pairing.jsonl").read_text()
+    committed = _metadata(folder)
+    assert {k: v for k, v in metadata.items() if k != "date"} == {
+        k: v for k, v in committed.items() if k != "date"
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "submission_metadata",
+        "extraction_predictions",
+        "pairing_predictions",
+        "response_quality_predictions",
+        "results",
+    ],
+)
+def test_submission_schemas_are_valid_and_versioned(name: str) -> None:
+    import jsonschema
+
+    from recenter import BENCHMARK_VERSION
+    from recenter.paths import load_schema
+
+    schema = load_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    if name in ("submission_metadata", "results"):
+        assert schema["properties"]["benchmark_version"]["const"] == BENCHMARK_VERSION
