@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -27,21 +26,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 PAINT_TARGET_S = 3.0
 FILTER_P95_TARGET_MS = 150.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -53,13 +37,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def time_to_painted_table(url: str, loads: int) -> list[float]:
     """Seconds from page request to the first table's cells painted, per fresh context."""
-    from playwright.sync_api import sync_playwright
+    from leaderboard.harness import VIEWPORT, headless_chromium
 
     times = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with headless_chromium() as browser:
         for _ in range(loads):
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context = browser.new_context(viewport=VIEWPORT)
             page = context.new_page()
             start = time.perf_counter()
             page.goto(url, wait_until="commit")
@@ -70,17 +53,15 @@ def time_to_painted_table(url: str, loads: int) -> list[float]:
             )
             times.append(time.perf_counter() - start)
             context.close()
-        browser.close()
     return times
 
 
 def filter_arguments(i: int) -> list:
-    from leaderboard.app import default_columns
-    from leaderboard.table import PROVENANCES, SYSTEM_TYPES
+    from leaderboard.app import opening_filters
 
-    query = f"model-{i % 100:02d}"  # matches about 10 of the 1,000 rows
-    filters = [list(SYSTEM_TYPES), "any", list(PROVENANCES), "any", True]
-    return ["all", query, *filters, default_columns("pairing")]
+    filters = opening_filters("pairing")
+    filters["query"] = f"model-{i % 100:02d}"  # matches about 10 of the 1,000 rows
+    return ["all", *filters.values()]
 
 
 def client_latencies(url: str, requests: int, api_name: str, arguments) -> list[float]:
@@ -121,15 +102,13 @@ def noop_floor(requests: int) -> list[float]:
     """gradio_client's own round trip on this machine: an identity endpoint, same settings."""
     import gradio as gr
 
+    from leaderboard.harness import serve
+
     with gr.Blocks() as demo:
         text, out = gr.Textbox(), gr.Textbox()
         text.change(lambda value: value, text, out, api_name="noop")
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        return client_latencies(f"http://127.0.0.1:{port}/", requests, "/noop", lambda i: [f"x{i}"])
-    finally:
-        demo.close()
+    with serve(demo) as url:
+        return client_latencies(url, requests, "/noop", lambda i: [f"x{i}"])
 
 
 def summary(latencies: list[float]) -> str:
@@ -143,7 +122,8 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=5, help="page loads to time")
     args = parser.parse_args()
 
-    from leaderboard.app import build_app, launch
+    from leaderboard.app import build_app
+    from leaderboard.harness import serve
     from leaderboard.synthetic import synthetic_submissions
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
@@ -152,15 +132,10 @@ def main() -> int:
         start = time.perf_counter()
         demo = build_app(root)
         build_s = time.perf_counter() - start
-        port = free_port()
-        launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-        url = f"http://127.0.0.1:{port}/"
-        try:
+        with serve(demo) as url:
             paint = time_to_painted_table(url, args.loads)
             latencies = client_latencies(url, args.requests, "/filter_pairing", filter_arguments)
             raw = http_latencies(url, args.requests)
-        finally:
-            demo.close()
     floor = noop_floor(args.requests)
 
     cores = os.cpu_count()

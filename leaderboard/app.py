@@ -8,6 +8,10 @@ Splits: every ranking is for ONE split, chosen with a selector per tab. Each tab
 split that shows the most rows (ties: "test"), because the paper's reported zero-shot rows only
 have "all" and its trained rows only "test"; rows without a score on the chosen split are not
 shown, and the caption says so. Nothing a submitter wrote is shown as markup (see render.py).
+
+This module builds the ranking tabs (overview and one per stage) and starts the app; the other
+tabs are their own modules: submission_view.py (one submission), about.py (the cards) and
+submit.py (the pull-request flow and the upload preview).
 """
 
 from __future__ import annotations
@@ -23,13 +27,9 @@ if not __package__:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
-import re  # noqa: E402
 import tempfile  # noqa: E402
-import traceback  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from functools import lru_cache  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -40,11 +40,14 @@ import pandas as pd  # noqa: E402
 from gradio.components.plot import PlotData  # noqa: E402
 
 from leaderboard import table as tables  # noqa: E402
+from leaderboard.about import about_tab  # noqa: E402
 from leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES, filter_table  # noqa: E402
 from leaderboard.plots import pairing_plot, response_plot  # noqa: E402
-from leaderboard.render import display_table, label  # noqa: E402
+from leaderboard.render import PROVENANCE_LABELS, display_table, label  # noqa: E402
+from leaderboard.submission_view import submission_tab  # noqa: E402
+from leaderboard.submit import submit_tab  # noqa: E402
 from recenter.errors import UserError  # noqa: E402
-from recenter.paths import HUB_DATASET_ID, METRIC_DIR, SUBMISSIONS_DIR  # noqa: E402
+from recenter.paths import SUBMISSIONS_DIR  # noqa: E402
 
 TITLE = "recenter-bench leaderboard"
 OVERVIEW = "overview"
@@ -57,7 +60,8 @@ CSS = """
 .caption p { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .notice { border-left: 4px solid var(--color-accent); padding-left: 0.75em; }
 """
-# Shown only when a reader asks for them; everything else is visible by default.
+# Shown only when a reader asks for them; everything else is visible by default. The trailing
+# columns after the date are bookkeeping (where a number comes from), not results.
 OPTIONAL_COLUMNS = frozenset(
     {
         "org",
@@ -67,14 +71,8 @@ OPTIONAL_COLUMNS = frozenset(
         "inter_annotator_kappa_3way",
         "inter_annotator_weighted_kappa",
         "n_annotators",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-        "source",
-        "dataset_revision",
-        "metric_version",
-        "submission",
+        *tables.CONFUSION_COUNTS,
+        *(c for c in tables.TRAIL_COLUMNS if c != "date"),
     }
 )
 # Never offered in the column chooser (always shown, or folded into the model cell).
@@ -83,7 +81,6 @@ PLOTS: dict[str, Callable[[pd.DataFrame, str], dict[str, Any]]] = {
     "pairing": pairing_plot,
     "response_quality": response_plot,
 }
-PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
 
 
 class LeaderboardData:
@@ -92,7 +89,6 @@ class LeaderboardData:
     def __init__(self, submissions: Sequence[tables.Submission], problems: Sequence[str] = ()):
         self.submissions = list(submissions)
         self.problems = list(problems)
-        self.by_id = {s.id: s for s in self.submissions}
         self._table = lru_cache(maxsize=None)(self._build)
 
     @classmethod
@@ -121,17 +117,29 @@ class LeaderboardData:
 
 def column_choices(stage: str) -> list[tuple[str, str]]:
     """The column chooser's (header, column) pairs for a stage table or the overview."""
-    if stage == OVERVIEW:
-        names = [c for c in tables.META_COLUMNS if c != "rank"]
-        names += [*tables.overview_metric_columns(), *tables.TRAIL_COLUMNS]
-    else:
-        names = tables.stage_columns(stage)
+    names = tables.overview_columns() if stage == OVERVIEW else tables.stage_columns(stage)
     return [(label(c), c) for c in names if c not in FIXED_COLUMNS]
 
 
 def default_columns(stage: str) -> list[str]:
+    """The columns a tab opens with: all but the optional ones (and, in the overview, which
+    mixes stages, the per-split training flag)."""
     hidden = OPTIONAL_COLUMNS | ({"saw_split"} if stage == OVERVIEW else set())
     return [c for _, c in column_choices(stage) if c not in hidden]
+
+
+def opening_filters(stage: str) -> dict[str, Any]:
+    """The filter values a tab opens with, named and ordered as the `filter_<tab>`, `csv_<tab>`
+    and `plot_<tab>` endpoints take them after the split: everything shown."""
+    return {
+        "query": "",
+        "types": list(tables.SYSTEM_TYPES),
+        "open_weights": "any",
+        "provenance": list(tables.PROVENANCES),
+        "training": "any",
+        "references": True,
+        "columns": default_columns(stage),
+    }
 
 
 def caption(data: LeaderboardData, stage: str, split: str, shown: pd.DataFrame) -> str:
@@ -181,6 +189,8 @@ def _view(
     references: bool,
     columns: list[str] | None,
 ) -> pd.DataFrame:
+    """A tab's table on `split` after its filters. Values arrive as Gradio sends them (None for
+    an emptied control), so they are normalised here; `columns=None` keeps every column."""
     return filter_table(
         data.table(stage, split),
         query=query or "",
@@ -202,32 +212,40 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
     """
     eager = tab is None
     split0 = data.default_split(stage)
+    opening = opening_filters(stage)
     with gr.Row():
         split = gr.Radio(
             data.split_choices(stage), value=split0, label="Split", scale=2, min_width=320
         )
-        query = gr.Textbox(label="Search model", placeholder="name, org or submission", scale=2)
-        training = gr.Radio(list(TRAINING_CHOICES), value="any", label="Training", scale=1)
+        query = gr.Textbox(
+            opening["query"], label="Search model", placeholder="name, org or submission", scale=2
+        )
+        training = gr.Radio(
+            list(TRAINING_CHOICES), value=opening["training"], label="Training", scale=1
+        )
         open_weights = gr.Radio(
-            list(OPEN_WEIGHTS_CHOICES), value="any", label="Open weights", scale=1
+            list(OPEN_WEIGHTS_CHOICES), value=opening["open_weights"], label="Open weights", scale=1
         )
     with gr.Row():
         types = gr.CheckboxGroup(
-            list(tables.SYSTEM_TYPES), value=list(tables.SYSTEM_TYPES), label="Type", scale=2
+            list(tables.SYSTEM_TYPES), value=opening["types"], label="Type", scale=2
         )
         provenance = gr.CheckboxGroup(
-            [("re-scored", "rescored"), ("reported by the paper", "reported")],
-            value=list(tables.PROVENANCES),
+            [(PROVENANCE_LABELS.get(p, p), p) for p in tables.PROVENANCES],
+            value=opening["provenance"],
             label="Provenance",
             scale=1,
         )
-        references = gr.Checkbox(value=True, label="Show reference rows (human, no-skill)")
+        references = gr.Checkbox(
+            value=opening["references"], label="Show reference rows (human, no-skill)"
+        )
     with gr.Accordion("Columns", open=False):
         columns = gr.CheckboxGroup(
-            column_choices(stage), value=default_columns(stage), show_label=False
+            column_choices(stage), value=opening["columns"], show_label=False
         )
+    # In the order of `opening`, after the split: the endpoints' signature.
     inputs = [split, query, types, open_weights, provenance, training, references, columns]
-    start = _view(data, stage, split0, "", *_defaults(stage))
+    start = _view(data, stage, split0, **opening)
     shown, datatypes = display_table(start)
     note = gr.Markdown(caption(data, stage, split0, start) if eager else "", elem_classes="caption")
     frame = gr.Dataframe(
@@ -256,27 +274,25 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
         return write_csv(csv_dir, f"{stage}-{split}", _view(data, stage, split, *filters))
 
     triggers = [c.change for c in inputs] + ([] if eager else [tab.select])
-    gr.on(
-        triggers,
-        update,
-        inputs=inputs,
-        outputs=[frame, note],
-        api_name=f"filter_{stage}",
-        trigger_mode="always_last",
-        show_progress="hidden",
-    )
+
+    def on_filters(fn: Callable[..., Any], outputs: Any, api_name: str) -> None:
+        # Only the latest of a burst of changes (typing in the search box) is worth computing,
+        # and a progress overlay on every keystroke would make the table flicker.
+        gr.on(
+            triggers,
+            fn,
+            inputs=inputs,
+            outputs=outputs,
+            api_name=api_name,
+            trigger_mode="always_last",
+            show_progress="hidden",
+        )
+
+    on_filters(update, [frame, note], f"filter_{stage}")
     # A separate event, so the table is not held back by writing and serving the file.
-    gr.on(
-        triggers,
-        export,
-        inputs=inputs,
-        outputs=download,
-        api_name=f"csv_{stage}",
-        trigger_mode="always_last",
-        show_progress="hidden",
-    )
+    on_filters(export, download, f"csv_{stage}")
     if stage in PLOTS:
-        rows = _view(data, stage, split0, "", *_defaults(stage)[:-1], None) if eager else None
+        rows = _view(data, stage, split0, **{**opening, "columns": None}) if eager else None
         plot = gr.Plot(
             value=plot_value(stage, rows, split0) if rows is not None else None,
             show_label=False,
@@ -284,238 +300,11 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
         )
 
         def replot(split: str, *filters: Any) -> PlotData:
-            # The plot follows the row filters; the column chooser does not apply to it.
+            # The plot follows the row filters; the column chooser (the last input) does not
+            # apply to it.
             return plot_value(stage, _view(data, stage, split, *filters[:-1], None), split)
 
-        gr.on(
-            triggers,
-            replot,
-            inputs=inputs,
-            outputs=plot,
-            api_name=f"plot_{stage}",
-            trigger_mode="always_last",
-            show_progress="hidden",
-        )
-
-
-def _defaults(stage: str) -> tuple[Any, ...]:
-    """The filter values a tab opens with (after split and query)."""
-    return (
-        list(tables.SYSTEM_TYPES),
-        "any",
-        list(tables.PROVENANCES),
-        "any",
-        True,
-        default_columns(stage),
-    )
-
-
-def _metadata_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return "" if value is None else str(value)
-
-
-def submission_view(data: LeaderboardData, submission_id: str | None) -> list[Any]:
-    """Metadata, scores per split per stage and confusion matrices of one submission.
-
-    Metrics with no value on any split are left out; a binary stage's confusion matrix is shown
-    for the first split (in SPLITS order) whose counts CI wrote, and hidden where there are none.
-    """
-    submission = data.by_id.get(submission_id or "")
-    outputs: list[Any] = []
-    meta: dict[str, Any] = {}
-    if submission is not None:
-        meta = {**submission.metadata, "provenance": submission.provenance}
-        meta.update({k: submission.results.get(k) for k in ("dataset_revision", "metric_version")})
-    # The free-text description gets its own plain-text box: table rows have a fixed height.
-    description = _metadata_value(meta.pop("description", ""))
-    outputs.append(
-        pd.DataFrame({"field": list(meta), "value": [_metadata_value(v) for v in meta.values()]})
-    )
-    outputs.append(description)
-    for stage in tables.STAGES:
-        if submission is None or not submission.splits(stage):
-            outputs.append(gr.Dataframe(value=None, label="Scores per split (stage not entered)"))
-        else:
-            per_split = tables.split_scores(submission, stage).dropna(axis=1, how="all")
-            outputs.append(
-                gr.Dataframe(value=display_table(per_split)[0], label="Scores per split")
-            )
-        if stage == "response_quality":
-            continue
-        matrix, shown_split = None, None
-        for split in submission.splits(stage) if submission else []:
-            matrix = tables.confusion_matrix(submission, stage, split)
-            if matrix is not None:
-                shown_split = split
-                break
-        outputs.append(
-            gr.Dataframe(
-                value=matrix,
-                label=f"Confusion matrix ({shown_split})",
-                visible=matrix is not None,
-            )
-        )
-    return outputs
-
-
-def _submission_tab(data: LeaderboardData) -> None:
-    choices = [
-        (f"{s.metadata.get('model') or s.id} · {s.id}", s.id)
-        for s in sorted(data.submissions, key=lambda s: str(s.metadata.get("model", "")).lower())
-    ]
-    picker = gr.Dropdown(choices, value=None, label="Submission", filterable=True)
-    outputs: list[gr.components.Component] = [
-        gr.Dataframe(
-            label="metadata.yaml and results.json",
-            headers=["field", "value"],
-            interactive=False,
-            wrap=True,
-        ),
-        gr.Textbox(label="description", lines=3, interactive=False),
-    ]
-    for stage in tables.STAGES:
-        gr.Markdown(f"### {tables.STAGE_TITLES[stage]}")
-        outputs.append(
-            gr.Dataframe(
-                label="Scores per split",
-                headers=["split"],
-                interactive=False,
-                latex_delimiters=[],
-            )
-        )
-        if stage != "response_quality":
-            outputs.append(gr.Dataframe(label="Confusion matrix", interactive=False, visible=False))
-    picker.change(
-        lambda sid: submission_view(data, sid),
-        inputs=picker,
-        outputs=outputs,
-        api_name="submission",
-    )
-
-
-def strip_front_matter(text: str) -> str:
-    """Markdown without its leading YAML front matter block."""
-    match = re.match(r"\A---\s*\n.*?\n---\s*(\n|\Z)", text, flags=re.DOTALL)
-    return text[match.end() :] if match else text
-
-
-def about_texts() -> tuple[str, str, str]:
-    """(dataset card, metric card, citation) read from their owners, or a plain notice."""
-    try:
-        from loaders.card import static_card_text
-
-        dataset_card = strip_front_matter(static_card_text())
-    except Exception as error:  # the Space must start even if the card cannot be rendered
-        dataset_card = f"*The dataset card is not available in this installation ({error}).*"
-    metric_readme = METRIC_DIR / "README.md"
-    if metric_readme.is_file():
-        metric_card = strip_front_matter(metric_readme.read_text(encoding="utf-8"))
-    else:
-        metric_card = f"*The metric card ({metric_readme.name}) is not available.*"
-    match = re.search(r"```(?:bibtex|bib)\s*\n(.*?)```", dataset_card + metric_card, re.DOTALL)
-    citation = match.group(1).strip() if match else "(no citation found in the cards)"
-    return dataset_card, metric_card, citation
-
-
-def submit_instructions() -> str:
-    readme = SUBMISSIONS_DIR / "README.md"
-    guide = (
-        readme.read_text(encoding="utf-8")
-        if readme.is_file()
-        else "*submissions/README.md is not available in this installation.*"
-    )
-    return guide
-
-
-def preview(files: list[str] | None, dataset: str | None) -> tuple[str, pd.DataFrame]:
-    """Validation messages and a score preview of uploaded stage files, computed in memory.
-
-    The uploads are read into memory and their temporary copies deleted at once: nothing a
-    visitor uploads is kept or published.
-    """
-    empty = pd.DataFrame(columns=["stage", "split", "metric", "value"])
-    if not files:
-        return "Upload one or more stage files (extraction.jsonl, pairing.jsonl, ...).", empty
-    contents: dict[str, bytes] = {}
-    for name in files:
-        path = Path(name)
-        contents[path.name] = path.read_bytes()
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # Gradio's per-upload folder, now empty
-            path.parent.rmdir()
-    try:
-        from recenter.submissions import preview_submission
-    except ImportError as error:
-        return f"The score preview is not available in this installation ({error}).", empty
-    try:
-        messages, scores = preview_submission(contents, dataset)
-    except UserError as error:
-        # resolve_dataset raises UserError when the dataset folder or Hub repo is unreachable.
-        return f"The dataset is unavailable here, so no score preview: {error}", empty
-    except Exception as error:  # a dataset that cannot be loaded must not break the Space
-        traceback.print_exc(file=sys.stderr)
-        return (
-            "The dataset is unavailable here, so no score preview can be computed "
-            f"({type(error).__name__}: {error}).",
-            empty,
-        )
-    rows = [
-        {"stage": stage, "split": split, "metric": metric, "value": value}
-        for stage, by_split in (scores or {}).items()
-        for split, metrics in by_split.items()
-        for metric, value in metrics.items()
-    ]
-    verdict = "No problems found." if scores is not None and not messages else ""
-    text = "\n".join([*messages, verdict]).strip()
-    frame = pd.DataFrame(rows, columns=empty.columns) if rows else empty
-    if not frame.empty:
-        frame["value"] = [
-            None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
-            for v in frame["value"]
-        ]
-    return text, frame
-
-
-def _dataset_name(dataset: str | None) -> str:
-    if dataset:
-        return f"`{dataset}`"
-    return f"the preview release beside the checkout if present, else `{HUB_DATASET_ID}`"
-
-
-def _submit_tab(dataset: str | None) -> None:
-    gr.Markdown(
-        "### Submit by pull request\n"
-        "1. Run your system on the dataset and write one JSONL file per stage.\n"
-        "2. Put them with a `metadata.yaml` in `submissions/<org>__<model>/<run>/`.\n"
-        "3. Check locally with `recenter validate` and `recenter score --write`, then open a "
-        "pull request (`recenter submit`). CI re-scores every submission from its "
-        "predictions; claimed numbers are never trusted.\n\n"
-        "Below, upload stage files to see the validation messages and a score preview. "
-        f"It is computed in memory against {_dataset_name(dataset)} and never stored or "
-        "published."
-    )
-    with gr.Accordion("submissions/README.md", open=False):
-        gr.Markdown(submit_instructions())
-    files = gr.File(
-        file_count="multiple", file_types=PREVIEW_FILE_TYPES, label="Stage files", type="filepath"
-    )
-    button = gr.Button("Validate and preview scores", variant="primary")
-    messages = gr.Textbox(label="Validation", lines=6, interactive=False)
-    scores = gr.Dataframe(
-        label="Score preview (not stored)",
-        headers=["stage", "split", "metric", "value"],
-        interactive=False,
-    )
-    button.click(
-        lambda paths: preview(paths, dataset),
-        inputs=files,
-        outputs=[messages, scores],
-        api_name="preview",
-    )
+        on_filters(replot, plot, f"plot_{stage}")
 
 
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
@@ -543,16 +332,11 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
                 with gr.Tab(tables.STAGE_TITLES[stage], id=stage) as tab:
                     _stage_tab(data, stage, csv_dir, tab)
             with gr.Tab("Submission", id="submission"):
-                _submission_tab(data)
+                submission_tab(data.submissions)
             with gr.Tab("About", id="about"):
-                dataset_card, metric_card, citation = about_texts()
-                gr.Code(citation, language=None, label="Citation", interactive=False)
-                with gr.Accordion("Dataset card", open=True):
-                    gr.Markdown(dataset_card)
-                with gr.Accordion("Metric card", open=False):
-                    gr.Markdown(metric_card)
+                about_tab()
             with gr.Tab("Submit", id="submit"):
-                _submit_tab(dataset)
+                submit_tab(dataset)
     demo.leaderboard_data = data  # for the CLI's warnings and for tests
     return demo
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from leaderboard.table import REFERENCE_TYPES
+
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, not fetched
 F1_ISO_LEVELS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
 KIND_DOMAIN = ["system", "human", "baseline"]
@@ -24,7 +26,7 @@ KIND_COLORS = ["#4c78a8", "#e45756", "#9d9d9d"]
 
 
 def _kind(row: dict[str, Any]) -> str:
-    return row["type"] if row["type"] in ("human", "baseline") else "system"
+    return row["type"] if row["type"] in REFERENCE_TYPES else "system"
 
 
 def _points(table: pd.DataFrame, x: str, y: str) -> list[dict[str, Any]]:

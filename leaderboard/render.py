@@ -14,7 +14,13 @@ from urllib.parse import quote, urlsplit
 
 import pandas as pd
 
-from leaderboard.table import HEADLINE, STAGE_TITLES, STAGES
+from leaderboard.table import (
+    CONFUSION_COUNTS,
+    HEADLINE,
+    STAGE_TITLES,
+    STAGES,
+    overview_metric_columns,
+)
 
 # Backslash-escape every Markdown-active ASCII punctuation mark; ":" and "@" stop GFM autolinks
 # ("http://...", "a@b.c") and "." stops "www." autolinks. "&", "<" and ">" become HTML entities
@@ -108,14 +114,15 @@ LABELS: dict[str, str] = {
     "dataset_revision": "Dataset revision",
     "metric_version": "Metric version",
     "submission": "Submission",
-    **{
-        f"{stage}_{HEADLINE[stage]}": f"{STAGE_TITLES[stage].split(' · ')[0]} {name}"
-        for stage, name in zip(STAGES, ("F1", "F1", "Spearman"), strict=True)
-    },
 }
-_INTEGER_COLUMNS = frozenset({"rank", "n", "n_annotators", "tp", "fp", "fn", "tn"})
+# The overview's headline columns, e.g. "Stage 2 F1": the stage title's number and the header of
+# the stage's headline metric.
+for _stage, _column in zip(STAGES, overview_metric_columns(), strict=True):
+    LABELS[_column] = f"{STAGE_TITLES[_stage].split(' · ')[0]} {LABELS[HEADLINE[_stage]]}"
+_INTEGER_COLUMNS = frozenset({"rank", "n", "n_annotators", *CONFUSION_COUNTS})
 _HIDDEN = frozenset({"link", "reference"})
 REFERENCE_TYPE_LABELS = {"human": "reference: human", "baseline": "reference: no-skill baseline"}
+PROVENANCE_LABELS = {"rescored": "re-scored", "reported": "reported by the paper"}
 
 
 def label(column: str) -> str:

@@ -108,21 +108,15 @@ def synthetic_submissions(root: str | Path, count: int, seed: int = 0) -> list[P
     folders = []
     for index in range(count):
         system_type = SYSTEM_TYPES[index % len(SYSTEM_TYPES)]
-        metadata = {
-            "model": f"model-{index:04d}",
-            "org": f"org{index % 37}",
-            "link": f"https://example.org/model-{index:04d}",
-            "type": system_type,
-            "open_weights": index % 2 == 0,
-            "trained_on": ["train"] if system_type == "fine-tuned" else [],
-            "stages": list(STAGES),
-            "benchmark_version": "1.0",
-            "dataset_revision": "000000000000",
-            "date": "2026-06-01",
-            "contact": "nobody@example.org",
-            "description": "synthetic benchmark row",
-            "provenance": "rescored",
-        }
+        metadata = fixture_metadata(
+            f"model-{index:04d}",
+            f"org{index % 37}",
+            system_type,
+            link=f"https://example.org/model-{index:04d}",
+            open_weights=index % 2 == 0,
+            trained_on=["train"] if system_type == "fine-tuned" else [],
+            description="synthetic benchmark row",
+        )
         scores = {stage: stage_scores(rng, stage) for stage in STAGES}
         folders.append(
             write_submission(root, f"org{index % 37}__model-{index:04d}", "run1", metadata, scores)
@@ -135,7 +129,8 @@ MARKUP_ORG = "<script>alert(2)</script>"
 SCRIPT_LINK = "javascript:alert(1)"
 
 
-def _metadata(model: str, org: str, system_type: str, **extra: Any) -> dict[str, Any]:
+def fixture_metadata(model: str, org: str, system_type: str, **extra: Any) -> dict[str, Any]:
+    """A complete metadata.yaml mapping of a re-scored run; `extra` overrides or adds fields."""
     return {
         "model": model,
         "org": org,
@@ -166,7 +161,7 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
         "reported_zero_shot": (
             "openai__gpt-5.4",
             "table3",
-            _metadata(
+            fixture_metadata(
                 "GPT-5.4",
                 "openai",
                 "zero-shot LLM",
@@ -192,7 +187,7 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
         "reported_trained": (
             "paper__roberta",
             "table3",
-            _metadata(
+            fixture_metadata(
                 "RoBERTa (trained)",
                 "paper",
                 "fine-tuned",
@@ -211,7 +206,7 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
         "rescored": (
             "recenter__bm25",
             "top3",
-            _metadata(
+            fixture_metadata(
                 "BM25",
                 "recenter",
                 "retrieval",
@@ -224,25 +219,27 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
         "rescored_open": (
             "acme__judge-7b",
             "run1",
-            _metadata("Judge-7B", "acme", "prompted LLM", open_weights=True),
+            fixture_metadata("Judge-7B", "acme", "prompted LLM", open_weights=True),
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
         "human": (
             "recenter__human",
             "annotators",
-            _metadata("Human annotators (each vs the others)", "recenter", "human"),
+            fixture_metadata("Human annotators (each vs the others)", "recenter", "human"),
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
         "baseline": (
             "recenter__all-relevant",
             "constant",
-            _metadata("All relevant", "recenter", "baseline", stages=["pairing", "extraction"]),
+            fixture_metadata(
+                "All relevant", "recenter", "baseline", stages=["pairing", "extraction"]
+            ),
             {stage: stage_scores(rng, stage) for stage in ("pairing", "extraction")},
         ),
         "markup": (
             "evil__markup",
             "run1",
-            _metadata(MARKUP_MODEL, MARKUP_ORG, "prompted LLM", link=SCRIPT_LINK),
+            fixture_metadata(MARKUP_MODEL, MARKUP_ORG, "prompted LLM", link=SCRIPT_LINK),
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
     }

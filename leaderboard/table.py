@@ -25,79 +25,54 @@ from typing import Any
 import pandas as pd
 import yaml
 
-STAGES: tuple[str, ...] = ("extraction", "pairing", "response_quality")
+from metric.recenter_personalization.recenter_personalization import (
+    ALL,
+    HEADLINE,
+    HUMAN_METRIC_NAMES,
+    METRIC_NAMES,
+    STAGES,
+)
+from recenter.paths import load_schema
+
+# The stage titles are the Space's; the stages, headlines and metric names are the metric's
+# result contract (results.json holds exactly these), so they are imported, never re-listed.
 STAGE_TITLES: dict[str, str] = {
     "extraction": "Stage 1 · attribute extraction",
     "pairing": "Stage 2 · relevance pairing",
     "response_quality": "Stage 3 · response judging",
 }
-HEADLINE: dict[str, str] = {"extraction": "f1", "pairing": "f1", "response_quality": "spearman"}
 # Order of preference when two splits show as many rows: the held-out split first.
-SPLITS: tuple[str, ...] = ("test", "all", "validation", "train")
-REFERENCE_TYPES = frozenset({"human", "baseline"})
-SYSTEM_TYPES: tuple[str, ...] = (
-    "zero-shot LLM",
-    "prompted LLM",
-    "fine-tuned",
-    "retrieval",
-)
-TYPES: tuple[str, ...] = (*SYSTEM_TYPES, "baseline", "human")
-PROVENANCES: tuple[str, ...] = ("rescored", "reported")
+SPLITS: tuple[str, ...] = ("test", ALL, "validation", "train")
 
-# The metric's per-split names (a system's METRIC_NAMES and the human reference's
-# HUMAN_METRIC_NAMES, in display order); anything else in results.json is ignored.
-STAGE_METRICS: dict[str, tuple[str, ...]] = {
-    "extraction": (
-        "f1",
-        "f1_ci_low",
-        "f1_ci_high",
-        "precision",
-        "recall",
-        "accuracy",
-        "flag_rate",
-        "kappa_vs_annotators",
-        "inter_annotator_kappa",
-        "inter_annotator_kappa_3way",
-        "n",
-        "n_annotators",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-    ),
-    "pairing": (
-        "f1",
-        "f1_ci_low",
-        "f1_ci_high",
-        "precision",
-        "recall",
-        "accuracy",
-        "yes_rate",
-        "human_yes_rate",
-        "kappa_vs_annotators",
-        "inter_annotator_kappa",
-        "n",
-        "n_annotators",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-    ),
-    "response_quality": (
-        "spearman",
-        "spearman_ci_low",
-        "spearman_ci_high",
-        "kendall",
-        "pearson",
-        "mean_rating",
-        "human_mean_rating",
-        "inflation",
-        "inter_annotator_spearman",
-        "inter_annotator_weighted_kappa",
-        "n",
-        "n_annotators",
-    ),
-}
+# The submission vocabulary is the metadata schema's, the one place CI validates against.
+_METADATA_SCHEMA = load_schema("submission_metadata")["properties"]
+TYPES: tuple[str, ...] = tuple(_METADATA_SCHEMA["type"]["enum"])
+PROVENANCES: tuple[str, ...] = tuple(_METADATA_SCHEMA["provenance"]["enum"])
+# Rows that are not systems: the human ceiling and the no-skill baselines (anchors, not ranked).
+REFERENCE_TYPES = frozenset({"human", "baseline"})
+SYSTEM_TYPES: tuple[str, ...] = tuple(t for t in TYPES if t not in REFERENCE_TYPES)
+
+
+def metric_columns(stage: str) -> tuple[str, ...]:
+    """A stage's metric columns in display order: the headline and its CI first, then the rest
+    of what the metric writes for a system (METRIC_NAMES) and for the human reference
+    (HUMAN_METRIC_NAMES), in the metric's order. Anything else in results.json is ignored.
+
+    >>> metric_columns("response_quality")[:4]
+    ('spearman', 'spearman_ci_low', 'spearman_ci_high', 'kendall')
+    """
+    names = dict.fromkeys((*METRIC_NAMES[stage], *HUMAN_METRIC_NAMES[stage]))
+    headline = HEADLINE[stage]
+    first = [name for name in names if name == headline or name.startswith(f"{headline}_ci_")]
+    return (*first, *(name for name in names if name not in first))
+
+
+STAGE_METRICS: dict[str, tuple[str, ...]] = {stage: metric_columns(stage) for stage in STAGES}
+# The counts a binary stage writes; the stages with yes/no decisions are the ones that have them.
+CONFUSION_COUNTS: tuple[str, ...] = ("tp", "fp", "fn", "tn")
+BINARY_STAGES: tuple[str, ...] = tuple(
+    s for s in STAGES if set(CONFUSION_COUNTS) <= set(METRIC_NAMES[s])
+)
 META_COLUMNS: tuple[str, ...] = (
     "rank",
     "model",
@@ -311,9 +286,7 @@ def overview_table(submissions: Iterable[Submission], split: str) -> pd.DataFram
         row = {**_meta_row(submission, split), **headlines, **_trail_row(submission)}
         row.pop("rank")
         rows.append(row)
-    columns = [c for c in META_COLUMNS if c != "rank"]
-    columns += [*overview_metric_columns(), *TRAIL_COLUMNS]
-    table = pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=overview_columns())
     if table.empty:
         return table
     table = table.assign(_key=table["model"].str.casefold())
@@ -324,6 +297,11 @@ def overview_table(submissions: Iterable[Submission], split: str) -> pd.DataFram
 def overview_metric_columns() -> list[str]:
     """The overview's per-stage headline columns, e.g. "pairing_f1"."""
     return [f"{stage}_{HEADLINE[stage]}" for stage in STAGES]
+
+
+def overview_columns() -> list[str]:
+    """Every column of the overview, in display order (no rank: see `overview_table`)."""
+    return [*(c for c in META_COLUMNS if c != "rank"), *overview_metric_columns(), *TRAIL_COLUMNS]
 
 
 def split_counts(submissions: Iterable[Submission], stage: str | None = None) -> dict[str, int]:
@@ -354,10 +332,10 @@ def split_scores(submission: Submission, stage: str) -> pd.DataFrame:
 
 def confusion_matrix(submission: Submission, stage: str, split: str) -> pd.DataFrame | None:
     """The 2x2 confusion matrix of a binary stage from the tp/fp/fn/tn CI wrote, or None."""
-    if stage == "response_quality":
+    if stage not in BINARY_STAGES:
         return None
     scores = submission.scores(stage, split)
-    if scores is None or any(math.isnan(scores[k]) for k in ("tp", "fp", "fn", "tn")):
+    if scores is None or any(math.isnan(scores[k]) for k in CONFUSION_COUNTS):
         return None
     positive = "problematic" if stage == "extraction" else "relevant"
     return pd.DataFrame(

@@ -7,7 +7,7 @@ One module per job, in the order data flows:
 - `rows`: rows of the four configs, split, with content-derived IDs (`ids`).
 - `wildchat`: join WildChat text in by `conversation_hash` (`--wildchat`).
 - `schemas`: the JSON Schemas of `dataset_card/schemas/` -> validation and `datasets` features.
-- `agreement`: inter-annotator agreement for the card.
+- `agreement`: inter-annotator agreement for the card (the metric's figures, plus Fleiss' kappa).
 - `card`: the dataset card and `eval.yaml` from `dataset_card/`; `static_card_text()`.
 - `build`: `build_dataset(release, out, wildchat=None, expect_paper_counts=False)`.
 - `load`: `load(config, split, source)`, `load_rows(config, source)`, `dataset_revision(source)`.

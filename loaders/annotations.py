@@ -8,7 +8,7 @@ the loader ever sees a name.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from loaders.release import (
     Stage3Item,
     annotator_key,
     need,
+    need_objects,
 )
 from recenter.errors import UserError, where
 
@@ -78,19 +79,30 @@ def _check_same(record: dict[str, Any], key: str, expected: Any, path: Any, line
         )
 
 
+def _one_per_attribute(
+    record: dict[str, Any],
+    key: str,
+    what: str,
+    item: Stage1Item | Stage2Item,
+    export: AnnotationFile,
+    line: int,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The judgment objects of `record[key]` with their field prefixes; there must be one per
+    attribute of the item (`what` names the attributes in the error)."""
+    judged = len(need(record, key, "list", export.path, line))
+    if judged != len(item.attributes):
+        raise UserError(
+            f"{where(export.path, line, key)}: {judged} judgments for "
+            f"{len(item.attributes)} {what} of item {item.item_index}"
+        )
+    return need_objects(record, key, export.path, line)
+
+
 def _stage1(export: AnnotationFile, items: dict[int, Stage1Item], who: str, out: Judgments):
     for index, (line, record) in sorted(_latest_lines(export).items()):
         item = _item(items, index, export, line)
-        raw = need(record, "attr_judgments", "list", export.path, line)
-        if len(raw) != len(item.attributes):
-            raise UserError(
-                f"{where(export.path, line, 'attr_judgments')}: {len(raw)} judgments for "
-                f"{len(item.attributes)} attributes of item {index}"
-            )
-        for i, (judgment, attribute) in enumerate(zip(raw, item.attributes, strict=True)):
-            name = f"attr_judgments[{i}]."
-            if not isinstance(judgment, dict):
-                raise UserError(f"{where(export.path, line, name[:-1])}: expected an object")
+        judgments = _one_per_attribute(record, "attr_judgments", "attributes", item, export, line)
+        for (name, judgment), attribute in zip(judgments, item.attributes, strict=True):
             value = need(judgment, "judgment", "str", export.path, line, name)
             if value not in STAGE1_LABELS:
                 raise UserError(
@@ -106,18 +118,12 @@ def _stage2(export: AnnotationFile, items: dict[int, Stage2Item], who: str, out:
         item = _item(items, index, export, line)
         _check_same(record, "user_id", item.user_id, export.path, line)
         _check_same(record, "prompt_index", item.prompt_index, export.path, line)
-        raw = need(record, "relevance_judgments", "list", export.path, line)
-        if len(raw) != len(item.attributes):
-            raise UserError(
-                f"{where(export.path, line, 'relevance_judgments')}: {len(raw)} judgments for "
-                f"{len(item.attributes)} profile attributes of item {index}"
-            )
+        judgments = _one_per_attribute(
+            record, "relevance_judgments", "profile attributes", item, export, line
+        )
         profile = {a.attribute for a in item.attributes}
         seen: set[str] = set()
-        for i, judgment in enumerate(raw):
-            name = f"relevance_judgments[{i}]."
-            if not isinstance(judgment, dict):
-                raise UserError(f"{where(export.path, line, name[:-1])}: expected an object")
+        for name, judgment in judgments:
             attribute = need(judgment, "attribute", "str", export.path, line, name)
             if attribute not in profile or attribute in seen:
                 problem = "judged twice" if attribute in seen else "not in the item's profile"

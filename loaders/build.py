@@ -205,7 +205,7 @@ def build_dataset(
             r["text_included"] for r in rows.splits["conversations"]["train"]
         ),
         wildchat_hydrated=hydrated,
-        agreement=agreement.stage_agreement(judgments),
+        agreement=agreement.stage_agreement(rows.splits),
     )
     summary.paper_counts = _paper_counts(summary)
     if expect_paper_counts and any(f != e for f, e in summary.paper_counts.values()):

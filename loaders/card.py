@@ -110,30 +110,45 @@ def _counts_section(summary: BuildSummary) -> str:
     return "Rows per split in this build:\n\n" + "\n".join(lines) + "\n"
 
 
+# The agreement table: (stage cell, statistic, config, key in `agreement.stage_agreement`).
+AGREEMENT_ROWS = (
+    (
+        "Stage 1 (`extraction`)",
+        "mean pairwise Cohen's kappa, accepted vs problematic",
+        "extraction",
+        "inter_annotator_kappa",
+    ),
+    ("", "mean pairwise Cohen's kappa, 3 labels", "extraction", "inter_annotator_kappa_3way"),
+    ("", "Fleiss' kappa, 3 labels", "extraction", "fleiss_kappa"),
+    ("Stage 2 (`pairing`)", "mean pairwise Cohen's kappa", "pairing", "inter_annotator_kappa"),
+    ("", "Fleiss' kappa", "pairing", "fleiss_kappa"),
+    (
+        "Stage 3 (`response_quality`)",
+        "mean pairwise Spearman",
+        "response_quality",
+        "inter_annotator_spearman",
+    ),
+    (
+        "",
+        "mean pairwise quadratic-weighted Cohen's kappa",
+        "response_quality",
+        "inter_annotator_weighted_kappa",
+    ),
+)
+
+
 def _agreement_section(summary: BuildSummary) -> str:
-    a = summary.agreement
-    rows = [
-        ("Stage 1 (`extraction`, 3 labels)", "Fleiss' kappa", a["extraction"]["fleiss_kappa"]),
-        ("", "mean pairwise Cohen's kappa", a["extraction"]["mean_pairwise_cohen_kappa"]),
-        ("Stage 2 (`pairing`)", "Fleiss' kappa", a["pairing"]["fleiss_kappa"]),
-        ("", "mean pairwise Cohen's kappa", a["pairing"]["mean_pairwise_cohen_kappa"]),
-        (
-            "Stage 3 (`response_quality`)",
-            "mean pairwise Spearman",
-            a["response_quality"]["mean_pairwise_spearman"],
-        ),
-        (
-            "",
-            "mean pairwise linear-weighted Cohen's kappa",
-            a["response_quality"]["mean_pairwise_weighted_kappa"],
-        ),
-    ]
     table = ["| stage | statistic | value |", "|---|---|---:|"]
-    table += [f"| {stage} | {name} | {_fmt(value)} |" for stage, name, value in rows]
+    table += [
+        f"| {stage} | {name} | {_fmt(summary.agreement[config][figure])} |"
+        for stage, name, config, figure in AGREEMENT_ROWS
+    ]
     note = (
-        "Agreement computed from the per-annotator judgments of this build (units judged by at "
-        'least two annotators). "not available" means the release has no per-annotator labels '
-        "for that stage (for example, only the majority vote is published)."
+        "Agreement computed from the per-annotator judgments of this build, over all splits "
+        "(units judged by at least two annotators). The pairwise figures come from the metric's "
+        "`human_reference` (split `all`), the same function behind the leaderboard's human row; "
+        '3 labels means accepted / uncertain / rejected. "not available" means the release has no '
+        "per-annotator labels for that stage (for example, only the majority vote is published)."
     )
     return "Inter-annotator agreement:\n\n" + "\n".join(table) + "\n\n" + note + "\n"
 

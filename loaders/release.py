@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,18 @@ def need(
     return value
 
 
+def need_objects(
+    record: dict[str, Any], key: str, path: Path, line: int, prefix: str = ""
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each element of the list `record[key]`, checked to be an object, with the prefix that
+    names its own fields in errors (`key[i].`)."""
+    for i, element in enumerate(need(record, key, "list", path, line, prefix)):
+        name = f"{prefix}{key}[{i}]"
+        if not isinstance(element, dict):
+            raise UserError(f"{where(path, line, name)}: expected an object")
+        yield f"{name}.", element
+
+
 @dataclass(frozen=True)
 class Attribute:
     attribute: str
@@ -102,33 +114,40 @@ class Conversation:
 
 
 @dataclass
-class Stage1Item:
+class Item:
+    """The fields of every line of an items file; `path` and `line` locate it in errors."""
+
     path: Path
     line: int
     item_index: int
     user_id: str
+
+
+def _item_fields(record: dict[str, Any], path: Path, line: int) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": line,
+        "item_index": need(record, "item_index", "int", path, line),
+        "user_id": need(record, "user_id", "str", path, line),
+    }
+
+
+@dataclass
+class Stage1Item(Item):
     source: str
     attributes: list[Attribute]
     conversations: list[Conversation]
 
 
 @dataclass
-class Stage2Item:
-    path: Path
-    line: int
-    item_index: int
-    user_id: str
+class Stage2Item(Item):
     prompt_index: int
     prompt: str
     attributes: list[Attribute]
 
 
 @dataclass
-class Stage3Item:
-    path: Path
-    line: int
-    item_index: int
-    user_id: str
+class Stage3Item(Item):
     prompt_index: int
     generator: str
     prompt: str
@@ -149,24 +168,20 @@ class AnnotationFile:
 
 @dataclass
 class Release:
-    root: Path
     stage1: list[Stage1Item]
+    # (source, user_id) -> (file, line, evidence entries), kept to name the line in errors
     evidence: dict[tuple[str, str], tuple[Path, int, list[dict[str, Any]]]]
-    wildchat_hashes: dict[str, list[str]]
+    wildchat_hashes: dict[str, list[str]]  # user_id -> hashes, in the index's order
     stage2: list[Stage2Item]
-    # (user_id, prompt_index, attribute) -> published majority (None = no label), with origin
+    # (user_id, prompt_index, attribute) -> published majority (None = no label)
     ground_truth: dict[tuple[str, int, str], bool | None]
-    ground_truth_files: list[Path]
     stage3: list[Stage3Item]
-    annotations: dict[str, list[AnnotationFile]] = field(default_factory=dict)
+    annotations: dict[str, list[AnnotationFile]]  # task ("4", "5", "6") -> export files
 
 
 def _attributes(record: dict[str, Any], key: str, path: Path, line: int) -> list[Attribute]:
     out = []
-    for i, raw in enumerate(need(record, key, "list", path, line)):
-        prefix = f"{key}[{i}]."
-        if not isinstance(raw, dict):
-            raise UserError(f"{where(path, line, f'{key}[{i}]')}: expected an object")
+    for prefix, raw in need_objects(record, key, path, line):
         confidence = need(raw, "confidence", "number", path, line, prefix)
         out.append(
             Attribute(
@@ -180,44 +195,39 @@ def _attributes(record: dict[str, Any], key: str, path: Path, line: int) -> list
 
 def _conversations(record: dict[str, Any], path: Path, line: int) -> list[Conversation]:
     out = []
-    for i, raw in enumerate(need(record, "conversations", "list", path, line)):
-        prefix = f"conversations[{i}]."
-        if not isinstance(raw, dict):
-            raise UserError(f"{where(path, line, f'conversations[{i}]')}: expected an object")
-        turns = []
-        for j, turn in enumerate(need(raw, "conversation", "list", path, line, prefix)):
-            turn_prefix = f"{prefix}conversation[{j}]."
-            if not isinstance(turn, dict):
-                raise UserError(f"{where(path, line, turn_prefix[:-1])}: expected an object")
-            turns.append(
-                (
-                    need(turn, "role", "str", path, line, turn_prefix),
-                    need(turn, "content", "str", path, line, turn_prefix),
-                )
+    for prefix, raw in need_objects(record, "conversations", path, line):
+        turns = tuple(
+            (
+                need(turn, "role", "str", path, line, turn_prefix),
+                need(turn, "content", "str", path, line, turn_prefix),
             )
-        out.append(
-            Conversation(need(raw, "conversation_hash", "str", path, line, prefix), tuple(turns))
+            for turn_prefix, turn in need_objects(raw, "conversation", path, line, prefix)
         )
+        out.append(Conversation(need(raw, "conversation_hash", "str", path, line, prefix), turns))
     return out
 
 
-def _source(record: dict[str, Any], path: Path, line: int) -> str:
-    source = need(record, "source", "str", path, line)
-    if source not in SOURCES:
+def need_choice(
+    record: dict[str, Any], key: str, choices: Sequence[str], what: str, path: Path, line: int
+) -> str:
+    """`record[key]`, a string that must be one of `choices`; `what` names it in the error."""
+    value = need(record, key, "str", path, line)
+    if value not in choices:
         raise UserError(
-            f"{where(path, line, 'source')}: unknown source {source!r} "
-            f"(expected one of {', '.join(SOURCES)})"
+            f"{where(path, line, key)}: unknown {what} {value!r:.40} "
+            f"(expected one of {', '.join(choices)})"
         )
-    return source
+    return value
+
+
+def _source(record: dict[str, Any], path: Path, line: int) -> str:
+    return need_choice(record, "source", SOURCES, "source", path, line)
 
 
 def read_stage1(path: Path) -> list[Stage1Item]:
     return [
         Stage1Item(
-            path=path,
-            line=line,
-            item_index=need(record, "item_index", "int", path, line),
-            user_id=need(record, "user_id", "str", path, line),
+            **_item_fields(record, path, line),
             source=_source(record, path, line),
             attributes=_attributes(record, "merged_attributes", path, line),
             conversations=_conversations(record, path, line),
@@ -232,11 +242,8 @@ def read_evidence(path: Path) -> dict[tuple[str, str], tuple[Path, int, list[dic
     for line, record in read_jsonl(path):
         source = _source(record, path, line)
         user_id = need(record, "user_id", "str", path, line)
-        evidence = need(record, "evidence", "list", path, line)
-        for i, entry in enumerate(evidence):
-            prefix = f"evidence[{i}]."
-            if not isinstance(entry, dict):
-                raise UserError(f"{where(path, line, f'evidence[{i}]')}: expected an object")
+        evidence = []
+        for prefix, entry in need_objects(record, "evidence", path, line):
             # A null conv_idx means the extractor found no supporting conversation.
             if entry.get("conv_idx") is not None:
                 need(entry, "conv_idx", "int", path, line, prefix)
@@ -246,6 +253,7 @@ def read_evidence(path: Path) -> dict[tuple[str, str], tuple[Path, int, list[dic
                         f"{where(path, line, f'{prefix}turn_idxs[{j}]')}: expected a turn "
                         f"index >= 0, got {turn!r}"
                     )
+            evidence.append(entry)
         if (source, user_id) in out:
             raise UserError(f"{where(path, line, 'cache_key')}: duplicate {source}:{user_id}")
         out[(source, user_id)] = (path, line, evidence)
@@ -302,10 +310,7 @@ def _prompt_index(record: dict[str, Any], path: Path, line: int) -> int:
 def read_stage2(path: Path) -> list[Stage2Item]:
     return [
         Stage2Item(
-            path=path,
-            line=line,
-            item_index=need(record, "item_index", "int", path, line),
-            user_id=need(record, "user_id", "str", path, line),
+            **_item_fields(record, path, line),
             prompt_index=_prompt_index(record, path, line),
             prompt=need(record, "prompt_text", "str", path, line),
             attributes=_attributes(record, "profile_attributes", path, line),
@@ -323,10 +328,7 @@ def read_ground_truth(paths: list[Path]) -> dict[tuple[str, int, str], bool | No
         for line, record in read_jsonl(path):
             user_id = need(record, "user_id", "str", path, line)
             index = _prompt_index(record, path, line)
-            for i, raw in enumerate(need(record, "profile_attributes", "list", path, line)):
-                prefix = f"profile_attributes[{i}]."
-                if not isinstance(raw, dict):
-                    raise UserError(f"{where(path, line, prefix[:-1])}: expected an object")
+            for prefix, raw in need_objects(record, "profile_attributes", path, line):
                 attribute = need(raw, "attribute", "str", path, line, prefix)
                 truth = raw.get("ground_truth")
                 if truth is not None and not isinstance(truth, bool):
@@ -355,35 +357,22 @@ def read_ground_truth(paths: list[Path]) -> dict[tuple[str, int, str], bool | No
 def _generator(record: dict[str, Any], path: Path, line: int) -> str:
     """The item's `model_tag`, one of the generators the response_quality schema allows."""
     allowed = load_schema("response_quality")["properties"]["generator"]["enum"]
-    generator = need(record, "model_tag", "str", path, line)
-    if generator not in allowed:
-        raise UserError(
-            f"{where(path, line, 'model_tag')}: unknown generator {generator!r:.40} "
-            f"(expected one of {', '.join(allowed)})"
-        )
-    return generator
+    return need_choice(record, "model_tag", allowed, "generator", path, line)
 
 
 def read_stage3(path: Path) -> list[Stage3Item]:
     items = []
     for line, record in read_jsonl(path):
-        relevance = []
-        for i, raw in enumerate(need(record, "attributes", "list", path, line)):
-            prefix = f"attributes[{i}]."
-            if not isinstance(raw, dict):
-                raise UserError(f"{where(path, line, prefix[:-1])}: expected an object")
-            relevance.append(
-                (
-                    need(raw, "attribute", "str", path, line, prefix),
-                    need(raw, "is_relevant", "bool", path, line, prefix),
-                )
+        relevance = [
+            (
+                need(raw, "attribute", "str", path, line, prefix),
+                need(raw, "is_relevant", "bool", path, line, prefix),
             )
+            for prefix, raw in need_objects(record, "attributes", path, line)
+        ]
         items.append(
             Stage3Item(
-                path=path,
-                line=line,
-                item_index=need(record, "item_index", "int", path, line),
-                user_id=need(record, "user_id", "str", path, line),
+                **_item_fields(record, path, line),
                 prompt_index=_prompt_index(record, path, line),
                 generator=_generator(record, path, line),
                 prompt=need(record, "prompt_text", "str", path, line),
@@ -426,15 +415,15 @@ def annotator_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def check_unique(items: list[Any], field_name: str, what: str) -> None:
+def check_unique(items: Sequence[Item], field_name: str) -> None:
     """Two items with the same `item_index` (or user) would make annotations ambiguous."""
     seen: dict[Any, int] = {}
     for item in items:
         value = getattr(item, field_name)
         if value in seen:
             raise UserError(
-                f"{where(item.path, item.line, what)}: ID clash: {value!r:.70} already on line "
-                f"{seen[value]}"
+                f"{where(item.path, item.line, field_name)}: ID clash: {value!r:.70} already "
+                f"on line {seen[value]}"
             )
         seen[value] = item.line
 
@@ -448,20 +437,17 @@ def read_release(root: Path) -> Release:
     stage2 = read_stage2(root / TASK5_ITEMS)
     stage3 = read_stage3(root / TASK6_ITEMS)
     for items in (stage1, stage2, stage3):
-        check_unique(items, "item_index", "item_index")
-    check_unique(stage1, "user_id", "user_id")
+        check_unique(items, "item_index")
+    check_unique(stage1, "user_id")
     evidence = read_evidence(root / EVIDENCE_CACHE)
     wildchat_users = {item.user_id for item in stage1 if item.source == "wildchat"}
     hashes = read_convs_index(root / CONVS_INDEX, wildchat_users)
-    gt_files = sorted(root.glob(GROUND_TRUTH_GLOB))
     return Release(
-        root=root,
         stage1=stage1,
         evidence=evidence,
         wildchat_hashes=hashes,
         stage2=stage2,
-        ground_truth=read_ground_truth(gt_files),
-        ground_truth_files=gt_files,
+        ground_truth=read_ground_truth(sorted(root.glob(GROUND_TRUTH_GLOB))),
         stage3=stage3,
         annotations=read_annotation_files(root / ANNOTATIONS_DIR),
     )

@@ -8,13 +8,13 @@ batches and only the wanted conversations are kept, so memory does not grow with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from loaders.release import read_jsonl
 from recenter.errors import UserError, where
 
 BATCH_SIZE = 1_000
@@ -34,7 +34,12 @@ def _turns(conversation: Any, origin: str) -> list[dict[str, str]]:
     return turns
 
 
-def _parquet_batches(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+# (origin, record) pairs: the origin names the file and line (or the Hub ID) of the record, for
+# the one-line error on a malformed conversation.
+Records = Iterator[tuple[str, dict[str, Any]]]
+
+
+def _parquet_records(path: Path) -> Records:
     import pyarrow.parquet as pq
 
     # pyarrow pre-buffers every row group it will read by default, which makes memory grow with
@@ -44,29 +49,15 @@ def _parquet_batches(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     if missing:
         raise UserError(f"{where(path, None, missing[0])}: missing column (not WildChat's schema)")
     for batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=COLUMNS):
-        yield str(path), batch.to_pylist()
+        for record in batch.to_pylist():
+            yield str(path), record
 
 
-def _jsonl_batches(path: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    batch: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise UserError(
-                    f"{where(path, number, 'json')}: malformed JSONL line ({error.msg})"
-                ) from None
-            if not isinstance(record, dict) or "conversation_hash" not in record:
-                raise UserError(f"{where(path, number, 'conversation_hash')}: missing field")
-            batch.append(record)
-            if len(batch) == BATCH_SIZE:
-                yield f"{path}:{number}", batch
-                batch = []
-    if batch:
-        yield str(path), batch
+def _jsonl_records(path: Path) -> Records:
+    for number, record in read_jsonl(path):
+        if "conversation_hash" not in record:
+            raise UserError(f"{where(path, number, 'conversation_hash')}: missing field")
+        yield where(path, number), record
 
 
 def _local_files(path: Path) -> list[Path]:
@@ -82,7 +73,7 @@ def _local_files(path: Path) -> list[Path]:
     return files
 
 
-def _hub_batches(dataset_id: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def _hub_records(dataset_id: str) -> Records:
     import datasets
 
     try:
@@ -90,28 +81,33 @@ def _hub_batches(dataset_id: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     except Exception as error:  # datasets raises many types for a bad ID or no network
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(f"--wildchat {dataset_id}: cannot stream the dataset: {first}") from None
-    batch: list[dict[str, Any]] = []
     for record in stream.select_columns(COLUMNS):
-        batch.append(record)
-        if len(batch) == BATCH_SIZE:
-            yield dataset_id, batch
-            batch = []
-    if batch:
-        yield dataset_id, batch
+        yield dataset_id, record
 
 
-def iter_batches(source: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(origin, records) batches of a WildChat source: a file, a folder or a Hub dataset ID."""
+def _records(source: str) -> Records:
     path = Path(source)
     if path.exists():
         for file in _local_files(path):
-            reader = _parquet_batches if file.suffix == ".parquet" else _jsonl_batches
-            yield from reader(file)
+            yield from (_parquet_records if file.suffix == ".parquet" else _jsonl_records)(file)
         return
     looks_local = source.startswith((".", "/", "~")) or path.suffix in LOCAL_SUFFIXES
     if looks_local or source.count("/") != 1:
         raise UserError(f"{source}: --wildchat: no such file or folder (nor a Hub dataset ID)")
-    yield from _hub_batches(source)
+    yield from _hub_records(source)
+
+
+def iter_batches(source: str) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """Lists of at most BATCH_SIZE (origin, record) pairs of a WildChat source: a file, a folder
+    or a Hub dataset ID. Nothing past the batch being handed out is read."""
+    batch: list[tuple[str, dict[str, Any]]] = []
+    for pair in _records(source):
+        batch.append(pair)
+        if len(batch) == BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def hydrate(rows: list[dict[str, Any]], source: str) -> int:
@@ -127,9 +123,9 @@ def hydrate(rows: list[dict[str, Any]], source: str) -> int:
     found = 0
     # disable=None: a bar on a terminal, silence in logs and pipes (stderr keeps errors only).
     with tqdm(desc="WildChat", unit=" conversations", leave=False, disable=None) as bar:
-        for origin, records in iter_batches(source):
-            bar.update(len(records))
-            for record in records:
+        for batch in iter_batches(source):
+            bar.update(len(batch))
+            for origin, record in batch:
                 row = wanted.pop(str(record.get("conversation_hash")), None)
                 if row is None:
                     continue

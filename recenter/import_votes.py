@@ -19,16 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from recenter import BENCHMARK_VERSION
-from recenter.errors import UserError, ValidationFailed, where
+from recenter.errors import UserError, where
 from recenter.submissions import (
-    METADATA_FILE,
-    RESULTS_FILE,
     Reference,
-    check_files,
-    compute_results,
     identity_of,
     load_reference,
-    results_text,
+    submission_files,
 )
 
 VOTES_GLOB = "data/relevance_task5/*.jsonl"
@@ -159,8 +155,6 @@ def import_votes(
     `reference` is the dataset built from `release` (built here when None). The folder must not
     exist: an existing submission is never overwritten.
     """
-    from recenter.baselines import jsonl_text, metadata_text
-
     votes_path, out = Path(votes_path), Path(out)
     if out.exists() or out.is_symlink():
         raise UserError(f"--out: {out}: already exists; remove it or choose another run folder")
@@ -195,22 +189,7 @@ def import_votes(
         "description": description,
         "provenance": "rescored",
     }
-    org_model, run = identity_of(out)
-    results = compute_results(f"{org_model}/{run}", metadata, {"pairing": predictions}, reference)
-    files = {
-        METADATA_FILE: metadata_text(metadata).encode("utf-8"),
-        "pairing.jsonl": jsonl_text(predictions).encode("utf-8"),
-        RESULTS_FILE: results_text(results).encode("utf-8"),
-    }
-    checked = check_files(
-        files,
-        reference,
-        label=lambda name: str(out / name),
-        identity=(org_model, run),
-        require_results=True,
-    )
-    if checked.problems:
-        raise ValidationFailed(checked.problems)
+    files, results = submission_files(out, metadata, {"pairing": predictions}, reference)
     _write_folder(out, files)
     return results
 

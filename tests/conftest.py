@@ -24,3 +24,12 @@ def preview_dataset(preview_release: Path, tmp_path_factory: pytest.TempPathFact
     out = tmp_path_factory.mktemp("preview") / "dataset"
     build_dataset(preview_release, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def reference(preview_dataset: Path):
+    """The preview dataset's rows as submissions are checked against them (a module that
+    checks against another dataset overrides this fixture)."""
+    from recenter.submissions import load_reference
+
+    return load_reference(preview_dataset)

@@ -116,27 +116,18 @@ PROMPTS = {
     34: "Can you explain how tides work?",
     40: "What is a good way to learn a new recipe quickly?",
 }
-# Stage-2 items: (prompt index, user); Stage-3 items are made for the ones in STAGE3.
+# Stage-2 items as (prompt index, user), in item order; every user is a WildChat one, named here
+# by its number. STAGE3 lists the Stage-2 items that also get responses to rate (in an order of
+# its own, which fixes the seeded ratings).
 STAGE2 = [
-    (2, _wildchat_user(0)),
-    (2, _wildchat_user(1)),
-    (2, _wildchat_user(3)),
-    (5, _wildchat_user(1)),
-    (5, _wildchat_user(6)),
-    (34, _wildchat_user(0)),
-    (34, _wildchat_user(3)),
-    (40, _wildchat_user(1)),
-    (40, _wildchat_user(6)),
-    (12, _wildchat_user(3)),
+    (prompt_index, _wildchat_user(n))
+    for prompt_index, users in {2: (0, 1, 3), 5: (1, 6), 34: (0, 3), 40: (1, 6), 12: (3,)}.items()
+    for n in users
 ]
 UNJUDGED_ITEM = (12, _wildchat_user(3))
 STAGE3 = [
-    (2, _wildchat_user(0)),
-    (34, _wildchat_user(0)),
-    (2, _wildchat_user(1)),
-    (5, _wildchat_user(6)),
-    (34, _wildchat_user(3)),
-    (40, _wildchat_user(1)),
+    (prompt_index, _wildchat_user(n))
+    for prompt_index, n in ((2, 0), (34, 0), (2, 1), (5, 6), (34, 3), (40, 1))
 ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,21 +12,17 @@ import pytest
 from gradio_client import Client, handle_file
 from sklearn.metrics import f1_score
 
-from leaderboard.app import build_app, launch, preview
+from leaderboard.app import build_app
 from leaderboard.filters import filter_table
+from leaderboard.harness import serve
 from leaderboard.render import display_table
+from leaderboard.submit import preview
 from leaderboard.synthetic import MARKUP_MODEL, write_fixture_tree
 from leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
 from loaders.load import load_rows
 
 ALL_TYPES = list(SYSTEM_TYPES)
 ALL_PROVENANCES = list(PROVENANCES)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +35,10 @@ def served(
     old = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
     demo = build_app(root, dataset=str(preview_dataset))
-    port = free_port()
-    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False), demo, uploads
+        with serve(demo) as url:
+            yield Client(url, verbose=False), demo, uploads
     finally:
-        demo.close()
         if old is None:
             os.environ.pop("GRADIO_TEMP_DIR", None)
         else:
@@ -229,7 +222,7 @@ def test_cli_says_in_one_line_when_the_folder_is_missing(tmp_path, capsys):
 
 
 def test_about_is_built_from_the_cards_not_a_copy(monkeypatch):
-    from leaderboard.app import about_texts, strip_front_matter
+    from leaderboard.about import about_texts, strip_front_matter
     from recenter.paths import METRIC_DIR
 
     dataset_card, metric_card, citation = about_texts()
@@ -248,7 +241,7 @@ def test_about_is_built_from_the_cards_not_a_copy(monkeypatch):
 
 
 def test_strip_front_matter():
-    from leaderboard.app import strip_front_matter
+    from leaderboard.about import strip_front_matter
 
     assert strip_front_matter("---\na: 1\n---\n# Title\n") == "# Title\n"
     assert strip_front_matter("# No front matter\n---\n") == "# No front matter\n---\n"

@@ -11,17 +11,19 @@ from __future__ import annotations
 import contextlib
 import random
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from leaderboard.app import OVERVIEW, LeaderboardData, build_app, launch
+from leaderboard.app import OVERVIEW, LeaderboardData, build_app
+from leaderboard.harness import VIEWPORT, headless_chromium, serve
 from leaderboard.synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
     SCRIPT_LINK,
+    fixture_metadata,
     stage_scores,
     write_fixture_tree,
     write_submission,
@@ -29,28 +31,13 @@ from leaderboard.synthetic import (
 from leaderboard.table import SPLITS, STAGE_TITLES, STAGES, load_submissions
 from recenter.paths import SUBMISSIONS_DIR
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+# Skip, not fail, where Playwright's Python package is not installed (the harness imports it).
+pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TAB_NAMES = {OVERVIEW: "Overview", **STAGE_TITLES}
 MARKUP_FOLDER = "zz-fixture__markup"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +51,13 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copytree(SUBMISSIONS_DIR, root, dirs_exist_ok=True)
     else:
         write_fixture_tree(root)
-    metadata = {
-        "model": MARKUP_MODEL,
-        "org": MARKUP_ORG,
-        "link": SCRIPT_LINK,
-        "type": "prompted LLM",
-        "open_weights": False,
-        "trained_on": [],
-        "stages": list(STAGES),
-        "provenance": "rescored",
-        "date": "2026-06-01",
-        "description": "<script>alert(3)</script>",
-    }
+    metadata = fixture_metadata(
+        MARKUP_MODEL,
+        MARKUP_ORG,
+        "prompted LLM",
+        link=SCRIPT_LINK,
+        description="<script>alert(3)</script>",
+    )
     rng = random.Random(0)
     scores = {stage: stage_scores(rng, stage) for stage in STAGES}
     write_submission(root, MARKUP_FOLDER, "run1", metadata, scores)
@@ -85,20 +67,22 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(tree: Path) -> Iterator[tuple[str, LeaderboardData]]:
     demo = build_app(tree)
-    port = free_port()
-    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/", demo.leaderboard_data
-    finally:
-        demo.close()
+    with serve(demo) as url:
+        yield url, demo.leaderboard_data
 
 
 class Visit:
-    """A page plus everything it reported: console errors, page errors, dialogs, requests."""
+    """A page plus everything it reported: console errors, page errors, dialogs, requests.
 
-    def __init__(self, page, base: str) -> None:
+    `data` is what the server shows; a failure inside `screenshot_on_failure()` leaves a
+    screenshot at `screenshot`.
+    """
+
+    def __init__(self, page, base: str, data: LeaderboardData, screenshot: Path) -> None:
         self.page = page
         self.base = base
+        self.data = data
+        self.screenshot = screenshot
         self.problems: list[str] = []
         self.dialogs: list[str] = []
         page.on(
@@ -130,24 +114,29 @@ class Visit:
             return
         self.problems.append(f"request failed: {request.url} ({request.failure})")
 
+    @contextlib.contextmanager
+    def screenshot_on_failure(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                self.page.screenshot(path=str(self.screenshot), full_page=True)
+            raise AssertionError(f"{error}\nscreenshot: {self.screenshot}") from error
+
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
-def visit(browser, server) -> Iterator[Visit]:
-    base, _ = server
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def visit(browser, server, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Visit]:
+    base, data = server
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(20_000)
-    seen = Visit(page, base)
+    seen = Visit(page, base, data, tmp_path / f"{request.node.name}.png")
     page.goto(base)
     page.wait_for_selector("#table-overview [role=grid]")
     try:
@@ -156,21 +145,18 @@ def visit(browser, server) -> Iterator[Visit]:
         context.close()
 
 
-@contextlib.contextmanager
-def screenshot_on_failure(visit: Visit, path: Path) -> Iterator[None]:
-    try:
-        yield
-    except BaseException as error:
-        with contextlib.suppress(Exception):
-            visit.page.screenshot(path=str(path), full_page=True)
-        raise AssertionError(f"{error}\nscreenshot: {path}") from error
-
-
 def open_tab(page, key: str, rows: int) -> None:
     """Open a tab and wait until its table holds `rows` rows (stage tables load on opening)."""
     page.get_by_role("tab", name=TAB_NAMES[key], exact=True).click()
     page.wait_for_selector(f"#table-{key} [role=grid]", state="visible")
     wait_rows(page, key, rows)
+
+
+def open_default_tab(page, data: LeaderboardData, key: str) -> pd.DataFrame:
+    """Open a tab on the split it opens with and return that split's full table."""
+    table = data.table(key, data.default_split(key))
+    open_tab(page, key, len(table))
+    return table
 
 
 def panel(page, key: str):
@@ -217,26 +203,19 @@ def wait_rows(page, key: str, expected: int) -> None:
     )
 
 
-def expected_models(data: LeaderboardData, key: str, split: str) -> list[str]:
-    return data.table(key, split)["model"].tolist()
-
-
-def test_tables_show_the_committed_submissions_and_reference_rows(visit, server, tmp_path):
-    _, data = server
-    page = visit.page
+def test_tables_show_the_committed_submissions_and_reference_rows(visit):
+    page, data = visit.page, visit.data
     committed, _ = load_submissions(SUBMISSIONS_DIR)
-    with screenshot_on_failure(visit, tmp_path / "tables.png"):
+    with visit.screenshot_on_failure():
         for key in (OVERVIEW, *STAGES):
-            split = data.default_split(key)
-            open_tab(page, key, len(data.table(key, split)))
+            table = open_default_tab(page, data, key)
             shown = column_texts(page, key, "Model")
-            assert shown == expected_models(data, key, split), key
-            table = data.table(key, split)
+            assert shown == table["model"].tolist(), key
             types = column_texts(page, key, "Type")
             references = table[table["reference"]]
             assert sum(t.startswith("reference: ") for t in types) == len(references), key
         # Every committed run is in the overview on some split, and reference rows are there.
-        open_tab(page, OVERVIEW, len(data.table(OVERVIEW, data.default_split(OVERVIEW))))
+        open_default_tab(page, data, OVERVIEW)
         seen: set[str] = set()
         for split in SPLITS:
             panel(page, OVERVIEW).get_by_label(f"{split} (", exact=False).check()
@@ -247,13 +226,10 @@ def test_tables_show_the_committed_submissions_and_reference_rows(visit, server,
         assert visit.problems == [] and visit.dialogs == []
 
 
-def test_filters_change_the_visible_rows(visit, server, tmp_path):
-    _, data = server
-    page = visit.page
-    with screenshot_on_failure(visit, tmp_path / "filters.png"):
-        split = data.default_split("pairing")
-        full = data.table("pairing", split)
-        open_tab(page, "pairing", len(full))
+def test_filters_change_the_visible_rows(visit):
+    page, data = visit.page, visit.data
+    with visit.screenshot_on_failure():
+        full = open_default_tab(page, data, "pairing")
         assert row_count(page, "pairing") == len(full)
         target = full[~full["reference"]]["model"].iloc[0]
         tab = panel(page, "pairing")
@@ -271,12 +247,11 @@ def test_filters_change_the_visible_rows(visit, server, tmp_path):
         assert visit.problems == [] and visit.dialogs == []
 
 
-def test_markup_from_a_submission_renders_as_inert_text(visit, server, tmp_path):
-    _, data = server
-    page = visit.page
-    with screenshot_on_failure(visit, tmp_path / "markup.png"):
+def test_markup_from_a_submission_renders_as_inert_text(visit):
+    page, data = visit.page, visit.data
+    with visit.screenshot_on_failure():
         for key in (OVERVIEW, "pairing"):
-            open_tab(page, key, len(data.table(key, data.default_split(key))))
+            open_default_tab(page, data, key)
             assert MARKUP_MODEL in column_texts(page, key, "Model")
             cell = page.locator(f"#table-{key} [role=gridcell]", has_text=MARKUP_MODEL).first
             assert cell.locator("img, script, a").count() == 0
@@ -295,13 +270,10 @@ def test_markup_from_a_submission_renders_as_inert_text(visit, server, tmp_path)
         assert visit.dialogs == [] and visit.problems == []
 
 
-def test_any_column_sorts_from_its_header_menu(visit, server, tmp_path):
-    _, data = server
-    page = visit.page
-    with screenshot_on_failure(visit, tmp_path / "sort.png"):
-        split = data.default_split("pairing")
-        full = data.table("pairing", split)
-        open_tab(page, "pairing", len(full))
+def test_any_column_sorts_from_its_header_menu(visit):
+    page, data = visit.page, visit.data
+    with visit.screenshot_on_failure():
+        full = open_default_tab(page, data, "pairing")
         header = '#table-pairing th[title="Recall"]'
         page.click(f"{header} .header-content")
         page.click(f"{header} button.cell-menu-button")

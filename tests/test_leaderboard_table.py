@@ -26,8 +26,11 @@ from leaderboard.synthetic import (
     write_submission,
 )
 from leaderboard.table import (
+    REFERENCE_TYPES,
     STAGE_METRICS,
     STAGES,
+    SYSTEM_TYPES,
+    TYPES,
     Submission,
     confusion_matrix,
     default_split,
@@ -418,6 +421,10 @@ def test_stage_columns_cover_every_metric_the_metric_writes():
         )
 
 
+def test_reference_types_are_types_the_metadata_schema_allows():
+    assert REFERENCE_TYPES < set(TYPES) and set(SYSTEM_TYPES) == set(TYPES) - REFERENCE_TYPES
+
+
 def test_every_stage_builds_on_every_split(submissions):
     for stage in STAGES:
         for split in ("train", "validation", "test", "all"):
@@ -437,7 +444,8 @@ def test_the_examples_in_the_docstrings_hold():
 
     import leaderboard.filters
     import leaderboard.render
+    import leaderboard.table
 
-    for module in (leaderboard.filters, leaderboard.render):
+    for module in (leaderboard.filters, leaderboard.render, leaderboard.table):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -1,37 +1,12 @@
-"""The card's agreement statistics, checked against scikit-learn, scipy and a textbook case."""
+"""The card's agreement figures: Fleiss' kappa against a textbook case; the pairwise figures are
+the metric's (cross-checked against scikit-learn and scipy in test_loaders_fixture.py)."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from scipy import stats
-from sklearn.metrics import cohen_kappa_score
 
-from loaders.agreement import cohen_kappa, fleiss_kappa, mean_pairwise, stage_agreement
-from loaders.annotations import Judgments
-
-
-@pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
-def test_cohen_kappa_matches_sklearn(seed: int, weights: str | None) -> None:
-    rng = random.Random(seed)
-    a = [rng.randint(1, 5) for _ in range(60)]
-    b = [x if rng.random() < 0.5 else rng.randint(1, 5) for x in a]
-    expected = cohen_kappa_score(a, b, weights=weights, labels=[1, 2, 3, 4, 5])
-    assert cohen_kappa(a, b, weights=weights, labels=range(1, 6)) == pytest.approx(expected)
-    if weights is None:
-        assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
-
-
-def test_cohen_kappa_on_labels_and_booleans() -> None:
-    a = ["accepted", "uncertain", "rejected", "accepted", "accepted", "rejected"]
-    b = ["accepted", "accepted", "rejected", "uncertain", "accepted", "rejected"]
-    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
-    x, y = [True, False, True, True, False], [True, False, False, True, False]
-    assert cohen_kappa(x, y) == pytest.approx(cohen_kappa_score(x, y))
-    assert cohen_kappa([True, True], [True, True]) is None  # chance agreement is perfect
-    assert cohen_kappa([], []) is None
+from loaders.agreement import fleiss_kappa, stage_agreement
+from loaders.ids import SPLITS
 
 
 def test_fleiss_kappa_textbook_example() -> None:
@@ -57,17 +32,33 @@ def test_fleiss_kappa_rejects_ragged_units() -> None:
         fleiss_kappa([[1, 1], [1, 0, 1]], [0, 1])
 
 
-def test_mean_pairwise_spearman_matches_scipy() -> None:
-    rng = random.Random(3)
-    votes = {u: [(f"annotator_{a}", rng.randint(1, 5)) for a in (1, 2, 3)] for u in range(40)}
-    by = {a: [dict(v)[f"annotator_{a}"] for v in votes.values()] for a in (1, 2, 3)}
-    expected = sum(stats.spearmanr(by[i], by[j]).statistic for i, j in ((1, 2), (1, 3), (2, 3))) / 3
-    spearman = lambda x, y: float(stats.spearmanr(x, y).statistic)  # noqa: E731
-    assert mean_pairwise(votes, spearman) == pytest.approx(expected)
+def test_fleiss_kappa_uses_the_units_with_the_usual_number_of_judgments() -> None:
+    def row(*votes: bool) -> dict:
+        return {
+            "judgments": [
+                {"annotator": f"annotator_{i}", "relevant": v} for i, v in enumerate(votes)
+            ]
+        }
+
+    full = [row(True, True, False), row(False, False, False), row(True, True, True)]
+    skipped = [row(True, False), row(False)]  # one annotator skipped these: not a 3-vote unit
+    splits = {config: {"train": []} for config in ("extraction", "response_quality")}
+    splits["pairing"] = {"train": full + skipped}
+    expected = fleiss_kappa([[j["relevant"] for j in r["judgments"]] for r in full], [False, True])
+    agreement = stage_agreement(splits)["pairing"]
+    assert agreement["fleiss_kappa"] == pytest.approx(expected)
+    assert agreement["units"] == 4  # the pairwise figures use every unit with >= 2 judgments
 
 
 def test_no_per_annotator_labels_means_not_available() -> None:
-    agreement = stage_agreement(Judgments())
+    unlabelled = {
+        "extraction": {"judgments": [], "label": None},
+        "pairing": {"judgments": [], "relevant": True},  # published majority only
+        "response_quality": {"ratings": [], "mean_rating": None},
+    }
+    agreement = stage_agreement(
+        {config: {split: [row] for split in SPLITS} for config, row in unlabelled.items()}
+    )
     for stage in agreement.values():
         assert stage["units"] == 0
         assert all(v is None for k, v in stage.items() if k != "units")

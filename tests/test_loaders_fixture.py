@@ -19,6 +19,7 @@ from loaders import ids
 from loaders.build import BuildSummary, build_dataset
 from loaders.load import dataset_revision, load_rows
 from loaders.schemas import CONFIGS, features
+from metric.recenter_personalization import human_reference
 from tests.fixture_release import (
     ANNOTATOR_NAMES,
     UNJUDGED_ITEM,
@@ -170,11 +171,11 @@ def test_load_dataset_offline_with_declared_types(built) -> None:
 def test_agreement_matches_sklearn_and_scipy(built, votes) -> None:
     _, summary = built
 
-    def pairwise(config: str, statistic) -> float:
+    def pairwise(config: str, statistic, label=lambda value: value) -> float:
         by = {}
         for unit, unit_votes in votes[config].items():
             for name, value in unit_votes:
-                by.setdefault(name, {})[unit] = value
+                by.setdefault(name, {})[unit] = label(value)
         values = []
         for a, b in combinations(ANNOTATOR_NAMES, 2):
             shared = sorted(set(by[a]) & set(by[b]), key=repr)
@@ -182,21 +183,24 @@ def test_agreement_matches_sklearn_and_scipy(built, votes) -> None:
         return float(np.mean(values))
 
     agreement = summary.agreement
-    assert agreement["extraction"]["mean_pairwise_cohen_kappa"] == pytest.approx(
+    assert agreement["extraction"]["inter_annotator_kappa"] == pytest.approx(
+        pairwise("extraction", cohen_kappa_score, label=lambda value: value != "accepted")
+    )
+    assert agreement["extraction"]["inter_annotator_kappa_3way"] == pytest.approx(
         pairwise("extraction", cohen_kappa_score)
     )
     labelled_pairs = {k: v for k, v in votes["pairing"].items()}
     assert len(labelled_pairs) == 37
-    assert agreement["pairing"]["mean_pairwise_cohen_kappa"] == pytest.approx(
+    assert agreement["pairing"]["inter_annotator_kappa"] == pytest.approx(
         pairwise("pairing", cohen_kappa_score)
     )
-    assert agreement["response_quality"]["mean_pairwise_spearman"] == pytest.approx(
+    assert agreement["response_quality"]["inter_annotator_spearman"] == pytest.approx(
         pairwise("response_quality", lambda a, b: stats.spearmanr(a, b).statistic)
     )
-    assert agreement["response_quality"]["mean_pairwise_weighted_kappa"] == pytest.approx(
+    assert agreement["response_quality"]["inter_annotator_weighted_kappa"] == pytest.approx(
         pairwise(
             "response_quality",
-            lambda a, b: cohen_kappa_score(a, b, weights="linear", labels=[1, 2, 3, 4, 5]),
+            lambda a, b: cohen_kappa_score(a, b, weights="quadratic", labels=[1, 2, 3, 4, 5]),
         )
     )
     for stage in agreement.values():
@@ -204,11 +208,25 @@ def test_agreement_matches_sklearn_and_scipy(built, votes) -> None:
     assert 0 < agreement["pairing"]["fleiss_kappa"] < 1
 
 
+def test_card_agreement_is_the_leaderboards_human_reference(built) -> None:
+    # The leaderboard's human row is `human_reference` over the published rows: the card must
+    # print the same numbers, read back from the dataset as a user would.
+    out, summary = built
+    human = human_reference({c: load_rows(c, out) for c in CONFIGS[1:]})
+    for config, figures in summary.agreement.items():
+        assert figures["units"] == human[config]["all"]["n"]
+        for name, value in figures.items():
+            if name.startswith("inter_annotator_"):
+                assert value == human[config]["all"][name]
+
+
 def test_card_states_agreement_from_data(built) -> None:
     out, summary = built
     card = (out / "README.md").read_text()
-    kappa = summary.agreement["pairing"]["mean_pairwise_cohen_kappa"]
+    kappa = summary.agreement["pairing"]["inter_annotator_kappa"]
     assert f"| mean pairwise Cohen's kappa | {kappa:.3f} |" in card
+    weighted = summary.agreement["response_quality"]["inter_annotator_weighted_kappa"]
+    assert f"| mean pairwise quadratic-weighted Cohen's kappa | {weighted:.3f} |" in card
     assert "| not available |" not in card
 
 

@@ -170,7 +170,7 @@ def test_card_metadata_and_sections(preview_dataset: Path) -> None:
         assert section in body
     assert "| `pairing` | 3,019 | 483 | 467 | 3,969 |" in body
     # No per-annotator labels in the preview: agreement is stated as not available.
-    assert body.count("| not available |") == 6
+    assert body.count("| not available |") == 7
     assert "<!-- data:" not in body
 
 

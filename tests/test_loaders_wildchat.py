@@ -137,7 +137,7 @@ def test_reading_stops_once_every_hash_is_found(release, fixture_hashes, tmp_pat
 
 def test_batches_are_bounded(tmp_path) -> None:
     source = _write_jsonl(tmp_path / "big.jsonl", _wildchat_records([], decoys=2500))
-    sizes = [len(records) for _, records in wildchat.iter_batches(str(source))]
+    sizes = [len(batch) for batch in wildchat.iter_batches(str(source))]
     assert sizes == [wildchat.BATCH_SIZE, wildchat.BATCH_SIZE, 500]
 
 
@@ -167,6 +167,18 @@ def test_malformed_wildchat_line_is_a_user_error(release, fixture_hashes, tmp_pa
     assert code == 1 and not out.exists()
     message = "malformed JSONL line (Expecting property name enclosed in double quotes)"
     assert err == f"error: {source}:2: json: {message}"
+
+
+def test_bad_conversation_error_names_its_own_line(release, fixture_hashes, tmp_path, capsys):
+    # The bad record is the 2nd line of a batch: the error must name that line, not the batch's.
+    records = _wildchat_records(fixture_hashes[:3])
+    records[1]["conversation"] = "not a list of turns"
+    source = _write_jsonl(tmp_path / "wc.jsonl", records)
+    out = tmp_path / "out"
+    code = main(["build", "--release", str(release), "--out", str(out), "--wildchat", str(source)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and not out.exists()
+    assert err == f"error: {source}:2: conversation: expected a list of turns"
 
 
 def test_missing_wildchat_source(release, tmp_path, capsys) -> None:

@@ -22,7 +22,6 @@ from recenter.cli import main
 from recenter.submissions import (
     MAX_STAGE_FILE_BYTES,
     Reference,
-    load_reference,
     score_folder,
 )
 
@@ -125,6 +124,9 @@ def link_folder(ctx: Context) -> Path:
     return ctx.dir
 
 
+Case = tuple[str, Callable[[Context], object], list[str]]
+
+
 def _claim_better_f1(results: dict) -> None:
     results["scores"]["pairing"]["test"]["f1"] = 0.99
 
@@ -133,8 +135,65 @@ def _drop_test_split(results: dict) -> None:
     del results["scores"]["pairing"]["test"]
 
 
+LINK_HINT = "an http:// or https:// URL without spaces or quotes, or empty"
+NAME_HINT = "plain text with a letter or digit, no '<', '>' or control characters"
+METADATA_LINE = {"model": 1, "org": 2, "link": 3}
+
+
+def not_allowed(case_id: str, field: str, value: str, shown: str) -> Case:
+    """metadata.yaml's `field` set to a value its pattern refuses (`shown`: as quoted)."""
+    hint = LINK_HINT if field == "link" else NAME_HINT
+    line = METADATA_LINE[field]
+    return (
+        case_id,
+        lambda c: write_metadata(c, **{field: value}),
+        [f"{{dir}}/metadata.yaml:{line}: {field}: {shown} is not allowed here ({hint})"],
+    )
+
+
+def uncovered(stage_file: str, id_field: str, total: str, first: str) -> str:
+    """The coverage line when exactly one test row lost its prediction."""
+    return (
+        f"{{dir}}/{stage_file}: {id_field}: 1 of the {total} rows of the test split have no "
+        f"prediction (first missing: {first}); every stage entered must cover its test split"
+    )
+
+
+def bad_line(case_id: str, number: int, text: str, message: str) -> Case:
+    """Line `number` of pairing.jsonl replaced by `text`: `message` on that line, and the pair
+    it held is then missing from the test split."""
+    return (
+        case_id,
+        lambda c: set_pairing_line(c, number, text),
+        [
+            f"{{dir}}/pairing.jsonl:{number}: {message}",
+            uncovered("pairing.jsonl", "pair_id", "{n_pairs}", f"{{pair{number - 1}}}"),
+        ],
+    )
+
+
+def bad_first_rating(case_id: str, value: object, message: str) -> Case:
+    """A response_quality.jsonl entered next to pairing, its first rating set to `value`."""
+
+    def breaks(c: Context) -> None:
+        write_metadata(c, stages=["pairing", "response_quality"])
+        ids = c.reference.test_ids("response_quality")
+        rows = [{"rating_id": r, "rating": value if i == 0 else 3} for i, r in enumerate(ids)]
+        text = "\n".join(json.dumps(row) for row in rows)
+        (c.dir / "response_quality.jsonl").write_text(text)
+
+    return (
+        case_id,
+        breaks,
+        [
+            f"{{dir}}/response_quality.jsonl:1: {message}",
+            uncovered("response_quality.jsonl", "rating_id", "{n_ratings}", "{rating0}"),
+        ],
+    )
+
+
 # (case id, what breaks, expected lines); `{...}` fields are filled from Context.fields.
-CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
+CASES: list[Case] = [
     # ---- metadata.yaml --------------------------------------------------------------------
     (
         "metadata-missing",
@@ -199,46 +258,26 @@ CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
             '"fine-tuned", "retrieval", "baseline", "human"; got "oracle"'
         ],
     ),
-    (
-        "metadata-javascript-link",
-        lambda c: write_metadata(c, link="javascript:alert(1)"),
-        [
-            '{dir}/metadata.yaml:3: link: "javascript:alert(1)" is not allowed here (an http:// '
-            "or https:// URL without spaces or quotes, or empty)"
-        ],
-    ),
-    (
+    not_allowed("metadata-javascript-link", "link", "javascript:alert(1)", '"javascript:alert(1)"'),
+    not_allowed(
         "metadata-link-breaks-out-of-attribute",
-        lambda c: write_metadata(c, link='https://example.org/"><script>alert(1)</script>'),
-        [
-            '{dir}/metadata.yaml:3: link: "https://example.org/\\"><script>alert(1)</script>" '
-            "is not allowed here (an http:// or https:// URL without spaces or quotes, or empty)"
-        ],
+        "link",
+        'https://example.org/"><script>alert(1)</script>',
+        '"https://example.org/\\"><script>alert(1)</script>"',
     ),
-    (
+    not_allowed(
         "metadata-script-in-model-name",
-        lambda c: write_metadata(c, model="<script>alert(1)</script>"),
-        [
-            '{dir}/metadata.yaml:1: model: "<script>alert(1)</script>" is not allowed here '
-            "(plain text with a letter or digit, no '<', '>' or control characters)"
-        ],
+        "model",
+        "<script>alert(1)</script>",
+        '"<script>alert(1)</script>"',
     ),
-    (
+    not_allowed(
         "metadata-html-in-org",
-        lambda c: write_metadata(c, org='<img src=x onerror="alert(1)">'),
-        [
-            '{dir}/metadata.yaml:2: org: "<img src=x onerror=\\"alert(1)\\">" is not allowed '
-            "here (plain text with a letter or digit, no '<', '>' or control characters)"
-        ],
+        "org",
+        '<img src=x onerror="alert(1)">',
+        '"<img src=x onerror=\\"alert(1)\\">"',
     ),
-    (
-        "metadata-control-character-in-org",
-        lambda c: write_metadata(c, org="acme\u0007"),
-        [
-            '{dir}/metadata.yaml:2: org: "acme\\u0007" is not allowed here (plain text with a '
-            "letter or digit, no '<', '>' or control characters)"
-        ],
-    ),
+    not_allowed("metadata-control-character-in-org", "org", "acme\u0007", '"acme\\u0007"'),
     (
         "metadata-impossible-date",
         lambda c: write_metadata(c, date="2026-13-45"),
@@ -392,101 +431,55 @@ CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
         ),
         ["{dir}/pairing.jsonl:2: not UTF-8 text"],
     ),
-    (
+    bad_line(
         "invalid-json-line",
-        lambda c: set_pairing_line(c, 3, '{"pair_id": "{pair1}", "relevant": true'),
-        [
-            "{dir}/pairing.jsonl:3: not valid JSON: Expecting ',' delimiter (column 54)",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair2}); every stage entered must cover its test split",
-        ],
+        3,
+        '{"pair_id": "{pair1}", "relevant": true',
+        "not valid JSON: Expecting ',' delimiter (column 54)",
     ),
-    (
+    bad_line(
         "duplicate-key-in-a-line",
-        lambda c: set_pairing_line(
-            c, 1, '{"pair_id": "{pair0}", "relevant": false, "relevant": true}'
-        ),
-        [
-            '{dir}/pairing.jsonl:1: not valid JSON: the key "relevant" appears twice in one object',
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": false, "relevant": true}',
+        'not valid JSON: the key "relevant" appears twice in one object',
     ),
-    (
-        "line-is-a-list",
-        lambda c: set_pairing_line(c, 2, "[1, 2]"),
-        [
-            "{dir}/pairing.jsonl:2: must be a JSON object, got a list",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair1}); every stage entered must cover its test split",
-        ],
-    ),
-    (
+    bad_line("line-is-a-list", 2, "[1, 2]", "must be a JSON object, got a list"),
+    bad_line(
         "nan-score",
-        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": true, "score": NaN}'),
-        [
-            "{dir}/pairing.jsonl:1: score: NaN is not a finite number",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": true, "score": NaN}',
+        "score: NaN is not a finite number",
     ),
-    (
+    bad_line(
         "infinite-score",
-        lambda c: set_pairing_line(
-            c, 1, '{"pair_id": "{pair0}", "relevant": true, "score": -Infinity}'
-        ),
-        [
-            "{dir}/pairing.jsonl:1: score: -Infinity is not a finite number",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": true, "score": -Infinity}',
+        "score: -Infinity is not a finite number",
     ),
-    (
+    bad_line(
         "overflowing-score",
-        lambda c: set_pairing_line(
-            c, 1, '{"pair_id": "{pair0}", "relevant": true, "score": 1e999}'
-        ),
-        [
-            "{dir}/pairing.jsonl:1: score: 1e999 is not a finite number",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": true, "score": 1e999}',
+        "score: 1e999 is not a finite number",
     ),
-    (
+    bad_line(
         "string-instead-of-boolean",
-        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": "yes"}'),
-        [
-            '{dir}/pairing.jsonl:1: relevant: must be true or false, got a string "yes"',
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": "yes"}',
+        'relevant: must be true or false, got a string "yes"',
     ),
-    (
+    bad_line(
         "number-instead-of-boolean",
-        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": 1}'),
-        [
-            "{dir}/pairing.jsonl:1: relevant: must be true or false, got a number 1",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": 1}',
+        "relevant: must be true or false, got a number 1",
     ),
-    (
-        "missing-id-field",
-        lambda c: set_pairing_line(c, 1, '{"relevant": true}'),
-        [
-            "{dir}/pairing.jsonl:1: pair_id: missing required field",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
-    ),
-    (
+    bad_line("missing-id-field", 1, '{"relevant": true}', "pair_id: missing required field"),
+    bad_line(
         "unknown-field-in-row",
-        lambda c: set_pairing_line(c, 1, '{"pair_id": "{pair0}", "relevant": true, "gold": true}'),
-        [
-            "{dir}/pairing.jsonl:1: gold: unknown field; allowed: pair_id, relevant, score",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{pair0}", "relevant": true, "gold": true}',
+        "gold: unknown field; allowed: pair_id, relevant, score",
     ),
     (
         "unknown-id",
@@ -499,24 +492,17 @@ CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
             "not in the pairing config of the dataset"
         ],
     ),
-    (
+    bad_line(
         "id-from-another-config",
-        lambda c: set_pairing_line(c, 1, '{"pair_id": "{attr0}", "relevant": true}'),
-        [
-            '{dir}/pairing.jsonl:1: pair_id: "{attr0}" is not allowed here (see the schema in '
-            "dataset_card/schemas/)",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair0}); every stage entered must cover its test split",
-        ],
+        1,
+        '{"pair_id": "{attr0}", "relevant": true}',
+        'pair_id: "{attr0}" is not allowed here (see the schema in dataset_card/schemas/)',
     ),
-    (
+    bad_line(
         "duplicate-id",
-        lambda c: set_pairing_line(c, 2, '{"pair_id": "{pair0}", "relevant": false}'),
-        [
-            "{dir}/pairing.jsonl:2: pair_id: duplicate of line 1",
-            "{dir}/pairing.jsonl: pair_id: 1 of the {n_pairs} rows of the test split have no "
-            "prediction (first missing: {pair1}); every stage entered must cover its test split",
-        ],
+        2,
+        '{"pair_id": "{pair0}", "relevant": false}',
+        "pair_id: duplicate of line 1",
     ),
     (
         "missing-test-coverage",
@@ -553,42 +539,8 @@ CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
             "is missing"
         ],
     ),
-    (
-        "rating-out-of-range",
-        lambda c: (
-            write_metadata(c, stages=["pairing", "response_quality"]),
-            (c.dir / "response_quality.jsonl").write_text(
-                "\n".join(
-                    json.dumps({"rating_id": r, "rating": 7 if i == 0 else 3})
-                    for i, r in enumerate(c.reference.test_ids("response_quality"))
-                )
-            ),
-        ),
-        [
-            "{dir}/response_quality.jsonl:1: rating: must be between 1 and 5, got 7",
-            "{dir}/response_quality.jsonl: rating_id: 1 of the {n_ratings} rows of the test "
-            "split have no prediction (first missing: {rating0}); every stage entered must "
-            "cover its test split",
-        ],
-    ),
-    (
-        "rating-is-a-boolean",
-        lambda c: (
-            write_metadata(c, stages=["pairing", "response_quality"]),
-            (c.dir / "response_quality.jsonl").write_text(
-                "\n".join(
-                    json.dumps({"rating_id": r, "rating": True if i == 0 else 3})
-                    for i, r in enumerate(c.reference.test_ids("response_quality"))
-                )
-            ),
-        ),
-        [
-            "{dir}/response_quality.jsonl:1: rating: must be a number, got a boolean true",
-            "{dir}/response_quality.jsonl: rating_id: 1 of the {n_ratings} rows of the test "
-            "split have no prediction (first missing: {rating0}); every stage entered must "
-            "cover its test split",
-        ],
-    ),
+    bad_first_rating("rating-out-of-range", 7, "rating: must be between 1 and 5, got 7"),
+    bad_first_rating("rating-is-a-boolean", True, "rating: must be a number, got a boolean true"),
     # ---- results.json ---------------------------------------------------------------------
     (
         "results-claim-better-f1",
@@ -644,11 +596,6 @@ CASES: list[tuple[str, Callable[[Context], object], list[str]]] = [
 
 
 # ---- the base submission and the test -----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def reference(preview_dataset: Path) -> Reference:
-    return load_reference(preview_dataset)
 
 
 def make_base(root: Path, reference: Reference) -> tuple[Context, dict]:

@@ -26,12 +26,8 @@ from recenter.baselines import (
     tokenize,
 )
 from recenter.cli import main
-from recenter.submissions import Reference, load_reference, validate_submission
-
-
-@pytest.fixture(scope="module")
-def reference(preview_dataset: Path) -> Reference:
-    return load_reference(preview_dataset)
+from recenter.stemming import porter_step1
+from recenter.submissions import Reference, validate_submission
 
 
 def _bm25_by_hand(query: list[str], document: list[str], documents: list[list[str]]) -> float:
@@ -63,14 +59,48 @@ def test_bm25_matches_the_formula(documents: list[list[str]], queries: list[list
     assert got.tolist() == pytest.approx(want, rel=1e-12, abs=1e-12)
 
 
-def test_tokenize_drops_stop_words_and_punctuation() -> None:
+def test_tokenize_drops_stop_words_and_punctuation_and_folds_inflections() -> None:
     assert tokenize("The user enjoys Jazz, Blues & 1950s music!") == [
-        "enjoys",
+        "enjoi",
         "jazz",
-        "blues",
-        "1950s",
+        "blue",
+        "1950",
         "music",
     ]
+    assert tokenize("cooking") == tokenize("cooks") == tokenize("Cooked") == ["cook"]
+
+
+# Every example of steps 1a, 1b and 1c in Porter (1980), "An algorithm for suffix stripping".
+PORTER_STEP1 = {
+    "caresses": "caress",
+    "ponies": "poni",
+    "ties": "ti",
+    "caress": "caress",
+    "cats": "cat",
+    "feed": "feed",
+    "agreed": "agree",
+    "plastered": "plaster",
+    "bled": "bled",
+    "motoring": "motor",
+    "sing": "sing",
+    "conflated": "conflate",
+    "troubled": "trouble",
+    "sized": "size",
+    "hopping": "hop",
+    "tanned": "tan",
+    "falling": "fall",
+    "hissing": "hiss",
+    "fizzed": "fizz",
+    "failing": "fail",
+    "filing": "file",
+    "happy": "happi",
+    "sky": "sky",
+}
+
+
+@pytest.mark.parametrize("word, stem", PORTER_STEP1.items())
+def test_porter_step1_matches_the_paper(word: str, stem: str) -> None:
+    assert porter_step1(word) == stem
 
 
 def _relabel(reference: Reference, splits: tuple[str, ...]) -> Reference:
@@ -144,7 +174,15 @@ def test_unknown_baseline(tmp_path: Path, capsys) -> None:
     )
 
 
-@pytest.mark.parametrize("module", ["recenter.baselines", "recenter.submissions"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "recenter.baselines",
+        "recenter.stemming",
+        "recenter.submissions.messages",
+        "recenter.submissions.names",
+    ],
+)
 def test_doctests(module: str) -> None:
     import doctest
     import importlib

@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from recenter.baselines import baseline_submission
 from recenter.paths import PREVIEW_RELEASE_DIR, SUBMISSIONS_DIR
+from recenter.reproduce import PAPER
 from recenter.submissions import (
-    PAPER,
     Reference,
     find_submissions,
     folder_name,
+    jsonl_text,
     load_reference,
     score_folder,
     tree_problems,
@@ -131,8 +133,6 @@ def test_folder_names_follow_the_metadata() -> None:
 
 def test_bm25_predictions_are_reproducible(reference: Reference) -> None:
     """A reader re-running `recenter baseline bm25` gets the committed predictions."""
-    from recenter.baselines import baseline_submission, jsonl_text
-
     folder = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v1"
     metadata, predictions = baseline_submission("bm25", reference)
     assert jsonl_text(predictions["pairing"]) == (folder / "pairing.jsonl").read_text()

@@ -9,14 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from metric.recenter_personalization import recenter_personalization as metric
 from recenter.cli import main
+from recenter.paths import SUBMISSIONS_DIR
 from recenter.submissions import (
-    SUBMISSIONS_DIR,
     Reference,
-    load_reference,
     preview_submission,
     resolve_dataset,
     score_folder,
@@ -24,11 +21,6 @@ from recenter.submissions import (
 )
 from tests.hub_standin import hub_standin
 from tests.test_submissions_bad import make_base, snapshot
-
-
-@pytest.fixture(scope="module")
-def reference(preview_dataset: Path) -> Reference:
-    return load_reference(preview_dataset)
 
 
 def _nulled(scores: dict) -> dict:

@@ -1,0 +1,64 @@
+"""Run the Space locally for the tests and the benchmark: in-process on a free port of 127.0.0.1,
+and looked at through headless Chromium.
+
+Chromium is Debian's `/usr/bin/chromium` (installed by `.ci/run`), driven by Playwright's Python
+package, which is imported only when a browser is asked for: the Space itself never needs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from leaderboard.app import launch
+
+CHROMIUM = "/usr/bin/chromium"
+# No sandbox (CI containers have no user namespaces) and nothing that talks to Google: the
+# browser test fails on any request that leaves the page's own server.
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+# Wide enough that every tab's controls sit in one row, as on a desktop.
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(demo: gr.Blocks) -> Iterator[str]:
+    """Serve `demo` in this process on 127.0.0.1 with the Space's launch settings (theme, CSS, no
+    run history, upload cap); yields its URL and closes the server afterwards."""
+    port = free_port()
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@contextlib.contextmanager
+def headless_chromium() -> Iterator[Any]:
+    """A Playwright `Browser` on Debian's headless Chromium, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,80 @@
+"""`recenter validate / score / submit` (the handlers named in recenter/cli.py HANDLERS)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from recenter.errors import ValidationFailed
+from recenter.paths import HUB_LEADERBOARD_ID
+from recenter.submissions.dataset import load_reference
+from recenter.submissions.folder import check_folder, score_folder, validate_submission
+from recenter.submissions.hub import open_pull_request
+from recenter.submissions.names import RESULTS_FILE
+from recenter.submissions.results import metric_module, results_text
+
+
+def _headline_lines(results: Mapping[str, Any]) -> list[str]:
+    """One line per stage and split: the headline metric with its CI (or, for a reported row
+    without it, the numbers the paper gives)."""
+    headline = metric_module().HEADLINE
+    lines = []
+    for stage, splits in results.get("scores", {}).items():
+        name = headline[stage]
+        for split, metrics in splits.items():
+            if name not in metrics:
+                given = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if v is not None)
+                lines.append(f"  {stage:<17} {split:<10} {given}")
+                continue
+            value = metrics[name]
+            low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
+            shown = "undefined" if value is None else f"{value:.3f}"
+            if low is not None and high is not None:
+                shown += f" [{low:.3f}, {high:.3f}]"
+            n = metrics.get("n")
+            count = f"  (n={int(n)})" if isinstance(n, int | float) else ""
+            lines.append(f"  {stage:<17} {split:<10} {name} {shown}{count}")
+    return lines
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """`recenter validate SUBMISSION [--dataset D] [--require-results]`."""
+    folder = Path(args.submission)
+    reference = load_reference(args.dataset)
+    problems = validate_submission(
+        folder, require_results=args.require_results, reference=reference
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    print(f"{folder}: valid (dataset revision {reference.revision})")
+    return 0
+
+
+def score_command(args: argparse.Namespace) -> int:
+    """`recenter score SUBMISSION [--dataset D] [--json] [--write]`."""
+    folder = Path(args.submission)
+    results = score_folder(folder, args.dataset, write=args.write)
+    if args.json:
+        print(results_text(results), end="")
+    else:
+        print(
+            f"{results.get('submission')}: {results.get('provenance')}, dataset revision "
+            f"{results.get('dataset_revision')}"
+        )
+        print("\n".join(_headline_lines(results)))
+    if args.write:
+        print(f"wrote {folder / RESULTS_FILE}", file=sys.stderr)
+    return 0
+
+
+def submit_command(args: argparse.Namespace) -> int:
+    """`recenter submit SUBMISSION [--repo ID] [--dataset D]`: validate, then open a Hub PR."""
+    folder = Path(args.submission)
+    checked = check_folder(folder, load_reference(args.dataset), require_results=True)
+    if checked.problems:
+        raise ValidationFailed(checked.problems)
+    print(f"opened {open_pull_request(folder, checked.files, args.repo or HUB_LEADERBOARD_ID)}")
+    return 0

@@ -1,0 +1,136 @@
+"""The dataset a submission is checked and scored against: `--dataset` -> a `Reference`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from recenter.errors import UserError
+from recenter.paths import HUB_DATASET_ID, PREVIEW_RELEASE_DIR, REPO_ROOT
+from recenter.submissions.names import ID_FIELD, STAGES
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The dataset side of a check: every row per stage and split, and its revision."""
+
+    source: str
+    revision: str
+    rows: dict[str, dict[str, list[dict[str, Any]]]]
+
+    @classmethod
+    def from_rows(
+        cls, source: str, revision: str, rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]
+    ) -> Reference:
+        """A reference with every stage present (a stage the dataset lacks has no splits)."""
+        return cls(source, revision, {stage: dict(rows.get(stage, {})) for stage in STAGES})
+
+    @cached_property
+    def split_of_id(self) -> dict[str, dict[str, str]]:
+        """{stage: {row ID: split}}, built once: every prediction line is looked up in it."""
+        return {
+            stage: {
+                row[ID_FIELD[stage]]: split
+                for split, split_rows in self.rows[stage].items()
+                for row in split_rows
+            }
+            for stage in STAGES
+        }
+
+    def test_ids(self, stage: str) -> list[str]:
+        return [row[ID_FIELD[stage]] for row in self.rows[stage].get("test", [])]
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("RECENTER_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "recenter-bench" if base else Path.home() / ".cache" / "recenter-bench"
+
+
+def _release_key(release: Path) -> str:
+    """Content hash of a release and of the builder's code: a rebuilt cache is never stale."""
+    digest = hashlib.sha256()
+    files = [(release, p) for p in sorted(release.rglob("*")) if p.is_file()]
+    files += [(REPO_ROOT, p) for p in sorted((REPO_ROOT / "loaders").glob("*.py"))]
+    files += [(REPO_ROOT, p) for p in sorted((REPO_ROOT / "dataset_card").rglob("*.*"))]
+    for root, path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def default_dataset() -> str:
+    """The dataset used when `--dataset` is omitted: the preview release beside the checkout,
+    built once into a cache folder keyed by its content, else the published Hub dataset."""
+    if (PREVIEW_RELEASE_DIR / "data").is_dir():
+        from loaders.build import build_dataset
+
+        out = _cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
+        if not (out / "data").is_dir():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            # Build beside the target and rename: two concurrent runs never see half a folder.
+            scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=out.parent))
+            build_dataset(PREVIEW_RELEASE_DIR, scratch / "dataset")
+            try:
+                os.replace(scratch / "dataset", out)
+            except OSError:
+                if not (out / "data").is_dir():
+                    raise
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return str(out)
+    return HUB_DATASET_ID
+
+
+def _local_copy(source: str) -> str:
+    """A Hub dataset ID -> its snapshot folder, so a local path and the Hub give one revision."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(source, repo_type="dataset")
+    except Exception as error:  # network, auth, missing repo: all a user-level problem
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(
+            f"--dataset: could not download {source!r} from the Hub: {message}"
+        ) from None
+
+
+def resolve_dataset(source: str | Path | None) -> str:
+    """`--dataset` -> a local dataset folder (built or downloaded when needed)."""
+    if source is None:
+        source = default_dataset()
+    text = str(source)
+    if Path(text).is_dir():
+        if not (Path(text) / "data").is_dir():
+            raise UserError(f"--dataset: {text}: not a dataset folder (no data/ inside)")
+        return text
+    if HUB_ID.match(text) and not Path(text).exists():
+        return _local_copy(text)
+    raise UserError(f"--dataset: {text}: no such dataset folder or Hub dataset ID")
+
+
+def load_reference(source: str | Path | None) -> Reference:
+    """Load (once per folder and revision) the rows a submission is checked and scored on."""
+    from loaders.load import dataset_revision
+
+    folder = resolve_dataset(source)
+    return _load_reference(folder, dataset_revision(folder))
+
+
+@cache
+def _load_reference(folder: str, revision: str) -> Reference:
+    import datasets
+
+    from loaders.load import load_rows
+
+    datasets.disable_progress_bars()  # one line per problem on stderr, not progress bars
+    return Reference.from_rows(folder, revision, {s: load_rows(s, folder) for s in STAGES})

@@ -1,0 +1,54 @@
+"""A Hub pull request adding a validated submission to the leaderboard's repository."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from recenter.errors import UserError
+from recenter.paths import HUB_LEADERBOARD_ID
+from recenter.submissions.names import identity_of
+
+
+def open_pull_request(
+    folder: Path,
+    files: Mapping[str, bytes],
+    repo_id: str = HUB_LEADERBOARD_ID,
+    *,
+    repo_type: str = "space",
+    api: Any = None,
+) -> str:
+    """Open a pull request adding the (already validated) files of a submission to
+    `submissions/<org>__<model>/<run>/` of the leaderboard's Hub repository. Returns its URL.
+
+    The uploaded bytes are the ones that were validated (not re-read from disk), and the path
+    in the repository is built only from validated names, so nothing can land elsewhere."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    org_model, run = identity_of(folder)
+    operations = [
+        CommitOperationAdd(
+            path_in_repo=f"submissions/{org_model}/{run}/{name}", path_or_fileobj=data
+        )
+        for name, data in sorted(files.items())
+    ]
+    # Like `recenter push`: HF_ENDPOINT / HF_TOKEN select the Hub (or a local stand-in).
+    api = api or HfApi(endpoint=os.environ.get("HF_ENDPOINT"), token=os.environ.get("HF_TOKEN"))
+    try:
+        info = api.create_commit(
+            repo_id=repo_id,
+            repo_type=repo_type,
+            operations=operations,
+            commit_message=f"Add submission {org_model}/{run}",
+            commit_description=(
+                f"Adds `submissions/{org_model}/{run}/` ({', '.join(sorted(files))}), "
+                "checked with `recenter validate`; CI re-scores it with the metric."
+            ),
+            create_pr=True,
+        )
+    except Exception as error:  # HTTP, auth, missing repo: report it, no traceback
+        message = " ".join(str(error).split())[:200] or type(error).__name__
+        raise UserError(f"--repo: could not open a pull request on {repo_id}: {message}") from None
+    return str(info.pr_url or info.commit_url)

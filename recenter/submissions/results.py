@@ -1,0 +1,116 @@
+"""results.json: the scores a submission earns (always from the metric), its committed text,
+and where a committed copy differs from the recomputed one."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from recenter import BENCHMARK_VERSION
+from recenter.submissions.dataset import Reference
+from recenter.submissions.messages import problem, show
+from recenter.submissions.names import STAGES
+from recenter.submissions.parse import Document
+
+# Relative tolerance when comparing a committed results.json with the recomputed scores: the
+# JSON round trip of a float is exact, so only platform-level noise in the last bits is allowed.
+REL_TOLERANCE = 1e-9
+HEADER_FIELDS = ("submission", "benchmark_version", "dataset_revision", "metric_version")
+RESCORE_HINT = "; run `recenter score FOLDER --write`"
+
+
+def metric_module() -> Any:
+    """The metric module (imported lazily: it pulls in scipy)."""
+    from metric.recenter_personalization import recenter_personalization
+
+    return recenter_personalization
+
+
+def _json_value(value: Any) -> Any:
+    """A metric value as results.json stores it: finite float, or null."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def compute_results(
+    submission: str,
+    predictions: Mapping[str, list[dict[str, Any]]],
+    reference: Reference,
+) -> dict[str, Any]:
+    """The results.json a rescored submission earns: the metric's scores on the dataset."""
+    metric = metric_module()
+    stages = [s for s in STAGES if s in predictions]
+    scores = metric.score_submission(
+        {s: predictions[s] for s in stages}, {s: reference.rows[s] for s in stages}
+    )
+    return {
+        "submission": submission,
+        "benchmark_version": BENCHMARK_VERSION,
+        "dataset_revision": reference.revision,
+        "metric_version": metric.METRIC_VERSION,
+        "provenance": "rescored",
+        "scores": {
+            stage: {
+                split: {name: _json_value(value) for name, value in metrics.items()}
+                for split, metrics in scores[stage].items()
+            }
+            for stage in stages
+        },
+    }
+
+
+def results_text(results: Mapping[str, Any]) -> str:
+    """results.json as committed: 2-space indent, key order kept, a final newline."""
+    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None or isinstance(a, bool) or isinstance(b, bool):
+        return a == b and type(a) is type(b)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return math.isclose(a, b, rel_tol=REL_TOLERANCE, abs_tol=1e-12)
+    return a == b
+
+
+def _union(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """The keys of both, `b`'s order first."""
+    return list(dict.fromkeys([*b, *a]))
+
+
+def results_differences(
+    committed: Mapping[str, Any], expected: Mapping[str, Any], label: str, doc: Document | None
+) -> list[str]:
+    """Where a committed results.json differs from the recomputed one, one line per value."""
+    line = doc.line if doc else (lambda path: None)
+
+    def differs(path: tuple, message: str) -> str:
+        return problem(label, line(path), ".".join(path), f"{message}{RESCORE_HINT}")
+
+    problems = [
+        differs((key,), f"says {show(committed.get(key))}, recomputed {show(expected[key])}")
+        for key in (*HEADER_FIELDS, "provenance")
+        if committed.get(key) != expected[key]
+    ]
+    got, want = committed.get("scores", {}), expected["scores"]
+    for stage in [s for s in STAGES if s in got or s in want]:
+        for split in _union(got.get(stage, {}), want.get(stage, {})):
+            have = got.get(stage, {}).get(split)
+            earn = want.get(stage, {}).get(split)
+            path = ("scores", stage, split)
+            if have is None or earn is None:
+                what = "is not earned by the predictions" if earn is None else "is missing"
+                problems.append(differs(path, what))
+                continue
+            for name in _union(have, earn):
+                if name not in earn:
+                    problems.append(differs((*path, name), "is not a score the metric gives"))
+                elif name not in have:
+                    problems.append(differs((*path, name), "is missing"))
+                elif not _same(have[name], earn[name]):
+                    message = f"says {show(have[name])} but the predictions earn {show(earn[name])}"
+                    problems.append(differs((*path, name), message))
+    return problems
