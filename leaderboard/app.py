@@ -31,9 +31,9 @@ import hashlib  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
-from functools import lru_cache  # noqa: E402
+from functools import lru_cache, partial  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -48,6 +48,9 @@ from leaderboard.submission_view import submission_tab  # noqa: E402
 from leaderboard.submit import submit_tab  # noqa: E402
 from recenter.errors import UserError  # noqa: E402
 from recenter.paths import SUBMISSIONS_DIR  # noqa: E402
+
+if TYPE_CHECKING:
+    from leaderboard.webhook import PullRequestWebhook
 
 TITLE = "recenter-bench leaderboard"
 OVERVIEW = "overview"
@@ -275,7 +278,7 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
 
     triggers = [c.change for c in inputs] + ([] if eager else [tab.select])
 
-    def on_filters(fn: Callable[..., Any], outputs: Any, api_name: str) -> None:
+    def on_filters(fn: Callable[..., Any], outputs: Any, api_name: str, **listener: Any) -> None:
         # Only the latest of a burst of changes (typing in the search box) is worth computing,
         # and a progress overlay on every keystroke would make the table flicker.
         gr.on(
@@ -286,10 +289,17 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
             api_name=api_name,
             trigger_mode="always_last",
             show_progress="hidden",
+            **listener,
         )
 
-    on_filters(update, [frame, note], f"filter_{stage}")
-    # A separate event, so the table is not held back by writing and serving the file.
+    # The table and the plot are pure, fast reads of tables built at start-up. Outside the queue,
+    # the browser gets them in one POST (no queue/join plus event stream), and without a
+    # concurrency limit, callers that do go through the queue (gradio_client always does) are not
+    # run one at a time across all visitors.
+    unqueued = {"queue": False, "concurrency_limit": None}
+    on_filters(update, [frame, note], f"filter_{stage}", **unqueued)
+    # A separate event, so the table is not held back by writing and serving the file. It stays
+    # in the queue, one call at a time: two visitors on the same view write the same file.
     on_filters(export, download, f"csv_{stage}")
     if stage in PLOTS:
         rows = _view(data, stage, split0, **{**opening, "columns": None}) if eager else None
@@ -304,7 +314,7 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
             # apply to it.
             return plot_value(stage, _view(data, stage, split, *filters[:-1], None), split)
 
-        on_filters(replot, plot, f"plot_{stage}")
+        on_filters(replot, plot, f"plot_{stage}", **unqueued)
 
 
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
@@ -345,13 +355,17 @@ def launch(
     demo: gr.Blocks,
     host: str | None = None,
     port: int | None = None,
+    *,
+    webhook: PullRequestWebhook | None = None,
     **kwargs: Any,
 ) -> Any:
     """Start the app with the leaderboard's theme and CSS (Gradio 6 takes them in launch).
 
-    Server-side rendering is off (it would need a Node server), as is the run history.
+    Server-side rendering is off (it would need a Node server), as is the run history. With
+    `webhook`, the app also serves the route that checks Hub pull requests (webhook.py).
     """
-    return demo.launch(
+    start = demo.launch if webhook is None else partial(webhook.launch, demo)
+    return start(
         server_name=host,
         server_port=port,
         theme=THEME,
@@ -380,5 +394,16 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def space_webhook(dataset: str | None) -> PullRequestWebhook | None:
+    """The Space's pull-request webhook, served only when the Space has a WEBHOOK_SECRET."""
+    secret = os.environ.get("WEBHOOK_SECRET")
+    if not secret:
+        return None
+    from leaderboard.webhook import PullRequestWebhook  # the checks load only when served
+
+    return PullRequestWebhook(secret, dataset=dataset)
+
+
 if __name__ == "__main__":  # the Space runs `python app.py`; host and port come from the env
-    launch(build_app(SUBMISSIONS_DIR, dataset=os.environ.get("RECENTER_DATASET")))
+    dataset = os.environ.get("RECENTER_DATASET")
+    launch(build_app(SUBMISSIONS_DIR, dataset=dataset), webhook=space_webhook(dataset))

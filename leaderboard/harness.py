@@ -40,11 +40,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(demo: gr.Blocks) -> Iterator[str]:
+def serve(demo: gr.Blocks, **launch_kwargs: Any) -> Iterator[str]:
     """Serve `demo` in this process on 127.0.0.1 with the Space's launch settings (theme, CSS, no
-    run history, upload cap); yields its URL and closes the server afterwards."""
+    run history, upload cap, and `launch`'s other keywords, e.g. `webhook`); yields its URL and
+    closes the server afterwards."""
     port = free_port()
-    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, **launch_kwargs)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

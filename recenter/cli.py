@@ -23,6 +23,7 @@ HANDLERS = {
     "validate": "recenter.submissions:validate_command",
     "score": "recenter.submissions:score_command",
     "submit": "recenter.submissions:submit_command",
+    "check-pr": "leaderboard.pr_check:check_pr_command",
     "baseline": "recenter.baselines:baseline_command",
     "reproduce": "recenter.reproduce:reproduce_command",
     "import-votes": "recenter.import_votes:import_votes_command",
@@ -74,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"leaderboard Space on the Hub (default: {HUB_LEADERBOARD_ID})",
     )
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+
+    p = sub.add_parser("check-pr", help="check a Hub pull request's submissions as CI does")
+    p.add_argument("pr_number", metavar="PR_NUMBER", type=int, help="pull request number")
+    p.add_argument(
+        "--repo",
+        default=HUB_LEADERBOARD_ID,
+        help=f"leaderboard Space on the Hub (default: {HUB_LEADERBOARD_ID})",
+    )
+    p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+    p.add_argument("--comment", action="store_true", help="post the outcome on the pull request")
 
     p = sub.add_parser("baseline", help="run a no-skill or retrieval baseline into a submission")
     p.add_argument("name", help="baseline name (see `recenter baseline --help`)")

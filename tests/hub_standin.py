@@ -1,8 +1,9 @@
 """A local stand-in for the Hugging Face Hub HTTP API, for tests that upload without a network.
 
 It speaks the endpoints that `huggingface_hub.HfApi` (1.x) calls for `create_repo`,
-`upload_folder`, `create_commit` (including `create_pr=True`), `create_pull_request` and
-`repo_info` / `dataset_info`:
+`upload_folder`, `create_commit` (including `create_pr=True`), `create_pull_request`,
+`repo_info` / `dataset_info`, `get_discussion_details`, `comment_discussion`, `list_repo_tree`
+and `hf_hub_download`, at any branch or `refs/pr/N`:
 
     POST /api/repos/create                                   {name, organization, type}
     POST /api/validate-yaml                                  README.md front matter check
@@ -10,11 +11,15 @@ It speaks the endpoints that `huggingface_hub.HfApi` (1.x) calls for `create_rep
     POST /api/{type}s/{repo_id}/commit/{revision}[?create_pr=1]   NDJSON: header, file, deletedFile
     POST /api/{type}s/{repo_id}/discussions                  {title, description, pullRequest}
     GET  /api/{type}s/{repo_id}/discussions/{num}
+    POST /api/{type}s/{repo_id}/discussions/{num}/comment    {comment}
+    GET  /api/{type}s/{repo_id}/tree/{revision}[/{path}][?recursive=true]
     GET  /api/{type}s/{repo_id}[/revision/{revision}]
+    HEAD|GET /[{type}s/]{repo_id}/resolve/{revision}/{path}   the file's bytes
 
 Every file is answered "regular" at preupload, so content arrives base64-encoded inside the
 commit and no LFS or Xet transfer is involved. The stand-in records what arrived: the files of
-every branch and pull-request ref (path -> bytes), the commits and the pull requests.
+every branch and pull-request ref (path -> bytes), the commits, the pull requests and the
+comments posted on them.
 
     with hub_standin() as hub:
         api = HfApi(endpoint=hub.endpoint, token="fake")
@@ -22,7 +27,9 @@ every branch and pull-request ref (path -> bytes), the commits and the pull requ
         api.upload_folder(repo_id="org/data", repo_type="dataset", folder_path=folder)
         assert hub.files("org/data")["README.md"].startswith(b"---")
 
-Requests without an `Authorization` header get 401, like the Hub's write endpoints.
+Requests without an `Authorization` header get 401, like the Hub's write endpoints. A revision
+or file that does not exist gets 404 with the Hub's `X-Error-Code` (`RevisionNotFound`,
+`EntryNotFound`), so `huggingface_hub` raises the errors it raises against the Hub.
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import yaml
 
 _REPO = r"(?P<type>model|dataset|space)s/(?P<repo>[^/]+/[^/]+)"
+# File downloads: models have no type prefix (`/org/name/resolve/...`).
+_RESOLVE = (
+    r"^/(?:(?P<type>dataset|space)s/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$"
+)
 _ROUTES = [
     ("POST", re.compile(r"^/api/repos/create$"), "create_repo"),
     ("POST", re.compile(r"^/api/validate-yaml$"), "validate_yaml"),
@@ -49,6 +60,10 @@ _ROUTES = [
     ("POST", re.compile(rf"^/api/{_REPO}/commit/(?P<rev>.+)$"), "commit"),
     ("POST", re.compile(rf"^/api/{_REPO}/discussions$"), "open_discussion"),
     ("GET", re.compile(rf"^/api/{_REPO}/discussions/(?P<num>\d+)$"), "discussion"),
+    ("POST", re.compile(rf"^/api/{_REPO}/discussions/(?P<num>\d+)/comment$"), "comment"),
+    ("GET", re.compile(rf"^/api/{_REPO}/tree/(?P<rev>[^/]+)(?:/(?P<path>.+))?$"), "tree"),
+    ("GET", re.compile(_RESOLVE), "resolve"),
+    ("HEAD", re.compile(_RESOLVE), "resolve"),
     ("GET", re.compile(rf"^/api/{_REPO}(?:/revision/(?P<rev>.+))?$"), "repo_info"),
 ]
 _DATE = "2026-01-01T00:00:00.000Z"
@@ -61,6 +76,7 @@ class PullRequest:
     description: str
     files: dict[str, bytes]  # the PR ref's files (the base branch's files plus the changes)
     commits: list[str] = field(default_factory=list)  # commit messages pushed to the PR
+    comments: list[str] = field(default_factory=list)  # comments posted on the PR, in order
 
     @property
     def ref(self) -> str:
@@ -87,7 +103,19 @@ class Repo:
         match = re.fullmatch(r"refs/pr/(\d+)", revision)
         if match:
             return self.pull_requests[int(match[1])].files
-        return self.branches.setdefault(revision, {})
+        return self.branches.setdefault(revision.removeprefix("refs/heads/"), {})
+
+    def has_revision(self, revision: str) -> bool:
+        """A branch (`main` or `refs/heads/main`) or an open `refs/pr/N`."""
+        match = re.fullmatch(r"refs/pr/(\d+)", revision)
+        if match:
+            return int(match[1]) in self.pull_requests
+        return revision.removeprefix("refs/heads/") in self.branches
+
+
+def git_blob_id(data: bytes) -> str:
+    """The git object id of a file's bytes, as the Hub's tree listing gives it (`oid`)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 class HubStandIn:
@@ -125,17 +153,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch("POST")
 
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._dispatch("HEAD")
+
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _reply(self, status: int, payload: Any) -> None:
+    def _reply(self, status: int, payload: Any, error_code: str | None = None) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         if status >= 400:
             self.send_header("X-Error-Message", str(payload.get("error", "")))
+        if error_code:
+            self.send_header("X-Error-Code", error_code)
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -162,6 +196,14 @@ class _Handler(BaseHTTPRequestHandler):
         if repo is None:
             self._reply(404, {"error": "Repository not found"})
         return repo
+
+    def _revision(self, repo: Repo, groups: dict[str, str]) -> str | None:
+        """The (URL-decoded) revision of a read request, or None after a 404 reply."""
+        revision = unquote(groups.get("rev") or "main")
+        if not repo.has_revision(revision):
+            self._reply(404, {"error": f"Invalid rev id: {revision}"}, "RevisionNotFound")
+            return None
+        return revision
 
     def _url(self, repo: Repo) -> str:
         prefix = "" if repo.repo_type == "model" else f"{repo.repo_type}s/"
@@ -290,14 +332,18 @@ class _Handler(BaseHTTPRequestHandler):
         pr = self._open_pr(repo, payload.get("title", ""), payload.get("description", ""), "main")
         self._reply(200, {"num": pr.num, "url": f"{self._url(repo)}/discussions/{pr.num}"})
 
-    def _discussion(self, groups: dict, params: dict, body: bytes) -> None:
+    def _find_pr(self, groups: dict[str, str]) -> tuple[Repo, PullRequest] | None:
         repo = self._find(groups)
-        if repo is None:
-            return
-        pr = repo.pull_requests.get(int(groups["num"]))
-        if pr is None:
+        pr = repo and repo.pull_requests.get(int(groups["num"]))
+        if repo is not None and pr is None:
             self._reply(404, {"error": "Discussion not found"})
+        return (repo, pr) if pr else None
+
+    def _discussion(self, groups: dict, params: dict, body: bytes) -> None:
+        found = self._find_pr(groups)
+        if found is None:
             return
+        repo, pr = found
         self._reply(
             200,
             {
@@ -308,12 +354,79 @@ class _Handler(BaseHTTPRequestHandler):
                 "createdAt": _DATE,
                 "author": {"name": "stand-in"},
                 "repo": {"name": repo.repo_id, "type": repo.repo_type},
-                "events": [],
+                "events": [self._comment_event(pr, i) for i in range(len(pr.comments))],
                 "changes": {"base": "refs/heads/main"},
                 "filesWithConflicts": [],
                 "diff": "",
             },
         )
+
+    def _comment_event(self, pr: PullRequest, index: int) -> dict[str, Any]:
+        return {
+            "id": f"comment-{pr.num}-{index}",
+            "type": "comment",
+            "createdAt": _DATE,
+            "author": {"name": "stand-in"},
+            "data": {"edited": False, "hidden": False, "latest": {"raw": pr.comments[index]}},
+        }
+
+    def _comment(self, groups: dict, params: dict, body: bytes) -> None:
+        found = self._find_pr(groups)
+        if found is None:
+            return
+        _, pr = found
+        pr.comments.append(json.loads(body)["comment"])
+        self._reply(200, {"newMessage": self._comment_event(pr, len(pr.comments) - 1)})
+
+    def _tree(self, groups: dict, params: dict, body: bytes) -> None:
+        repo = self._find(groups)
+        revision = repo and self._revision(repo, groups)
+        if revision is None:
+            return
+        files = repo.ref_files(revision)
+        base = unquote(groups.get("path") or "").strip("/")
+        prefix = f"{base}/" if base else ""
+        under = {p: b for p, b in files.items() if p.startswith(prefix)}
+        if base and not under:
+            self._reply(404, {"error": f"{base} does not exist"}, "EntryNotFound")
+            return
+        recursive = params.get("recursive") in ("1", "true", "True")
+        entries: dict[str, dict[str, Any]] = {}
+        for path, data in sorted(under.items()):
+            parts = path[len(prefix) :].split("/")
+            folders = parts[:-1] if recursive else parts[: min(1, len(parts) - 1)]
+            for depth in range(1, len(folders) + 1):
+                folder = prefix + "/".join(parts[:depth])
+                entries.setdefault(folder, {"type": "directory", "oid": "0" * 40, "path": folder})
+            if recursive or len(parts) == 1:
+                entries[path] = {
+                    "type": "file",
+                    "oid": git_blob_id(data),
+                    "size": len(data),
+                    "path": path,
+                }
+        self._reply(200, list(entries.values()))
+
+    def _resolve(self, groups: dict, params: dict, body: bytes) -> None:
+        repo = self.hub.repos.get((groups.get("type") or "model", groups["repo"]))
+        if repo is None:
+            self._reply(404, {"error": "Repository not found"}, "RepoNotFound")
+            return
+        revision = self._revision(repo, groups)
+        if revision is None:
+            return
+        data = repo.ref_files(revision).get(unquote(groups["path"]))
+        if data is None:
+            self._reply(404, {"error": "Entry not found"}, "EntryNotFound")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("ETag", f'"{git_blob_id(data)}"')
+        self.send_header("X-Repo-Commit", repo.sha(revision))
+        self.end_headers()
+        if self.command == "GET":
+            self.wfile.write(data)
 
     def _repo_info(self, groups: dict, params: dict, body: bytes) -> None:
         repo = self._find(groups)

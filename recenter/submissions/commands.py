@@ -17,7 +17,7 @@ from recenter.submissions.names import RESULTS_FILE
 from recenter.submissions.results import metric_module, results_text
 
 
-def _headline_lines(results: Mapping[str, Any]) -> list[str]:
+def headline_lines(results: Mapping[str, Any]) -> list[str]:
     """One line per stage and split: the headline metric with its CI (or, for a reported row
     without it, the numbers the paper gives)."""
     headline = metric_module().HEADLINE
@@ -64,7 +64,7 @@ def score_command(args: argparse.Namespace) -> int:
             f"{results.get('submission')}: {results.get('provenance')}, dataset revision "
             f"{results.get('dataset_revision')}"
         )
-        print("\n".join(_headline_lines(results)))
+        print("\n".join(headline_lines(results)))
     if args.write:
         print(f"wrote {folder / RESULTS_FILE}", file=sys.stderr)
     return 0

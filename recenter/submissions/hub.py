@@ -1,4 +1,5 @@
-"""A Hub pull request adding a validated submission to the leaderboard's repository."""
+"""A Hub pull request adding a validated submission to the leaderboard's repository, and the
+client every Hub call of the submissions flow goes through."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ from typing import Any
 from recenter.errors import UserError
 from recenter.paths import HUB_LEADERBOARD_ID
 from recenter.submissions.names import identity_of
+
+
+def hub_api() -> Any:
+    """An `HfApi` for the Hub that HF_ENDPOINT / HF_TOKEN select (the real one, or a local
+    stand-in in the tests), like `recenter push`."""
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=os.environ.get("HF_ENDPOINT"), token=os.environ.get("HF_TOKEN"))
+
+
+def hub_error(error: Exception) -> str:
+    """An HTTP, auth or missing-repo error of the Hub client, on one short line."""
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def open_pull_request(
@@ -25,7 +39,7 @@ def open_pull_request(
 
     The uploaded bytes are the ones that were validated (not re-read from disk), and the path
     in the repository is built only from validated names, so nothing can land elsewhere."""
-    from huggingface_hub import CommitOperationAdd, HfApi
+    from huggingface_hub import CommitOperationAdd
 
     org_model, run = identity_of(folder)
     operations = [
@@ -34,8 +48,7 @@ def open_pull_request(
         )
         for name, data in sorted(files.items())
     ]
-    # Like `recenter push`: HF_ENDPOINT / HF_TOKEN select the Hub (or a local stand-in).
-    api = api or HfApi(endpoint=os.environ.get("HF_ENDPOINT"), token=os.environ.get("HF_TOKEN"))
+    api = api or hub_api()
     try:
         info = api.create_commit(
             repo_id=repo_id,
@@ -49,6 +62,6 @@ def open_pull_request(
             create_pr=True,
         )
     except Exception as error:  # HTTP, auth, missing repo: report it, no traceback
-        message = " ".join(str(error).split())[:200] or type(error).__name__
+        message = hub_error(error)
         raise UserError(f"--repo: could not open a pull request on {repo_id}: {message}") from None
     return str(info.pr_url or info.commit_url)
