@@ -415,6 +415,15 @@ def bootstrap_weights(
     return counts.reshape(n_bootstrap, n_groups).astype(float)
 
 
+def _resample_weights(
+    group_index: np.ndarray, n_groups: int, n_bootstrap: int, seed: int
+) -> np.ndarray | None:
+    """The bootstrap's group weights, or None where no interval is defined (< 2 groups)."""
+    if n_bootstrap <= 0 or n_groups < 2:
+        return None
+    return bootstrap_weights(group_index, n_groups, n_bootstrap, seed)
+
+
 def _percentile_ci(samples: np.ndarray) -> tuple[float, float]:
     """95% percentile interval of the defined resamples (NaN if none is defined)."""
     defined = samples[np.isfinite(samples)]
@@ -443,9 +452,9 @@ def f1_bootstrap_ci(
     ref = _as_bool(references, "references")
     pred = _as_bool(predictions, "predictions")
     group_index, n_groups = _group_index(groups, ref.size)
-    if n_bootstrap <= 0 or n_groups < 2:
+    weights = _resample_weights(group_index, n_groups, n_bootstrap, seed)
+    if weights is None:
         return NAN, NAN
-    weights = bootstrap_weights(group_index, n_groups, n_bootstrap, seed)
     per_group = np.stack(
         [
             np.bincount(group_index, weights=(ref & pred).astype(float), minlength=n_groups),
@@ -473,9 +482,10 @@ def spearman_bootstrap_ci(
     ref = _as_float(references, "references")
     pred = _as_float(predictions, "predictions")
     group_index, n_groups = _group_index(groups, ref.size)
-    if n_bootstrap <= 0 or n_groups < 2:
+    weights = _resample_weights(group_index, n_groups, n_bootstrap, seed)
+    if weights is None:
         return NAN, NAN
-    weights = bootstrap_weights(group_index, n_groups, n_bootstrap, seed)[:, group_index]
+    weights = weights[:, group_index]
     return _percentile_ci(_spearman_weighted(pred, ref, weights))
 
 
