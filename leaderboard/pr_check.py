@@ -3,10 +3,10 @@ a Hub pull request (`recenter submit` opens them), with the outcome posted as a 
 
 A submission pull request changes `submissions/<org>__<model>/<run>/` folders. For each folder
 the pull request adds or changes, the folder at `refs/pr/N` is copied into a temporary
-`submissions/` tree and goes through the functions the GitHub workflow runs: `recenter validate
---require-results` (`validate_submission`: every file rule, and results.json equal to what the
-predictions earn), `recenter score --json` (`score_folder`), and the workflow's byte-for-byte
-diff of the committed results.json against the recomputed one (`results_text`).
+`submissions/` tree and goes through the checks the GitHub workflow runs: `recenter validate
+--require-results` and `recenter score --json` (both are `check_folder`: every file rule, and
+results.json equal to what the predictions earn), and the workflow's byte-for-byte diff of the
+committed results.json against the recomputed one (`results_text`).
 
 Everything in the pull request is untrusted data. Nothing from it is imported or run: the checks
 are the Space's own code (its `main`), fed with bytes. Only the files the validator reads are
@@ -34,7 +34,7 @@ from leaderboard.render import escape_markdown
 from recenter.errors import UserError
 from recenter.submissions.commands import headline_lines
 from recenter.submissions.dataset import load_reference
-from recenter.submissions.folder import score_folder, validate_submission
+from recenter.submissions.folder import check_folder
 from recenter.submissions.hub import hub_api, hub_error
 from recenter.submissions.messages import problem, show_name
 from recenter.submissions.names import ALLOWED_FILES, RESULTS_FILE, max_bytes
@@ -159,10 +159,13 @@ def _check_folder(local_root: Path, folder: str, reference: Any) -> FolderCheck:
     """CI's checks of one folder: validate (results.json required), score, and the committed
     results.json byte-for-byte against the recomputed one."""
     path = local_root / folder
-    problems = validate_submission(path, require_results=True, reference=reference)
+    # One check serves both steps: validating a rescored folder already recomputes its scores.
+    checked = check_folder(path, reference, require_results=True)
+    problems = checked.problems
     headlines: list[str] = []
     if not problems:
-        results = score_folder(path, reference=reference)
+        # A reported folder is never re-scored: its results.json is what `score` prints.
+        results = checked.expected if checked.expected is not None else dict(checked.results or {})
         if (path / RESULTS_FILE).read_bytes() != results_text(results).encode("utf-8"):
             message = "differs from `recenter score --json` in its layout" + RESCORE_HINT
             problems.append(problem(str(path / RESULTS_FILE), None, None, message))

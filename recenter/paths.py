@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ HUB_DATASET_ID = "recenter-bench/recenter-personalization"
 HUB_LEADERBOARD_ID = "recenter-bench/leaderboard"
 
 
+@functools.cache
 def load_schema(name: str) -> dict[str, Any]:
-    """Return the JSON Schema `dataset_card/schemas/<name>.schema.json`."""
+    """Return the JSON Schema `dataset_card/schemas/<name>.schema.json` (read once; read-only)."""
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))

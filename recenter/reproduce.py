@@ -448,20 +448,9 @@ def reproduce(release: Path) -> tuple[list[Comparison], str]:
 
 def reproduce_command(args: argparse.Namespace) -> int:
     """`recenter reproduce --release DIR`: exit 1 when a computable number does not reproduce."""
-    _quiet_progress_bars()
     comparisons, report = reproduce(Path(args.release))
     print(report)
     return 1 if any(c.status == "NO" for c in comparisons) else 0
-
-
-def _quiet_progress_bars() -> None:
-    # `datasets` draws a progress bar per split it loads; the table is the output here.
-    try:
-        import datasets
-
-        datasets.disable_progress_bars()
-    except ImportError:  # pragma: no cover
-        pass
 
 
 __all__ = [

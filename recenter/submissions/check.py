@@ -33,6 +33,8 @@ class Checked:
     predictions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     metadata_doc: Document | None = None
     results_doc: Document | None = None
+    # What the predictions earn, when the check computed it to compare with results.json.
+    expected: dict[str, Any] | None = None
 
     @property
     def metadata(self) -> dict[str, Any] | None:
@@ -104,9 +106,9 @@ def check_files(
     # broken predictions would only add noise to the messages.
     comparable = metadata is not None and checked.results is not None and not reported
     if check_results and comparable and not problems and not rejected:
-        expected = compute_results(submission_id(identity), checked.predictions, reference)
+        checked.expected = compute_results(submission_id(identity), checked.predictions, reference)
         problems += results_differences(
-            checked.results, expected, label(RESULTS_FILE), checked.results_doc
+            checked.results, checked.expected, label(RESULTS_FILE), checked.results_doc
         )
     return checked
 
