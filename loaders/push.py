@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from loaders.schemas import CONFIGS
-from recenter.errors import UserError
+from recenter.errors import UserError, first_line
 
 
 def check_dataset_folder(folder: Path) -> None:
@@ -19,6 +20,17 @@ def check_dataset_folder(folder: Path) -> None:
     for config in CONFIGS:
         if not list((folder / "data" / config).glob("*.parquet")):
             raise UserError(f"{folder / 'data' / config}: no Parquet files (run `recenter build`)")
+
+
+def hub_api(endpoint: str | None = None, token: str | None = None) -> Any:
+    """An `HfApi` for the Hub that HF_ENDPOINT / HF_TOKEN select unless given (read at call
+    time, so tests can point the CLI at a local stand-in)."""
+    from huggingface_hub import HfApi
+
+    return HfApi(
+        endpoint=endpoint or os.environ.get("HF_ENDPOINT"),
+        token=token or os.environ.get("HF_TOKEN"),
+    )
 
 
 def push_dataset(
@@ -34,15 +46,11 @@ def push_dataset(
     `endpoint` and `token` default to the `HF_ENDPOINT` and `HF_TOKEN` environment variables
     (read at call time, so tests can point the CLI at a local stand-in). Returns the commit URL.
     """
-    from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     folder = Path(folder)
     check_dataset_folder(folder)
-    api = HfApi(
-        endpoint=endpoint or os.environ.get("HF_ENDPOINT"),
-        token=token or os.environ.get("HF_TOKEN"),
-    )
+    api = hub_api(endpoint, token)
     try:
         api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
         info = api.upload_folder(
@@ -56,6 +64,7 @@ def push_dataset(
     except OfflineModeIsEnabled:
         raise UserError(f"--repo {repo_id}: HF_HUB_OFFLINE is set; unset it to push") from None
     except HfHubHTTPError as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserError(f"--repo {repo_id}: the Hub refused the upload: {first}") from None
+        raise UserError(
+            f"--repo {repo_id}: the Hub refused the upload: {first_line(error)}"
+        ) from None
     return str(info.commit_url)

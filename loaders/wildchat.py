@@ -15,7 +15,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from loaders.release import read_jsonl
-from recenter.errors import UserError, where
+from recenter.errors import UserError, first_line, where
 
 BATCH_SIZE = 1_000
 COLUMNS = ["conversation_hash", "conversation"]
@@ -79,8 +79,9 @@ def _hub_records(dataset_id: str) -> Records:
     try:
         stream = datasets.load_dataset(dataset_id, split="train", streaming=True)
     except Exception as error:  # datasets raises many types for a bad ID or no network
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserError(f"--wildchat {dataset_id}: cannot stream the dataset: {first}") from None
+        raise UserError(
+            f"--wildchat {dataset_id}: cannot stream the dataset: {first_line(error)}"
+        ) from None
     for record in stream.select_columns(COLUMNS):
         yield dataset_id, record
 

@@ -15,6 +15,12 @@ def where(path: str | Path, line: int | None = None, field: str | None = None) -
     return text
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of a library's error message, or its type's name: for one-line errors."""
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 class UserError(Exception):
     """Bad input from the user: the message is one line naming file, line and field."""
 

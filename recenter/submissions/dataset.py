@@ -13,7 +13,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from recenter.errors import UserError
+from recenter.errors import UserError, first_line
 from recenter.paths import HUB_DATASET_ID, PREVIEW_RELEASE_DIR, REPO_ROOT
 from recenter.submissions.names import ID_FIELD, STAGES
 
@@ -98,9 +98,8 @@ def _local_copy(source: str) -> str:
     try:
         return snapshot_download(source, repo_type="dataset")
     except Exception as error:  # network, auth, missing repo: all a user-level problem
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(
-            f"--dataset: could not download {source!r} from the Hub: {message}"
+            f"--dataset: could not download {source!r} from the Hub: {first_line(error)}"
         ) from None
 
 

@@ -3,22 +3,14 @@ client every Hub call of the submissions flow goes through."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from loaders.push import hub_api
 from recenter.errors import UserError
 from recenter.paths import HUB_LEADERBOARD_ID
 from recenter.submissions.names import identity_of
-
-
-def hub_api() -> Any:
-    """An `HfApi` for the Hub that HF_ENDPOINT / HF_TOKEN select (the real one, or a local
-    stand-in in the tests), like `recenter push`."""
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=os.environ.get("HF_ENDPOINT"), token=os.environ.get("HF_TOKEN"))
 
 
 def hub_error(error: Exception) -> str:
