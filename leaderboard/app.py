@@ -93,6 +93,11 @@ class LeaderboardData:
         self.submissions = list(submissions)
         self.problems = list(problems)
         self._table = lru_cache(maxsize=None)(self._build)
+        # Every tab asks for its split counts twice (choices and default): count once.
+        self._split_counts = lru_cache(maxsize=None)(self._count_splits)
+
+    def _count_splits(self, stage: str) -> dict[str, int]:
+        return tables.split_counts(self.submissions, None if stage == OVERVIEW else stage)
 
     @classmethod
     def load(cls, folder: str | Path) -> LeaderboardData:
@@ -108,10 +113,10 @@ class LeaderboardData:
         return self._table(stage, split)
 
     def default_split(self, stage: str) -> str:
-        return tables.default_split(self.submissions, None if stage == OVERVIEW else stage)
+        return tables.split_with_most_rows(self._split_counts(stage))
 
     def split_choices(self, stage: str) -> list[tuple[str, str]]:
-        counts = tables.split_counts(self.submissions, None if stage == OVERVIEW else stage)
+        counts = self._split_counts(stage)
         return [
             (f"{split} ({counts[split]} row{'' if counts[split] == 1 else 's'})", split)
             for split in tables.SPLITS

@@ -317,7 +317,11 @@ def split_counts(submissions: Iterable[Submission], stage: str | None = None) ->
 
 def default_split(submissions: Iterable[Submission], stage: str | None = None) -> str:
     """The split that shows the most rows; ties go to the earlier split in SPLITS ("test")."""
-    counts = split_counts(submissions, stage)
+    return split_with_most_rows(split_counts(submissions, stage))
+
+
+def split_with_most_rows(counts: Mapping[str, int]) -> str:
+    """`default_split` from counts already made by `split_counts`."""
     return max(SPLITS, key=lambda split: (counts[split], -SPLITS.index(split)))
 
 

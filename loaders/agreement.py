@@ -17,9 +17,10 @@ import numpy as np
 
 # Single source of each statistic: the metric owns the kappas and correlations, and it is a leaf
 # (numpy and scipy, evaluate optional; no project imports), so importing it cannot make a cycle.
+from loaders.release import STAGE1_LABELS
 from metric.recenter_personalization import human_reference
 
-STAGE1_CATEGORIES = ("accepted", "uncertain", "rejected")
+STAGE1_CATEGORIES = tuple(STAGE1_LABELS.values())
 # The `human_reference` figures the card shows per config (the metric's names).
 PAIRWISE_FIGURES = {
     "extraction": ("inter_annotator_kappa", "inter_annotator_kappa_3way"),

@@ -25,6 +25,10 @@ from loaders.annotations import Judgments, read_judgments
 from loaders.release import read_release
 from loaders.rows import Rows, make_rows
 from loaders.schemas import CONFIGS, features, validate_rows
+
+# The metric decides what counts as a label (see loaders/agreement.py on why loaders may import it).
+from metric.recenter_personalization import STAGES as SCORED_STAGES
+from metric.recenter_personalization import reference_value
 from recenter.errors import UserError, ValidationFailed
 
 # The paper's counts (arXiv 2606.06614, section 3): conversations and judgments per stage.
@@ -97,15 +101,15 @@ class BuildSummary:
 
 
 def _unlabelled(rows: Rows) -> dict[str, int]:
-    aggregate = {"extraction": "label", "pairing": "relevant", "response_quality": "mean_rating"}
+    # "Labelled" means what the metric scores against, so the summary and the scores agree.
     return {
         config: sum(
             1
             for split_rows in rows.splits[config].values()
             for row in split_rows
-            if row[key] is None
+            if reference_value(config, row) is None
         )
-        for config, key in aggregate.items()
+        for config in SCORED_STAGES
     }
 
 

@@ -37,17 +37,14 @@ def read_votes(path: Path) -> dict[PaperPair, bool]:
     A malformed line, a missing field, a non-boolean `relevant` or a pair voted twice is a
     `UserError` naming the file, line and field.
     """
-    from loaders.release import need, read_jsonl
+    from loaders.release import need, need_objects, read_jsonl
 
     votes: dict[PaperPair, bool] = {}
     first_line: dict[PaperPair, int] = {}
     for line, record in read_jsonl(Path(path)):
         user_id = need(record, "user_id", "str", path, line)
         prompt_index = need(record, "prompt_index", "int", path, line)
-        for i, item in enumerate(need(record, "items", "list", path, line)):
-            prefix = f"items[{i}]."
-            if not isinstance(item, dict):
-                raise UserError(f"{where(path, line, prefix[:-1])}: expected an object")
+        for prefix, item in need_objects(record, "items", path, line):
             attribute = need(item, "attribute", "str", path, line, prefix)
             relevant = need(item, "relevant", "bool", path, line, prefix)
             key = (user_id, prompt_index, attribute)

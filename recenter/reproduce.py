@@ -281,7 +281,7 @@ def computed_numbers(release: Path) -> tuple[dict[str, float], list[str]]:
     notes: list[str] = []
     out: dict[str, float] = {}
     pairing = [row for split in rows["pairing"].values() for row in split]
-    labelled = [row for row in pairing if row["relevant"] is not None]
+    labelled = [row for row in pairing if metric.reference_value("pairing", row) is not None]
     pairs = release_pairs(release)
     out["pairing/pairs"] = float(len(pairs))
     out["pairing/labelled_pairs"] = float(len(labelled))
@@ -319,7 +319,7 @@ def computed_numbers(release: Path) -> tuple[dict[str, float], list[str]]:
             row
             for split in rows["response_quality"].values()
             for row in split
-            if row["mean_rating"] is not None
+            if metric.reference_value("response_quality", row) is not None
         ]
         out["response_quality/ratings"] = float(len(rated))
         out["response_quality/items"] = float(len({row["item_id"] for row in rated}))

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from recenter.errors import UserError, first_line
-from recenter.paths import HUB_DATASET_ID, PREVIEW_RELEASE_DIR, REPO_ROOT
+from recenter.paths import (
+    DATASET_CARD_DIR,
+    HUB_DATASET_ID,
+    METRIC_DIR,
+    PREVIEW_RELEASE_DIR,
+    REPO_ROOT,
+)
 from recenter.submissions.names import ID_FIELD, STAGES
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -60,8 +66,10 @@ def _release_key(release: Path) -> str:
     """Content hash of a release and of the builder's code: a rebuilt cache is never stale."""
     digest = hashlib.sha256()
     files = [(release, p) for p in sorted(release.rglob("*")) if p.is_file()]
+    # The builder: loaders, the schemas and card, and the metric it takes labels and agreement from.
     files += [(REPO_ROOT, p) for p in sorted((REPO_ROOT / "loaders").glob("*.py"))]
-    files += [(REPO_ROOT, p) for p in sorted((REPO_ROOT / "dataset_card").rglob("*.*"))]
+    files += [(REPO_ROOT, p) for p in sorted(DATASET_CARD_DIR.rglob("*.*"))]
+    files += [(REPO_ROOT, p) for p in sorted(METRIC_DIR.glob("*.py"))]
     for root, path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
