@@ -38,7 +38,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def time_to_painted_table(url: str, loads: int) -> list[float]:
     """Seconds from page request to the first table's cells painted, per fresh context."""
-    from leaderboard.harness import VIEWPORT, headless_chromium
+    from recenter_bench.leaderboard.harness import VIEWPORT, headless_chromium
 
     times = []
     with headless_chromium() as browser:
@@ -58,7 +58,7 @@ def time_to_painted_table(url: str, loads: int) -> list[float]:
 
 
 def filter_arguments(i: int) -> list:
-    from leaderboard.app import opening_filters
+    from recenter_bench.leaderboard.app import opening_filters
 
     filters = opening_filters("pairing")
     filters["query"] = f"model-{i % 100:02d}"  # matches about 10 of the 1,000 rows
@@ -115,7 +115,7 @@ def noop_floor(requests: int) -> list[float]:
     """gradio_client's own round trip on this machine: an identity endpoint, same settings."""
     import gradio as gr
 
-    from leaderboard.harness import serve
+    from recenter_bench.leaderboard.harness import serve
 
     with gr.Blocks() as demo:
         text, out = gr.Textbox(), gr.Textbox()
@@ -135,9 +135,9 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=5, help="page loads to time")
     args = parser.parse_args()
 
-    from leaderboard.app import build_app
-    from leaderboard.harness import serve
-    from leaderboard.synthetic import synthetic_submissions
+    from recenter_bench.leaderboard.app import build_app
+    from recenter_bench.leaderboard.harness import serve
+    from recenter_bench.leaderboard.synthetic import synthetic_submissions
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
         root = Path(tmp) / "submissions"

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from metric.recenter_personalization import recenter_personalization as metric
-from recenter.paths import METRIC_DIR
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+from recenter_bench.paths import METRIC_DIR
 
 SIZES = {"extraction": (1983, 77), "pairing": (3973, 41), "response_quality": (367, 41)}
 SPLIT_OF_BUCKET = {0: "test", 1: "validation"}

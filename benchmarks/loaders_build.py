@@ -66,7 +66,7 @@ def _peak_rss_mb() -> int:
 def hydrate_once(source: Path) -> None:
     import pyarrow.parquet  # noqa: F401 - count the library itself in the "before" figure
 
-    from loaders.wildchat import hydrate
+    from recenter_bench.loaders.wildchat import hydrate
 
     before = _peak_rss_mb()
     conversations = [
@@ -88,8 +88,8 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--hydrate":
         hydrate_once(Path(sys.argv[2]))
         return
-    from loaders.build import build_dataset
-    from recenter.paths import PREVIEW_RELEASE_DIR
+    from recenter_bench.loaders.build import build_dataset
+    from recenter_bench.paths import PREVIEW_RELEASE_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

@@ -7,7 +7,7 @@ import re
 
 import gradio as gr
 
-from recenter.paths import METRIC_DIR
+from recenter_bench.paths import METRIC_DIR
 
 
 def strip_front_matter(text: str) -> str:
@@ -20,7 +20,7 @@ def about_texts() -> tuple[str, str, str]:
     """(dataset card, metric card, citation) read from their owners, or a plain notice."""
     try:
         # Imported inside the guard: loaders needs the datasets library, which a Space may lack.
-        from loaders.card import static_card_text
+        from recenter_bench.loaders.card import static_card_text
 
         dataset_card = strip_front_matter(static_card_text())
     except Exception as error:  # the Space must start even if the card cannot be rendered

@@ -1,7 +1,8 @@
 """The leaderboard Space (Gradio 6) and `recenter leaderboard`.
 
 The app reads each submission's metadata.yaml and results.json once at start-up through
-`leaderboard.table` (the builder CI shares) and never re-scores: the Space shows what CI checked.
+`recenter_bench.leaderboard.table` (the builder CI shares) and never re-scores: the Space
+shows what CI checked.
 Every event has an `api_name`, so the whole app can be driven with `gradio_client`.
 
 Splits: every ranking is for ONE split, chosen with a selector per tab. Each tab opens on the
@@ -39,18 +40,18 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 from gradio.components.plot import PlotData  # noqa: E402
 
-from leaderboard import table as tables  # noqa: E402
-from leaderboard.about import about_tab  # noqa: E402
-from leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES, filter_table  # noqa: E402
-from leaderboard.plots import pairing_plot, response_plot  # noqa: E402
-from leaderboard.render import PROVENANCE_LABELS, display_table, label  # noqa: E402
-from leaderboard.submission_view import submission_tab  # noqa: E402
-from leaderboard.submit import submit_tab  # noqa: E402
-from recenter.errors import UserError  # noqa: E402
-from recenter.paths import SUBMISSIONS_DIR  # noqa: E402
+from recenter_bench.errors import UserError  # noqa: E402
+from recenter_bench.leaderboard import table as tables  # noqa: E402
+from recenter_bench.leaderboard.about import about_tab  # noqa: E402
+from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES, filter_table  # noqa: E402
+from recenter_bench.leaderboard.plots import pairing_plot, response_plot  # noqa: E402
+from recenter_bench.leaderboard.render import PROVENANCE_LABELS, display_table, label  # noqa: E402
+from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
+from recenter_bench.leaderboard.submit import submit_tab  # noqa: E402
+from recenter_bench.paths import SUBMISSIONS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
-    from leaderboard.webhook import PullRequestWebhook
+    from recenter_bench.leaderboard.webhook import PullRequestWebhook
 
 TITLE = "recenter-bench leaderboard"
 OVERVIEW = "overview"
@@ -404,7 +405,9 @@ def space_webhook(dataset: str | None) -> PullRequestWebhook | None:
     secret = os.environ.get("WEBHOOK_SECRET")
     if not secret:
         return None
-    from leaderboard.webhook import PullRequestWebhook  # the checks load only when served
+    from recenter_bench.leaderboard.webhook import (
+        PullRequestWebhook,  # the checks load only when served
+    )
 
     return PullRequestWebhook(secret, dataset=dataset)
 

@@ -33,7 +33,7 @@ def filter_table(
     """Rows and columns of `table` that match the filters, in the table's order.
 
     Args:
-        table: a table from `leaderboard.table.stage_table` or `overview_table`.
+        table: a table from `recenter_bench.leaderboard.table.stage_table` or `overview_table`.
         query: case-insensitive substring of the model name, org or submission id ("" = all).
         types: system types to keep (None = all).
         open_weights: "any", "open" or "closed" ("closed" keeps rows with unknown weights out).

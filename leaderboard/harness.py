@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from leaderboard.app import launch
+from recenter_bench.leaderboard.app import launch
 
 CHROMIUM = "/usr/bin/chromium"
 # No sandbox (CI containers have no user namespaces) and nothing that talks to Google: the

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from leaderboard.table import REFERENCE_TYPES
+from recenter_bench.leaderboard.table import REFERENCE_TYPES
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, not fetched
 F1_ISO_LEVELS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import pandas as pd
 
-from leaderboard.table import (
+from recenter_bench.leaderboard.table import (
     CONFUSION_COUNTS,
     HEADLINE,
     STAGE_TITLES,

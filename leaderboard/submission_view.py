@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from leaderboard import table as tables
-from leaderboard.render import display_table
+from recenter_bench.leaderboard import table as tables
+from recenter_bench.leaderboard.render import display_table
 
 
 def _metadata_value(value: Any) -> str:

@@ -1,7 +1,7 @@
 """The Submit tab: how to submit by pull request, and a score preview of uploaded stage files.
 
 The preview runs the same validator and metric as `recenter validate` / `recenter score`
-(`recenter.submissions.preview_submission`) on the uploads in memory. The uploads' temporary
+(`recenter_bench.submissions.preview_submission`) on the uploads in memory. The uploads' temporary
 copies are deleted at once: nothing a visitor uploads is kept or published.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from recenter.errors import UserError
-from recenter.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
+from recenter_bench.errors import UserError
+from recenter_bench.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
 
 PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
 PREVIEW_COLUMNS = ["stage", "split", "metric", "value"]
@@ -63,7 +63,7 @@ def preview(files: list[str] | None, dataset: str | None) -> tuple[str, pd.DataF
     try:
         # Imported on first use: the validator loads the dataset machinery, which the tables
         # never need, and a Space installed without it still serves the tables.
-        from recenter.submissions import preview_submission
+        from recenter_bench.submissions import preview_submission
     except ImportError as error:
         return f"The score preview is not available in this installation ({error}).", empty
     try:

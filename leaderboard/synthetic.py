@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from leaderboard.table import SPLITS, STAGES, SYSTEM_TYPES
+from recenter_bench.leaderboard.table import SPLITS, STAGES, SYSTEM_TYPES
 
 SPLIT_SIZES = {"train": 2800, "validation": 580, "test": 589, "all": 3969}
 

@@ -25,14 +25,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from metric.recenter_personalization.recenter_personalization import (
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
     ALL,
     HEADLINE,
     HUMAN_METRIC_NAMES,
     METRIC_NAMES,
     STAGES,
 )
-from recenter.paths import load_schema
+from recenter_bench.paths import load_schema
 
 # The stage titles are the Space's; the stages, headlines and metric names are the metric's
 # result contract (results.json holds exactly these), so they are imported, never re-listed.

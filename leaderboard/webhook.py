@@ -1,5 +1,5 @@
 """The Space's webhook: a Hub pull request opened or updated on the leaderboard's repository is
-checked (`leaderboard.pr_check`) and the outcome posted on it as a comment.
+checked (`recenter_bench.leaderboard.pr_check`) and the outcome posted on it as a comment.
 
 The route is huggingface_hub's `WebhooksServer`, which mounts `POST /webhooks/<name>` on the
 Gradio app's FastAPI server and refuses a request whose `X-Webhook-Secret` header is missing
@@ -25,9 +25,9 @@ from typing import Any
 import gradio as gr
 from huggingface_hub import WebhookPayload, WebhooksServer
 
-from leaderboard.pr_check import post_check
-from recenter.errors import UserError
-from recenter.paths import HUB_LEADERBOARD_ID
+from recenter_bench.errors import UserError
+from recenter_bench.leaderboard.pr_check import post_check
+from recenter_bench.paths import HUB_LEADERBOARD_ID
 
 ROUTE = "pull_request"  # served at /webhooks/pull_request
 _PR_REF = re.compile(r"^refs/pr/(\d+)$")

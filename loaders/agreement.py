@@ -17,8 +17,8 @@ import numpy as np
 
 # Single source of each statistic: the metric owns the kappas and correlations, and it is a leaf
 # (numpy and scipy, evaluate optional; no project imports), so importing it cannot make a cycle.
-from loaders.release import STAGE1_LABELS
-from metric.recenter_personalization import human_reference
+from recenter_bench.loaders.release import STAGE1_LABELS
+from recenter_bench.metric.recenter_personalization import human_reference
 
 STAGE1_CATEGORIES = tuple(STAGE1_LABELS.values())
 # The `human_reference` figures the card shows per config (the metric's names).

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from loaders.release import (
+from recenter_bench.errors import UserError, where
+from recenter_bench.loaders.release import (
     STAGE1_LABELS,
     AnnotationFile,
     Release,
@@ -23,7 +24,6 @@ from loaders.release import (
     need,
     need_objects,
 )
-from recenter.errors import UserError, where
 
 # Stage 3 export lines may say on which side the personalized response was shown; the tool's
 # scale runs 1 = prefer the left (A) response ... 5 = prefer the right (B) one, and the dataset

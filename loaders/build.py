@@ -20,16 +20,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from loaders import agreement, card
-from loaders.annotations import Judgments, read_judgments
-from loaders.release import read_release
-from loaders.rows import Rows, make_rows
-from loaders.schemas import CONFIGS, features, validate_rows
+from recenter_bench.errors import UserError, ValidationFailed
+from recenter_bench.loaders import agreement, card
+from recenter_bench.loaders.annotations import Judgments, read_judgments
+from recenter_bench.loaders.release import read_release
+from recenter_bench.loaders.rows import Rows, make_rows
+from recenter_bench.loaders.schemas import CONFIGS, features, validate_rows
 
 # The metric decides what counts as a label (see loaders/agreement.py on why loaders may import it).
-from metric.recenter_personalization import STAGES as SCORED_STAGES
-from metric.recenter_personalization import reference_value
-from recenter.errors import UserError, ValidationFailed
+from recenter_bench.metric.recenter_personalization import STAGES as SCORED_STAGES
+from recenter_bench.metric.recenter_personalization import reference_value
 
 # The paper's counts (arXiv 2606.06614, section 3): conversations and judgments per stage.
 PAPER_COUNTS = {
@@ -187,7 +187,7 @@ def build_dataset(
     rows = make_rows(read, judgments)
     hydrated = None
     if wildchat is not None:
-        from loaders.wildchat import hydrate
+        from recenter_bench.loaders.wildchat import hydrate
 
         hydrated = hydrate(rows.splits["conversations"]["train"], wildchat)
     for config in CONFIGS:

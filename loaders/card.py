@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from loaders.ids import SPLITS
-from loaders.schemas import CONFIGS, features
-from recenter.paths import DATASET_CARD_DIR
+from recenter_bench.loaders.ids import SPLITS
+from recenter_bench.loaders.schemas import CONFIGS, features
+from recenter_bench.paths import DATASET_CARD_DIR
 
 if TYPE_CHECKING:
-    from loaders.build import BuildSummary
+    from recenter_bench.loaders.build import BuildSummary
 
 TEMPLATE = DATASET_CARD_DIR / "card_template.md"
 METADATA = DATASET_CARD_DIR / "metadata.yaml"

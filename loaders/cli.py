@@ -8,7 +8,7 @@ from pathlib import Path
 
 def build(args: argparse.Namespace) -> int:
     """Build the dataset folder and print the counts of every config and split."""
-    from loaders.build import build_dataset
+    from recenter_bench.loaders.build import build_dataset
 
     summary = build_dataset(
         Path(args.release),
@@ -22,7 +22,7 @@ def build(args: argparse.Namespace) -> int:
 
 def push(args: argparse.Namespace) -> int:
     """Upload a built dataset folder to a Hub dataset repository."""
-    from loaders.push import push_dataset
+    from recenter_bench.loaders.push import push_dataset
 
     url = push_dataset(Path(args.folder), args.repo)
     print(f"pushed {args.folder} to {url}")

@@ -8,10 +8,10 @@ from typing import Any
 
 import datasets
 
-from loaders.ids import SPLITS
-from loaders.schemas import CONFIGS
-from recenter.errors import UserError
-from recenter.paths import HUB_DATASET_ID
+from recenter_bench.errors import UserError
+from recenter_bench.loaders.ids import SPLITS
+from recenter_bench.loaders.schemas import CONFIGS
+from recenter_bench.paths import HUB_DATASET_ID
 
 
 def _local(source: str | Path) -> Path | None:

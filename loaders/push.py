@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from loaders.schemas import CONFIGS
-from recenter.errors import UserError, first_line
+from recenter_bench.errors import UserError, first_line
+from recenter_bench.loaders.schemas import CONFIGS
 
 
 def check_dataset_folder(folder: Path) -> None:

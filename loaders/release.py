@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recenter.errors import UserError, where
-from recenter.paths import load_schema
+from recenter_bench.errors import UserError, where
+from recenter_bench.paths import load_schema
 
 TASK4_ITEMS = Path("data/extracted/task4_items.jsonl")
 TASK5_ITEMS = Path("data/extracted/task5_items.jsonl")

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loaders import ids
-from loaders.annotations import Judgments
-from loaders.release import Release
-from recenter.errors import UserError, where
+from recenter_bench.errors import UserError, where
+from recenter_bench.loaders import ids
+from recenter_bench.loaders.annotations import Judgments
+from recenter_bench.loaders.release import Release
 
 Row = dict[str, Any]
 

@@ -13,8 +13,8 @@ from typing import Any
 import datasets
 import jsonschema
 
-from recenter.errors import UserError
-from recenter.paths import load_schema
+from recenter_bench.errors import UserError
+from recenter_bench.paths import load_schema
 
 # Order matters: it is the order of the card's `configs:` and of the build summary.
 CONFIGS = ("conversations", "extraction", "pairing", "response_quality")

@@ -14,8 +14,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from loaders.release import read_jsonl
-from recenter.errors import UserError, first_line, where
+from recenter_bench.errors import UserError, first_line, where
+from recenter_bench.loaders.release import read_jsonl
 
 BATCH_SIZE = 1_000
 COLUMNS = ["conversation_hash", "conversation"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from recenter.paths import PREVIEW_RELEASE_DIR
+from recenter_bench.paths import PREVIEW_RELEASE_DIR
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def preview_release() -> Path:
 @pytest.fixture(scope="session")
 def preview_dataset(preview_release: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Hub-ready dataset folder that `recenter build` makes from the preview release."""
-    from loaders.build import build_dataset
+    from recenter_bench.loaders.build import build_dataset
 
     out = tmp_path_factory.mktemp("preview") / "dataset"
     build_dataset(preview_release, out)
@@ -30,6 +30,6 @@ def preview_dataset(preview_release: Path, tmp_path_factory: pytest.TempPathFact
 def reference(preview_dataset: Path):
     """The preview dataset's rows as submissions are checked against them (a module that
     checks against another dataset overrides this fixture)."""
-    from recenter.submissions import load_reference
+    from recenter_bench.submissions import load_reference
 
     return load_reference(preview_dataset)

@@ -475,7 +475,7 @@ def make_fixture_dataset(root: Path) -> Path:
     For tests of the metric, submissions and leaderboard that need a dataset with per-annotator
     labels in all three stages.
     """
-    from loaders.build import build_dataset
+    from recenter_bench.loaders.build import build_dataset
 
     root = Path(root)
     out = root / "dataset"

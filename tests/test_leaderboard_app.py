@@ -12,14 +12,14 @@ import pytest
 from gradio_client import Client, handle_file
 from sklearn.metrics import f1_score
 
-from leaderboard.app import build_app
-from leaderboard.filters import filter_table
-from leaderboard.harness import serve
-from leaderboard.render import display_table
-from leaderboard.submit import preview
-from leaderboard.synthetic import MARKUP_MODEL, write_fixture_tree
-from leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
-from loaders.load import load_rows
+from recenter_bench.leaderboard.app import build_app
+from recenter_bench.leaderboard.filters import filter_table
+from recenter_bench.leaderboard.harness import serve
+from recenter_bench.leaderboard.render import display_table
+from recenter_bench.leaderboard.submit import preview
+from recenter_bench.leaderboard.synthetic import MARKUP_MODEL, write_fixture_tree
+from recenter_bench.leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
+from recenter_bench.loaders.load import load_rows
 
 ALL_TYPES = list(SYSTEM_TYPES)
 ALL_PROVENANCES = list(PROVENANCES)
@@ -215,15 +215,15 @@ def test_preview_says_plainly_when_the_dataset_is_unavailable(tmp_path):
 
 
 def test_cli_says_in_one_line_when_the_folder_is_missing(tmp_path, capsys):
-    from recenter.cli import main
+    from recenter_bench.cli import main
 
     assert main(["leaderboard", "--submissions", str(tmp_path / "nope")]) == 1
     assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: --submissions: not a folder\n"
 
 
 def test_about_is_built_from_the_cards_not_a_copy(monkeypatch):
-    from leaderboard.about import about_texts, strip_front_matter
-    from recenter.paths import METRIC_DIR
+    from recenter_bench.leaderboard.about import about_texts, strip_front_matter
+    from recenter_bench.paths import METRIC_DIR
 
     dataset_card, metric_card, citation = about_texts()
     assert not metric_card.startswith("---")
@@ -231,17 +231,17 @@ def test_about_is_built_from_the_cards_not_a_copy(monkeypatch):
     assert citation in dataset_card + metric_card
     assert "@" in citation
 
-    import loaders.card
+    import recenter_bench.loaders.card
 
     def unavailable() -> str:
         raise FileNotFoundError("template missing")
 
-    monkeypatch.setattr(loaders.card, "static_card_text", unavailable)
+    monkeypatch.setattr(recenter_bench.loaders.card, "static_card_text", unavailable)
     assert "dataset card is not available" in about_texts()[0]
 
 
 def test_strip_front_matter():
-    from leaderboard.about import strip_front_matter
+    from recenter_bench.leaderboard.about import strip_front_matter
 
     assert strip_front_matter("---\na: 1\n---\n# Title\n") == "# Title\n"
     assert strip_front_matter("# No front matter\n---\n") == "# No front matter\n---\n"

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leaderboard.app import OVERVIEW, LeaderboardData, build_app
-from leaderboard.harness import VIEWPORT, headless_chromium, serve
-from leaderboard.synthetic import (
+from recenter_bench.leaderboard.app import OVERVIEW, LeaderboardData, build_app
+from recenter_bench.leaderboard.harness import VIEWPORT, headless_chromium, serve
+from recenter_bench.leaderboard.synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
     SCRIPT_LINK,
@@ -28,8 +28,8 @@ from leaderboard.synthetic import (
     write_fixture_tree,
     write_submission,
 )
-from leaderboard.table import SPLITS, STAGE_TITLES, STAGES, load_submissions
-from recenter.paths import SUBMISSIONS_DIR
+from recenter_bench.leaderboard.table import SPLITS, STAGE_TITLES, STAGES, load_submissions
+from recenter_bench.paths import SUBMISSIONS_DIR
 
 # Skip, not fail, where Playwright's Python package is not installed (the harness imports it).
 pytest.importorskip("playwright.sync_api")

@@ -15,17 +15,17 @@ import pytest
 from markdown_it import MarkdownIt
 from sklearn.metrics import f1_score
 
-from leaderboard.filters import REQUIRED_COLUMNS, filter_table
-from leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
-from leaderboard.render import display_table, escape_markdown, model_cell, safe_url
-from leaderboard.synthetic import (
+from recenter_bench.leaderboard.filters import REQUIRED_COLUMNS, filter_table
+from recenter_bench.leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
+from recenter_bench.leaderboard.render import display_table, escape_markdown, model_cell, safe_url
+from recenter_bench.leaderboard.synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
     SCRIPT_LINK,
     write_fixture_tree,
     write_submission,
 )
-from leaderboard.table import (
+from recenter_bench.leaderboard.table import (
     REFERENCE_TYPES,
     STAGE_METRICS,
     STAGES,
@@ -410,7 +410,7 @@ def test_response_plot_marks_the_human_mean_and_agreement(submissions):
 
 
 def test_stage_columns_cover_every_metric_the_metric_writes():
-    from metric.recenter_personalization.recenter_personalization import (
+    from recenter_bench.metric.recenter_personalization.recenter_personalization import (
         HUMAN_METRIC_NAMES,
         METRIC_NAMES,
     )
@@ -442,10 +442,14 @@ def test_the_examples_in_the_docstrings_hold():
     # pytest's --doctest-modules covers tests/ and metric/ only; run the leaderboard's here.
     import doctest
 
-    import leaderboard.filters
-    import leaderboard.render
-    import leaderboard.table
+    import recenter_bench.leaderboard.filters
+    import recenter_bench.leaderboard.render
+    import recenter_bench.leaderboard.table
 
-    for module in (leaderboard.filters, leaderboard.render, leaderboard.table):
+    for module in (
+        recenter_bench.leaderboard.filters,
+        recenter_bench.leaderboard.render,
+        recenter_bench.leaderboard.table,
+    ):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__

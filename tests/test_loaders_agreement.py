@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.agreement import fleiss_kappa, stage_agreement
-from loaders.ids import SPLITS
+from recenter_bench.loaders.agreement import fleiss_kappa, stage_agreement
+from recenter_bench.loaders.ids import SPLITS
 
 
 def test_fleiss_kappa_textbook_example() -> None:

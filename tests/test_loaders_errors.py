@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders import build as build_module
-from recenter.cli import main
+from recenter_bench.cli import main
+from recenter_bench.loaders import build as build_module
 from tests.fixture_release import make_fixture_release
 
 

@@ -15,11 +15,11 @@ import pytest
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
-from loaders import ids
-from loaders.build import BuildSummary, build_dataset
-from loaders.load import dataset_revision, load_rows
-from loaders.schemas import CONFIGS, features
-from metric.recenter_personalization import human_reference
+from recenter_bench.loaders import ids
+from recenter_bench.loaders.build import BuildSummary, build_dataset
+from recenter_bench.loaders.load import dataset_revision, load_rows
+from recenter_bench.loaders.schemas import CONFIGS, features
+from recenter_bench.metric.recenter_personalization import human_reference
 from tests.fixture_release import (
     ANNOTATOR_NAMES,
     UNJUDGED_ITEM,

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard
 
-from loaders import ids
-from loaders.card import static_card_text
-from loaders.load import dataset_revision, load, load_rows
-from loaders.schemas import CONFIGS, features
+from recenter_bench.loaders import ids
+from recenter_bench.loaders.card import static_card_text
+from recenter_bench.loaders.load import dataset_revision, load, load_rows
+from recenter_bench.loaders.schemas import CONFIGS, features
 
 EXPECTED_COUNTS = {
     # 185 synthetic conversations + 286 WildChat hashes of the 34 indexed Stage-1 users.

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
-from loaders.build import build_dataset
-from recenter.cli import main
+from recenter_bench.cli import main
+from recenter_bench.loaders.build import build_dataset
 from tests.fixture_release import make_fixture_release
 from tests.hub_standin import hub_standin
 

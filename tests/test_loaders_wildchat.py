@@ -11,10 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from loaders import wildchat
-from loaders.build import build_dataset
-from loaders.load import load_rows
-from recenter.cli import main
+from recenter_bench.cli import main
+from recenter_bench.loaders import wildchat
+from recenter_bench.loaders.build import build_dataset
+from recenter_bench.loaders.load import load_rows
 from tests.fixture_release import make_fixture_release
 
 

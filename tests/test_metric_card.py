@@ -9,8 +9,8 @@ import re
 import pytest
 import yaml
 
-from metric.recenter_personalization import recenter_personalization as metric
-from recenter.paths import METRIC_DIR, REPO_ROOT
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+from recenter_bench.paths import METRIC_DIR, REPO_ROOT
 
 CARD = (METRIC_DIR / "README.md").read_text(encoding="utf-8")
 

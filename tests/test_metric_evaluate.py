@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from metric.recenter_personalization import recenter_personalization as metric
-from recenter.paths import METRIC_DIR, REPO_ROOT
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+from recenter_bench.paths import METRIC_DIR, REPO_ROOT
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
@@ -110,7 +110,7 @@ import sys
 sys.modules["evaluate"] = None  # any import of it fails
 sys.modules["datasets"] = None
 sys.path.insert(0, {str(REPO_ROOT)!r})
-from metric.recenter_personalization import recenter_personalization as m
+from recenter_bench.metric.recenter_personalization import recenter_personalization as m
 assert m.evaluate is None and not hasattr(m, "RecenterPersonalization")
 s = m.score_submission({{"pairing": [{{"pair_id": "p", "relevant": True}}]}},
                        {{"pairing": {{"test": [{{"pair_id": "p", "relevant": True}}]}}}})

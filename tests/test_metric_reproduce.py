@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from recenter import reproduce as rp
-from recenter.cli import main
+from recenter_bench import reproduce as rp
+from recenter_bench.cli import main
 
 
 def test_reproduce_passes_on_the_preview(preview_release, capsys):

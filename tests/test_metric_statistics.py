@@ -22,7 +22,7 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from metric.recenter_personalization.recenter_personalization import (
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
     binary_metrics,
     bootstrap_weights,
     cohen_kappa,

@@ -14,14 +14,14 @@ import pytest
 from scipy import stats
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_score
 
-from metric.recenter_personalization import recenter_personalization as metric
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 
 STAGES = metric.STAGES
 
 
 @pytest.fixture(scope="module")
 def preview_rows(preview_dataset: Path) -> dict:
-    from loaders.load import load_rows
+    from recenter_bench.loaders.load import load_rows
 
     return {stage: load_rows(stage, preview_dataset) for stage in STAGES}
 
@@ -30,8 +30,8 @@ def preview_rows(preview_dataset: Path) -> dict:
 def fixture_rows(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from fixture_release import make_fixture_release
 
-    from loaders.build import build_dataset
-    from loaders.load import load_rows
+    from recenter_bench.loaders.build import build_dataset
+    from recenter_bench.loaders.load import load_rows
 
     root = tmp_path_factory.mktemp("fixture")
     build_dataset(make_fixture_release(root / "release"), root / "dataset")

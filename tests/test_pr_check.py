@@ -15,15 +15,15 @@ import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 from markdown_it import MarkdownIt
 
-from leaderboard.app import build_app
-from leaderboard.harness import serve
-from leaderboard.pr_check import VALID, check_pull_request, post_check
-from leaderboard.render import escape_markdown
-from leaderboard.synthetic import write_fixture_tree
-from leaderboard.webhook import PullRequestWebhook
-from recenter.cli import main
-from recenter.paths import HUB_LEADERBOARD_ID
-from recenter.submissions import (
+from recenter_bench.cli import main
+from recenter_bench.leaderboard.app import build_app
+from recenter_bench.leaderboard.harness import serve
+from recenter_bench.leaderboard.pr_check import VALID, check_pull_request, post_check
+from recenter_bench.leaderboard.render import escape_markdown
+from recenter_bench.leaderboard.synthetic import write_fixture_tree
+from recenter_bench.leaderboard.webhook import PullRequestWebhook
+from recenter_bench.paths import HUB_LEADERBOARD_ID
+from recenter_bench.submissions import (
     MAX_STAGE_FILE_BYTES,
     Reference,
     open_pull_request,
@@ -315,9 +315,9 @@ def test_the_examples_in_the_docstrings_hold():
     # pytest's --doctest-modules covers tests/ and metric/ only; run these modules' here.
     import doctest
 
-    import leaderboard.pr_check
-    import leaderboard.webhook
+    import recenter_bench.leaderboard.pr_check
+    import recenter_bench.leaderboard.webhook
 
-    for module in (leaderboard.pr_check, leaderboard.webhook):
+    for module in (recenter_bench.leaderboard.pr_check, recenter_bench.leaderboard.webhook):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__

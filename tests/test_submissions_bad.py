@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recenter.cli import main
-from recenter.submissions import (
+from recenter_bench.cli import main
+from recenter_bench.submissions import (
     MAX_STAGE_FILE_BYTES,
     Reference,
     score_folder,

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metric.recenter_personalization import recenter_personalization as metric
-from recenter.baselines import (
+from recenter_bench.baselines import (
     K1,
     B,
     baseline_submission,
@@ -25,9 +24,10 @@ from recenter.baselines import (
     choose_rule,
     tokenize,
 )
-from recenter.cli import main
-from recenter.stemming import porter_step1
-from recenter.submissions import Reference, validate_submission
+from recenter_bench.cli import main
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+from recenter_bench.stemming import porter_step1
+from recenter_bench.submissions import Reference, validate_submission
 
 
 def _bm25_by_hand(query: list[str], document: list[str], documents: list[list[str]]) -> float:
@@ -177,10 +177,10 @@ def test_unknown_baseline(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "recenter.baselines",
-        "recenter.stemming",
-        "recenter.submissions.messages",
-        "recenter.submissions.names",
+        "recenter_bench.baselines",
+        "recenter_bench.stemming",
+        "recenter_bench.submissions.messages",
+        "recenter_bench.submissions.names",
     ],
 )
 def test_doctests(module: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.ids import attribute_id, pair_id, rating_id
-from recenter.submissions import (
+from recenter_bench.loaders.ids import attribute_id, pair_id, rating_id
+from recenter_bench.submissions import (
     ALLOWED_FILES,
     Reference,
     check_files,

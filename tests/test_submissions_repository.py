@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recenter.baselines import baseline_submission
-from recenter.paths import PREVIEW_RELEASE_DIR, SUBMISSIONS_DIR
-from recenter.reproduce import PAPER
-from recenter.submissions import (
+from recenter_bench.baselines import baseline_submission
+from recenter_bench.paths import PREVIEW_RELEASE_DIR, SUBMISSIONS_DIR
+from recenter_bench.reproduce import PAPER
+from recenter_bench.submissions import (
     Reference,
     find_submissions,
     folder_name,
@@ -69,7 +69,7 @@ def test_results_json_is_reproducible(folder: Path, reference: Reference) -> Non
 
 
 def test_every_results_json_renders_on_the_leaderboard() -> None:
-    from leaderboard.table import load_submissions, stage_table
+    from recenter_bench.leaderboard.table import load_submissions, stage_table
 
     submissions, problems = load_submissions(SUBMISSIONS_DIR)
     assert problems == []
@@ -85,8 +85,8 @@ def test_no_predictions_derived_from_the_authors_vote_files() -> None:
     """The authors' LLM relevance votes are for local scoring (`recenter import-votes`), never
     for committing: no committed pairing.jsonl may agree with a vote file on 90% of its pairs
     (the committed baselines agree with them on about half)."""
-    from loaders.ids import pair_id
-    from recenter.import_votes import read_votes
+    from recenter_bench.import_votes import read_votes
+    from recenter_bench.loaders.ids import pair_id
 
     vote_files = sorted((PREVIEW_RELEASE_DIR / "data" / "relevance_task5").glob("*.jsonl"))
     if not vote_files:
@@ -155,8 +155,8 @@ def test_bm25_predictions_are_reproducible(reference: Reference) -> None:
 def test_submission_schemas_are_valid_and_versioned(name: str) -> None:
     import jsonschema
 
-    from recenter import BENCHMARK_VERSION
-    from recenter.paths import load_schema
+    from recenter_bench import BENCHMARK_VERSION
+    from recenter_bench.paths import load_schema
 
     schema = load_schema(name)
     jsonschema.Draft202012Validator.check_schema(schema)

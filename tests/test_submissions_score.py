@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from metric.recenter_personalization import recenter_personalization as metric
-from recenter.cli import main
-from recenter.paths import SUBMISSIONS_DIR
-from recenter.submissions import (
+from recenter_bench.cli import main
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+from recenter_bench.paths import SUBMISSIONS_DIR
+from recenter_bench.submissions import (
     Reference,
     preview_submission,
     resolve_dataset,
@@ -223,7 +223,7 @@ def test_cli_process_exit_code_and_no_traceback(tmp_path: Path, reference: Refer
         [
             sys.executable,
             "-m",
-            "recenter.cli",
+            "recenter_bench.cli",
             "validate",
             str(ctx.dir),
             "--dataset",

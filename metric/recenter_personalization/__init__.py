@@ -1,8 +1,9 @@
 """The benchmark's `evaluate` metric; the scoring itself lives in the one self-contained file
 (`recenter_personalization.py`, which `evaluate.load` copies on its own). Its public names are
-re-exported here for `from metric.recenter_personalization import score_submission`."""
+re-exported here for
+`from recenter_bench.metric.recenter_personalization import score_submission`."""
 
-from metric.recenter_personalization.recenter_personalization import (
+from .recenter_personalization import (
     BASELINES,
     BOOTSTRAP_UNIT,
     HEADLINE,

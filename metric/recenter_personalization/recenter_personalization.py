@@ -729,9 +729,9 @@ def score_submission(
     """Score every stage a submission enters: {stage: {split: {metric: float}}}.
 
     `predictions` maps a stage to its prediction rows (the stage's JSONL file); `references`
-    maps a stage to {split: dataset rows} (`loaders.load.load_rows`). A split (and "all") is
-    scored only if the predictions cover all its labelled rows; unlabelled rows are ignored;
-    a prediction whose ID is not in the references raises ValueError.
+    maps a stage to {split: dataset rows} (`recenter_bench.loaders.load.load_rows`). A split
+    (and "all") is scored only if the predictions cover all its labelled rows; unlabelled rows
+    are ignored; a prediction whose ID is not in the references raises ValueError.
 
     >>> references = {"pairing": {"test": [
     ...     {"pair_id": "p1", "prompt_id": "lima-33", "relevant": True, "judgments": []},

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from recenter import BENCHMARK_VERSION
-from recenter.errors import UserError
-from recenter.stemming import porter_step1
-from recenter.submissions import (
+from recenter_bench import BENCHMARK_VERSION
+from recenter_bench.errors import UserError
+from recenter_bench.stemming import porter_step1
+from recenter_bench.submissions import (
     RESULTS_FILE,
     STAGE_FILES,
     STAGES,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recenter.errors import UserError, ValidationFailed
-from recenter.submissions.check import Checked, check_files
-from recenter.submissions.dataset import Reference, load_reference
-from recenter.submissions.names import RESULTS_FILE, identity_of, submission_id
-from recenter.submissions.read import read_folder
-from recenter.submissions.results import compute_results
-from recenter.submissions.write import write_json_atomic
+from recenter_bench.errors import UserError, ValidationFailed
+from recenter_bench.submissions.check import Checked, check_files
+from recenter_bench.submissions.dataset import Reference, load_reference
+from recenter_bench.submissions.names import RESULTS_FILE, identity_of, submission_id
+from recenter_bench.submissions.read import read_folder
+from recenter_bench.submissions.results import compute_results
+from recenter_bench.submissions.write import write_json_atomic
 
 
 def check_folder(

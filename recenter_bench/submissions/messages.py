@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from recenter.errors import where
-from recenter.submissions.names import ALLOWED_FILES, max_bytes
+from recenter_bench.errors import where
+from recenter_bench.submissions.names import ALLOWED_FILES, max_bytes
 
 
 def problem(file: str, line: int | None, field_name: str | None, message: str) -> str:
-    """One problem line (the format of `recenter.errors.where`).
+    """One problem line (the format of `recenter_bench.errors.where`).
 
     >>> problem("a/pairing.jsonl", 3, "relevant", "must be true or false")
     'a/pairing.jsonl:3: relevant: must be true or false'

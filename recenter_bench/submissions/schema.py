@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 
-from recenter.paths import load_schema
-from recenter.submissions.messages import problem, show, show_name
-from recenter.submissions.parse import NonFinite
+from recenter_bench.paths import load_schema
+from recenter_bench.submissions.messages import problem, show, show_name
+from recenter_bench.submissions.parse import NonFinite
 
 
 @cache

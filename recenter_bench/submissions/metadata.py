@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from recenter.submissions.messages import problem, show_name
-from recenter.submissions.names import METADATA_FILE, RUN_NAME, STAGES, folder_name
-from recenter.submissions.parse import Document, decode, parse_yaml
-from recenter.submissions.schema import field_is_valid, schema_problems
+from recenter_bench.submissions.messages import problem, show_name
+from recenter_bench.submissions.names import METADATA_FILE, RUN_NAME, STAGES, folder_name
+from recenter_bench.submissions.parse import Document, decode, parse_yaml
+from recenter_bench.submissions.schema import field_is_valid, schema_problems
 
 SCHEMA = "submission_metadata"
 

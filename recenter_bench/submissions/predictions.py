@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from recenter.submissions.dataset import Reference
-from recenter.submissions.messages import problem, show, show_name
-from recenter.submissions.names import ID_FIELD
-from recenter.submissions.parse import decode, json_loads, non_finite_fields, too_deep
-from recenter.submissions.schema import field_label, kind_of, schema_errors
+from recenter_bench.submissions.dataset import Reference
+from recenter_bench.submissions.messages import problem, show, show_name
+from recenter_bench.submissions.names import ID_FIELD
+from recenter_bench.submissions.parse import decode, json_loads, non_finite_fields, too_deep
+from recenter_bench.submissions.schema import field_label, kind_of, schema_errors
 
 
 def check_stage_file(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from recenter.errors import UserError
+from recenter_bench.errors import UserError
 
 PAPER = "arXiv:2606.06614v1"
 
@@ -267,14 +267,14 @@ def judge_of_file(path: Path) -> str | None:
 
 def computed_numbers(release: Path) -> tuple[dict[str, float], list[str]]:
     """Every paper number the release can give, by `PaperNumber.key`, plus notes on the way."""
-    from metric.recenter_personalization import recenter_personalization as metric
-    from recenter.import_votes import (
+    from recenter_bench.import_votes import (
         VOTES_GLOB,
         built_reference,
         read_votes,
         release_pairs,
         vote_predictions,
     )
+    from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 
     reference, _ = built_reference(release)
     rows = reference.rows

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from recenter import BENCHMARK_VERSION
-from recenter.errors import UserError, where
-from recenter.submissions import (
+from recenter_bench import BENCHMARK_VERSION
+from recenter_bench.errors import UserError, where
+from recenter_bench.submissions import (
     Reference,
     identity_of,
     load_reference,
@@ -37,7 +37,7 @@ def read_votes(path: Path) -> dict[PaperPair, bool]:
     A malformed line, a missing field, a non-boolean `relevant` or a pair voted twice is a
     `UserError` naming the file, line and field.
     """
-    from loaders.release import need, need_objects, read_jsonl
+    from recenter_bench.loaders.release import need, need_objects, read_jsonl
 
     votes: dict[PaperPair, bool] = {}
     first_line: dict[PaperPair, int] = {}
@@ -61,7 +61,7 @@ def read_votes(path: Path) -> dict[PaperPair, bool]:
 
 def release_pairs(release: Path) -> set[PaperPair]:
     """Every Stage-2 (user, prompt, attribute) of a release, labelled or not."""
-    from loaders.release import TASK5_ITEMS, read_stage2
+    from recenter_bench.loaders.release import TASK5_ITEMS, read_stage2
 
     return {
         (item.user_id, item.prompt_index, attribute.attribute)
@@ -79,7 +79,7 @@ def vote_predictions(
     """pairing.jsonl rows (sorted by pair_id) and how many votes were dropped because the
     dataset leaves their pair out (no human label). A vote on a pair that is not in the release
     at all is a `UserError`: the file does not belong to this release."""
-    from loaders.ids import pair_id
+    from recenter_bench.loaders.ids import pair_id
 
     unknown = sorted(set(votes) - pairs_in_release)
     if unknown:
@@ -101,7 +101,7 @@ def vote_predictions(
 def built_reference(release: Path) -> tuple[Reference, Any]:
     """Build the dataset of a release into a temporary folder and load it as a `Reference`
     (rows and revision), with the builder's summary. Nothing is left on disk."""
-    from loaders.build import build_dataset
+    from recenter_bench.loaders.build import build_dataset
 
     with tempfile.TemporaryDirectory(prefix="recenter-build-") as tmp:
         summary = build_dataset(Path(release), Path(tmp) / "dataset")

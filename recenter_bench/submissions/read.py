@@ -8,8 +8,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recenter.submissions.messages import problem, show_name, too_big, unexpected_file
-from recenter.submissions.names import ALLOWED_FILES, max_bytes
+from recenter_bench.submissions.messages import problem, show_name, too_big, unexpected_file
+from recenter_bench.submissions.names import ALLOWED_FILES, max_bytes
 
 
 @dataclass

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from recenter.submissions.messages import problem, show
-from recenter.submissions.metadata import listed_stages
-from recenter.submissions.names import METADATA_FILE, STAGES
-from recenter.submissions.parse import (
+from recenter_bench.submissions.messages import problem, show
+from recenter_bench.submissions.metadata import listed_stages
+from recenter_bench.submissions.names import METADATA_FILE, STAGES
+from recenter_bench.submissions.parse import (
     Document,
     decode,
     is_non_finite,
@@ -17,8 +17,8 @@ from recenter.submissions.parse import (
     json_loads,
     too_deep,
 )
-from recenter.submissions.results import metric_module
-from recenter.submissions.schema import field_label, schema_problems
+from recenter_bench.submissions.results import metric_module
+from recenter_bench.submissions.schema import field_label, schema_problems
 
 # Reported rows hold the paper's numbers under "all" (zero-shot) or "test" (trained systems).
 REPORTED_SPLITS = ("all", "test")

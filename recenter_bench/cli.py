@@ -1,7 +1,7 @@
 """`recenter`: one entry point; each sub-command hands its arguments to the room that owns the job.
 
 Every command handler has the signature `handler(args: argparse.Namespace) -> int` and raises
-`recenter.errors.UserError` for bad input; this module turns that into one line on stderr and
+`recenter_bench.errors.UserError` for bad input; this module turns that into one line on stderr and
 exit code 1, so a user never sees a traceback for their own mistake.
 """
 
@@ -12,22 +12,22 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from recenter.errors import UserError, ValidationFailed
-from recenter.paths import HUB_LEADERBOARD_ID
+from recenter_bench.errors import UserError, ValidationFailed
+from recenter_bench.paths import HUB_LEADERBOARD_ID
 
 # command -> "module:function"; imported only when the command runs, so `recenter --help`
 # stays fast and a room's heavy imports (gradio, datasets) load only when needed.
 HANDLERS = {
-    "build": "loaders.cli:build",
-    "push": "loaders.cli:push",
-    "validate": "recenter.submissions:validate_command",
-    "score": "recenter.submissions:score_command",
-    "submit": "recenter.submissions:submit_command",
-    "check-pr": "leaderboard.pr_check:check_pr_command",
-    "baseline": "recenter.baselines:baseline_command",
-    "reproduce": "recenter.reproduce:reproduce_command",
-    "import-votes": "recenter.import_votes:import_votes_command",
-    "leaderboard": "leaderboard.app:leaderboard_command",
+    "build": "recenter_bench.loaders.cli:build",
+    "push": "recenter_bench.loaders.cli:push",
+    "validate": "recenter_bench.submissions:validate_command",
+    "score": "recenter_bench.submissions:score_command",
+    "submit": "recenter_bench.submissions:submit_command",
+    "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
+    "baseline": "recenter_bench.baselines:baseline_command",
+    "reproduce": "recenter_bench.reproduce:reproduce_command",
+    "import-votes": "recenter_bench.import_votes:import_votes_command",
+    "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
 }
 
 

@@ -13,15 +13,15 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from recenter.errors import UserError, first_line
-from recenter.paths import (
+from recenter_bench.errors import UserError, first_line
+from recenter_bench.paths import (
     DATASET_CARD_DIR,
     HUB_DATASET_ID,
     METRIC_DIR,
     PREVIEW_RELEASE_DIR,
     REPO_ROOT,
 )
-from recenter.submissions.names import ID_FIELD, STAGES
+from recenter_bench.submissions.names import ID_FIELD, STAGES
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -80,7 +80,7 @@ def default_dataset() -> str:
     """The dataset used when `--dataset` is omitted: the preview release beside the checkout,
     built once into a cache folder keyed by its content, else the published Hub dataset."""
     if (PREVIEW_RELEASE_DIR / "data").is_dir():
-        from loaders.build import build_dataset
+        from recenter_bench.loaders.build import build_dataset
 
         out = _cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
         if not (out / "data").is_dir():
@@ -127,7 +127,7 @@ def resolve_dataset(source: str | Path | None) -> str:
 
 def load_reference(source: str | Path | None) -> Reference:
     """Load (once per folder and revision) the rows a submission is checked and scored on."""
-    from loaders.load import dataset_revision
+    from recenter_bench.loaders.load import dataset_revision
 
     folder = resolve_dataset(source)
     return _load_reference(folder, dataset_revision(folder))
@@ -137,7 +137,7 @@ def load_reference(source: str | Path | None) -> Reference:
 def _load_reference(folder: str, revision: str) -> Reference:
     import datasets
 
-    from loaders.load import load_rows
+    from recenter_bench.loaders.load import load_rows
 
     datasets.disable_progress_bars()  # one line per problem on stderr, not progress bars
     return Reference.from_rows(folder, revision, {s: load_rows(s, folder) for s in STAGES})

@@ -11,12 +11,12 @@ from typing import Any
 
 import yaml
 
-from recenter.errors import ValidationFailed
-from recenter.paths import load_schema
-from recenter.submissions.check import check_files
-from recenter.submissions.dataset import Reference
-from recenter.submissions.names import METADATA_FILE, RESULTS_FILE, identity_of, submission_id
-from recenter.submissions.results import compute_results, results_text
+from recenter_bench.errors import ValidationFailed
+from recenter_bench.paths import load_schema
+from recenter_bench.submissions.check import check_files
+from recenter_bench.submissions.dataset import Reference
+from recenter_bench.submissions.names import METADATA_FILE, RESULTS_FILE, identity_of, submission_id
+from recenter_bench.submissions.results import compute_results, results_text
 
 
 def metadata_text(metadata: Mapping[str, Any]) -> str:

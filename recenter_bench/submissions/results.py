@@ -8,11 +8,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from recenter import BENCHMARK_VERSION
-from recenter.submissions.dataset import Reference
-from recenter.submissions.messages import problem, show
-from recenter.submissions.names import STAGES
-from recenter.submissions.parse import Document
+from recenter_bench import BENCHMARK_VERSION
+from recenter_bench.submissions.dataset import Reference
+from recenter_bench.submissions.messages import problem, show
+from recenter_bench.submissions.names import STAGES
+from recenter_bench.submissions.parse import Document
 
 # Relative tolerance when comparing a committed results.json with the recomputed scores: the
 # JSON round trip of a float is exact, so only platform-level noise in the last bits is allowed.
@@ -23,7 +23,7 @@ RESCORE_HINT = "; run `recenter score FOLDER --write`"
 
 def metric_module() -> Any:
     """The metric module (imported lazily: it pulls in scipy)."""
-    from metric.recenter_personalization import recenter_personalization
+    from recenter_bench.metric.recenter_personalization import recenter_personalization
 
     return recenter_personalization
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from recenter.submissions.messages import problem, show
+from recenter_bench.submissions.messages import problem, show
 
 # Deeper JSON/YAML than any valid file has; refused before anything recurses.
 MAX_DEPTH = 16

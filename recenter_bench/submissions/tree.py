@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from recenter.paths import SUBMISSIONS_DIR
-from recenter.submissions.messages import problem
-from recenter.submissions.names import STAGE_FILES
+from recenter_bench.paths import SUBMISSIONS_DIR
+from recenter_bench.submissions.messages import problem
+from recenter_bench.submissions.names import STAGE_FILES
 
 
 def find_submissions(root: Path = SUBMISSIONS_DIR) -> list[Path]:

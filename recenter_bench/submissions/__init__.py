@@ -22,13 +22,18 @@ Modules, one job each:
 - `tree`: the submissions/ tree;  `hub`: the Hub pull request;  `commands`: the CLI handlers.
 """
 
-from recenter.submissions.check import Checked, check_files
-from recenter.submissions.commands import score_command, submit_command, validate_command
-from recenter.submissions.dataset import Reference, default_dataset, load_reference, resolve_dataset
-from recenter.submissions.folder import check_folder, score_folder, validate_submission
-from recenter.submissions.hub import open_pull_request
-from recenter.submissions.make import jsonl_text, metadata_text, submission_files
-from recenter.submissions.names import (
+from recenter_bench.submissions.check import Checked, check_files
+from recenter_bench.submissions.commands import score_command, submit_command, validate_command
+from recenter_bench.submissions.dataset import (
+    Reference,
+    default_dataset,
+    load_reference,
+    resolve_dataset,
+)
+from recenter_bench.submissions.folder import check_folder, score_folder, validate_submission
+from recenter_bench.submissions.hub import open_pull_request
+from recenter_bench.submissions.make import jsonl_text, metadata_text, submission_files
+from recenter_bench.submissions.names import (
     ALLOWED_FILES,
     ID_FIELD,
     MAX_STAGE_FILE_BYTES,
@@ -40,17 +45,17 @@ from recenter.submissions.names import (
     identity_of,
     slug,
 )
-from recenter.submissions.parse import parse_yaml
-from recenter.submissions.read import read_folder
-from recenter.submissions.results import (
+from recenter_bench.submissions.parse import parse_yaml
+from recenter_bench.submissions.read import read_folder
+from recenter_bench.submissions.results import (
     compute_results,
     metric_module,
     results_differences,
     results_text,
 )
-from recenter.submissions.tree import find_submissions, tree_problems
-from recenter.submissions.upload import preview_submission
-from recenter.submissions.write import write_atomic, write_json_atomic
+from recenter_bench.submissions.tree import find_submissions, tree_problems
+from recenter_bench.submissions.upload import preview_submission
+from recenter_bench.submissions.write import write_atomic, write_json_atomic
 
 __all__ = [
     "ALLOWED_FILES",

@@ -7,10 +7,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from recenter.submissions.dataset import Reference
-from recenter.submissions.messages import problem, show_name, too_big, unexpected_file
-from recenter.submissions.metadata import check_metadata, listed_stages
-from recenter.submissions.names import (
+from recenter_bench.submissions.dataset import Reference
+from recenter_bench.submissions.messages import problem, show_name, too_big, unexpected_file
+from recenter_bench.submissions.metadata import check_metadata, listed_stages
+from recenter_bench.submissions.names import (
     ALLOWED_FILES,
     METADATA_FILE,
     RESULTS_FILE,
@@ -18,10 +18,10 @@ from recenter.submissions.names import (
     max_bytes,
     submission_id,
 )
-from recenter.submissions.parse import Document
-from recenter.submissions.predictions import check_stage_file
-from recenter.submissions.results import compute_results, results_differences
-from recenter.submissions.results_file import check_results_file
+from recenter_bench.submissions.parse import Document
+from recenter_bench.submissions.predictions import check_stage_file
+from recenter_bench.submissions.results import compute_results, results_differences
+from recenter_bench.submissions.results_file import check_results_file
 
 
 @dataclass

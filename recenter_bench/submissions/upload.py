@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recenter.submissions.check import check_files
-from recenter.submissions.dataset import load_reference
-from recenter.submissions.messages import problem
-from recenter.submissions.names import STAGE_FILES, UPLOAD_ID
-from recenter.submissions.results import compute_results
+from recenter_bench.submissions.check import check_files
+from recenter_bench.submissions.dataset import load_reference
+from recenter_bench.submissions.messages import problem
+from recenter_bench.submissions.names import STAGE_FILES, UPLOAD_ID
+from recenter_bench.submissions.results import compute_results
 
 
 def preview_submission(
