@@ -19,11 +19,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# The synthetic submissions and the Space harness are test fixtures, kept in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 PAINT_TARGET_S = 3.0
 FILTER_P95_TARGET_MS = 150.0
@@ -38,7 +41,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def time_to_painted_table(url: str, loads: int) -> list[float]:
     """Seconds from page request to the first table's cells painted, per fresh context."""
-    from recenter_bench.leaderboard.harness import VIEWPORT, headless_chromium
+    from leaderboard_harness import VIEWPORT, headless_chromium
 
     times = []
     with headless_chromium() as browser:
@@ -115,7 +118,7 @@ def noop_floor(requests: int) -> list[float]:
     """gradio_client's own round trip on this machine: an identity endpoint, same settings."""
     import gradio as gr
 
-    from recenter_bench.leaderboard.harness import serve
+    from leaderboard_harness import serve
 
     with gr.Blocks() as demo:
         text, out = gr.Textbox(), gr.Textbox()
@@ -136,8 +139,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from recenter_bench.leaderboard.app import build_app
-    from recenter_bench.leaderboard.harness import serve
-    from recenter_bench.leaderboard.synthetic import synthetic_submissions
+    from leaderboard_harness import serve
+    from leaderboard_synthetic import synthetic_submissions
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
         root = Path(tmp) / "submissions"

@@ -5,6 +5,12 @@
 - Stage 3: mean rating given against Spearman, with the human mean rating marked (the
   paper's Table 6 point: judges flatter personalized responses).
 
+Also: the Overview's one chart per stage (each ranked system's headline with its 95% interval,
+the human and no-skill references as lines), the agreement heatmap (Cohen's kappa between
+systems and the human majority, the paper's Figure 3) and a system's per-prompt (or per-user)
+scores. Every point carries its name as a tooltip, and as a label when the plot holds few
+enough points to read; the submission being viewed is drawn larger and outlined.
+
 Specs are plain dicts (pure, testable); the Space hands them to `gr.Plot`, whose bundled Vega
 renders them in the browser without fetching anything. Model names go in as data, and Vega draws
 data as text, so markup in a name stays inert.
@@ -17,19 +23,25 @@ from typing import Any
 
 import pandas as pd
 
+from recenter_bench.leaderboard.columns import HEADLINE, metric_label
 from recenter_bench.leaderboard.table import REFERENCE_TYPES
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, not fetched
 F1_ISO_LEVELS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
 KIND_DOMAIN = ["system", "human", "baseline"]
 KIND_COLORS = ["#4c78a8", "#e45756", "#9d9d9d"]
+# Above this many points, names are tooltips only (labels would overlap into noise).
+MAX_LABELLED_POINTS = 25
+HIGHLIGHT_COLOR = "#f58518"
 
 
 def _kind(row: dict[str, Any]) -> str:
     return row["type"] if row["type"] in REFERENCE_TYPES else "system"
 
 
-def _points(table: pd.DataFrame, x: str, y: str) -> list[dict[str, Any]]:
+def _points(
+    table: pd.DataFrame, x: str, y: str, highlight: str | None = None
+) -> list[dict[str, Any]]:
     points = []
     for row in table.to_dict(orient="records"):
         if any(not isinstance(row[c], int | float) or math.isnan(row[c]) for c in (x, y)):
@@ -40,11 +52,77 @@ def _points(table: pd.DataFrame, x: str, y: str) -> list[dict[str, Any]]:
                 "kind": _kind(row),
                 "type": str(row["type"]),
                 "provenance": str(row["provenance"]),
+                "viewed": bool(highlight) and row.get("submission") == highlight,
                 x: round(float(row[x]), 4),
                 y: round(float(row[y]), 4),
             }
         )
     return points
+
+
+def _label_layer(points: list[dict], x: str, y: str) -> dict[str, Any]:
+    """Names next to the points: all of them when few, else only the viewed one."""
+    few = len(points) <= MAX_LABELLED_POINTS
+    labelled = [p for p in points if few or p["viewed"]]
+    return {
+        "data": {"values": labelled},
+        "mark": {"type": "text", "align": "left", "dx": 7, "dy": -4, "fontSize": 10},
+        "encoding": {
+            "x": {"field": x, "type": "quantitative"},
+            "y": {"field": y, "type": "quantitative"},
+            "text": {"field": "model", "type": "nominal"},
+            "color": {
+                "condition": {"test": "datum.viewed", "value": HIGHLIGHT_COLOR},
+                "value": "#555555",
+            },
+        },
+    }
+
+
+def _highlight_layer(points: list[dict], x: str, y: str) -> dict[str, Any]:
+    """A ring around the submission being viewed."""
+    return {
+        "data": {"values": [p for p in points if p["viewed"]]},
+        "mark": {"type": "point", "size": 420, "strokeWidth": 3, "color": HIGHLIGHT_COLOR},
+        "encoding": {
+            "x": {"field": x, "type": "quantitative"},
+            "y": {"field": y, "type": "quantitative"},
+            "tooltip": [{"field": "model", "type": "nominal", "title": "viewed"}],
+        },
+    }
+
+
+def _rule(field: str, value: float, name: str, color: str, dash: list[int]) -> list[dict]:
+    """A labelled reference line at `field` = value (x for "x:", y for "y:")."""
+    axis, column = field.split(":")
+    other = "y" if axis == "x" else "x"
+    encoding = {axis: {"field": column, "type": "quantitative"}}
+    text_encoding = {
+        **encoding,
+        "text": {"field": "name", "type": "nominal"},
+        other: {"value": 8 if axis == "x" else 0},
+    }
+    data = {"values": [{column: value, "name": f"{name} {value:.3f}"}]}
+    return [
+        {
+            "data": data,
+            "mark": {"type": "rule", "strokeDash": dash, "color": color},
+            "encoding": {**encoding, "tooltip": [{"field": "name", "type": "nominal"}]},
+        },
+        {
+            "data": data,
+            "mark": {
+                "type": "text",
+                "color": color,
+                "align": "left",
+                "baseline": "top",
+                "dx": 4,
+                "dy": 2,
+                "fontSize": 10,
+            },
+            "encoding": text_encoding,
+        },
+    ]
 
 
 def f1_iso_lines(levels: tuple[float, ...] = F1_ISO_LEVELS, steps: int = 60) -> list[dict]:
@@ -86,9 +164,16 @@ def _point_layer(points: list[dict], x: str, y: str, x_title: str, y_title: str,
     }
 
 
-def pairing_plot(table: pd.DataFrame, split: str) -> dict[str, Any]:
-    """Stage 2: precision (y) against recall (x) of every row of a pairing table."""
-    points = _points(table, "recall", "precision")
+def pairing_plot(table: pd.DataFrame, split: str, highlight: str | None = None) -> dict[str, Any]:
+    """Stage 2: precision (y) against recall (x) of every row of a pairing table, with the
+    no-skill precision (the human YES-rate: what answering at random earns) drawn as a line."""
+    points = _points(table, "recall", "precision", highlight)
+    base_rate = _first_finite(table["human_yes_rate"]) if "human_yes_rate" in table else None
+    no_skill = (
+        _rule("y:precision", base_rate, "no-skill precision (human YES-rate)", "#9d9d9d", [2, 2])
+        if base_rate is not None
+        else []
+    )
     iso = f1_iso_lines()
     labels = [
         {"recall": 0.98, "precision": level * 0.98 / (2 * 0.98 - level), "f1": f"F1 = {level}"}
@@ -130,7 +215,10 @@ def pairing_plot(table: pd.DataFrame, split: str) -> dict[str, Any]:
                     "text": {"field": "f1", "type": "nominal"},
                 },
             },
+            *no_skill,
             _point_layer(points, "recall", "precision", "recall", "precision", [0, 1]),
+            _highlight_layer(points, "recall", "precision"),
+            _label_layer(points, "recall", "precision"),
         ],
     }
 
@@ -157,14 +245,14 @@ def human_lines(table: pd.DataFrame) -> dict[str, float]:
     return lines
 
 
-def response_plot(table: pd.DataFrame, split: str) -> dict[str, Any]:
+def response_plot(table: pd.DataFrame, split: str, highlight: str | None = None) -> dict[str, Any]:
     """Stage 3: Spearman with the mean human rating (y) against the judge's mean rating (x).
 
     A dashed vertical line marks the human mean rating, so a judge's inflation is its distance to
     the right of it (x is the mean rating CI wrote, which every row has, while reported rows
     carry no inflation field); a dashed horizontal line marks how well humans agree.
     """
-    points = _points(table, "mean_rating", "spearman")
+    points = _points(table, "mean_rating", "spearman", highlight)
     lines = human_lines(table)
     layers: list[dict[str, Any]] = []
     if "human mean rating" in lines:
@@ -192,6 +280,10 @@ def response_plot(table: pd.DataFrame, split: str) -> dict[str, Any]:
             "Spearman with mean human rating",
         )
     )
+    layers += [
+        _highlight_layer(points, "mean_rating", "spearman"),
+        _label_layer(points, "mean_rating", "spearman"),
+    ]
     marks = "; ".join(f"{name} {value:.3f}" for name, value in lines.items())
     return {
         "$schema": VEGA_LITE_SCHEMA,
@@ -202,4 +294,174 @@ def response_plot(table: pd.DataFrame, split: str) -> dict[str, Any]:
         "width": 720,
         "height": 380,
         "layer": layers,
+    }
+
+
+def reference_marks(table: pd.DataFrame, stage: str) -> dict[str, float]:
+    """The lines a stage's headline is read against, from the table (never recomputed): the
+    human reference (the human row's headline, else for ratings the human inter-annotator
+    Spearman) and the no-skill line (the best no-skill baseline's headline)."""
+    headline = HEADLINE[stage]
+    marks = {}
+    humans = table[table["type"] == "human"]
+    human = _first_finite(humans[headline]) if headline in humans else None
+    if human is None and stage == "response_quality" and "inter_annotator_spearman" in humans:
+        human = _first_finite(humans["inter_annotator_spearman"])
+    if human is not None:
+        marks["human"] = human
+    baselines = table[table["type"] == "baseline"][headline].dropna()
+    if not baselines.empty:
+        marks["no-skill"] = float(baselines.max())
+    return marks
+
+
+def leaders_plot(
+    table: pd.DataFrame, stage: str, split: str, title: str, top: int = 12
+) -> dict[str, Any]:
+    """The Overview's chart of a stage: the `top` ranked systems' headline with its 95% interval
+    (re-scored rows), best first, and the human and no-skill references as vertical lines."""
+    headline = HEADLINE[stage]
+    ranked = table[table["rank"].notna()].head(top)
+    points = []
+    for row in ranked.to_dict(orient="records"):
+        low, high = row.get(f"{headline}_ci_low"), row.get(f"{headline}_ci_high")
+        has_ci = all(isinstance(v, float) and not math.isnan(v) for v in (low, high))
+        points.append(
+            {
+                "model": str(row["model"]),
+                "rank": int(row["rank"]),
+                "score": round(float(row[headline]), 4),
+                "low": round(float(low), 4) if has_ci else None,
+                "high": round(float(high), 4) if has_ci else None,
+                "interval": row.get("rank_interval") or "",
+                "provenance": str(row["provenance"]),
+            }
+        )
+    marks = reference_marks(table, stage)
+    y = {"field": "model", "type": "nominal", "sort": None, "title": None}
+    x_title = f"{metric_label(headline)} on {split}"
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": [p for p in points if p["low"] is not None]},
+            "mark": {"type": "rule", "color": "#4c78a8"},
+            "encoding": {
+                "y": y,
+                "x": {"field": "low", "type": "quantitative", "title": x_title},
+                "x2": {"field": "high"},
+            },
+        },
+        {
+            "data": {"values": points},
+            "mark": {"type": "point", "filled": True, "size": 80, "color": "#4c78a8"},
+            "encoding": {
+                "y": y,
+                "x": {"field": "score", "type": "quantitative", "title": x_title},
+                "tooltip": [
+                    {"field": "model", "type": "nominal"},
+                    {"field": "rank", "type": "quantitative"},
+                    {"field": "interval", "type": "nominal", "title": "rank 95% interval"},
+                    {"field": "score", "type": "quantitative", "format": ".3f"},
+                    {"field": "low", "type": "quantitative", "format": ".3f"},
+                    {"field": "high", "type": "quantitative", "format": ".3f"},
+                    {"field": "provenance", "type": "nominal"},
+                ],
+            },
+        },
+    ]
+    colors = {"human": "#e45756", "no-skill": "#9d9d9d"}
+    for name, value in marks.items():
+        layers += _rule("x:score", value, name, colors[name], [4, 4])
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": {"text": title, "subtitle": "dot: score; bar: 95% bootstrap interval"},
+        "width": 360,
+        "height": {"step": 22},
+        "layer": layers,
+    }
+
+
+def agreement_heatmap(kappas: pd.DataFrame, split: str) -> dict[str, Any]:
+    """Cohen's kappa between every two raters (long table rater_a, rater_b, kappa)."""
+    values = [
+        {
+            "a": str(r["rater_a"]),
+            "b": str(r["rater_b"]),
+            "kappa": None if math.isnan(r["kappa"]) else round(float(r["kappa"]), 3),
+        }
+        for r in kappas.to_dict(orient="records")
+    ]
+    order = list(dict.fromkeys(v["a"] for v in values))
+    encoding = {
+        "x": {"field": "b", "type": "nominal", "sort": order, "title": None},
+        "y": {"field": "a", "type": "nominal", "sort": order, "title": None},
+    }
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": {
+            "text": f"Stage 2 on {split}: Cohen's κ between systems and the human majority",
+            "subtitle": "as the paper's Figure 3; grows with every re-scored submission",
+        },
+        "data": {"values": values},
+        "width": {"step": 46},
+        "height": {"step": 30},
+        "layer": [
+            {
+                "mark": "rect",
+                "encoding": {
+                    **encoding,
+                    "color": {
+                        "field": "kappa",
+                        "type": "quantitative",
+                        "scale": {"scheme": "blueorange", "domain": [-1, 1]},
+                        "title": "κ",
+                    },
+                    "tooltip": [
+                        {"field": "a", "type": "nominal"},
+                        {"field": "b", "type": "nominal"},
+                        {"field": "kappa", "type": "quantitative", "format": ".3f"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "text", "fontSize": 10},
+                "encoding": {
+                    **encoding,
+                    "text": {"field": "kappa", "type": "quantitative", "format": ".2f"},
+                },
+            },
+        ],
+    }
+
+
+def cluster_plot(scores: pd.DataFrame, stage: str, model: str) -> dict[str, Any]:
+    """A system's headline per prompt (Stages 2, 3) or per user (Stage 1), as bars."""
+    headline = HEADLINE[stage]
+    unit = "user" if stage == "extraction" else "prompt"
+    values = [
+        {
+            "cluster": str(r["cluster"]),
+            "score": None if math.isnan(r[headline]) else round(float(r[headline]), 4),
+            "n": int(r["n"]),
+        }
+        for r in scores.to_dict(orient="records")
+    ]
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": {
+            "text": f"{model}: {metric_label(headline)} per {unit}",
+            "subtitle": "empty: undefined on that " + unit,
+        },
+        "data": {"values": values},
+        "width": {"step": 28} if len(values) > 12 else 480,
+        "height": 220,
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "cluster", "type": "nominal", "title": unit, "sort": None},
+            "y": {"field": "score", "type": "quantitative", "title": metric_label(headline)},
+            "tooltip": [
+                {"field": "cluster", "type": "nominal", "title": unit},
+                {"field": "score", "type": "quantitative", "format": ".3f"},
+                {"field": "n", "type": "quantitative", "title": "rows"},
+            ],
+        },
     }

@@ -14,13 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import pandas as pd
 
-from recenter_bench.leaderboard.table import (
-    CONFUSION_COUNTS,
-    HEADLINE,
-    STAGE_TITLES,
-    STAGES,
-    overview_metric_columns,
-)
+from recenter_bench.leaderboard.columns import COLUMNS, label
 
 # Backslash-escape every Markdown-active ASCII punctuation mark; ":" and "@" stop GFM autolinks
 # ("http://...", "a@b.c") and "." stops "www." autolinks. "&", "<" and ">" become HTML entities
@@ -71,63 +65,9 @@ def model_cell(model: Any, link: Any) -> str:
     return f"[{label}]({url})" if url else label
 
 
-# Column -> header shown in the browser. Metric headers follow the metric card's names.
-LABELS: dict[str, str] = {
-    "rank": "Rank",
-    "model": "Model",
-    "org": "Org",
-    "type": "Type",
-    "open_weights": "Open weights",
-    "provenance": "Provenance",
-    "training": "Training",
-    "saw_split": "Trained on this split",
-    "f1": "F1",
-    "f1_ci_low": "F1 95% CI low",
-    "f1_ci_high": "F1 95% CI high",
-    "precision": "Precision",
-    "recall": "Recall",
-    "accuracy": "Accuracy",
-    "flag_rate": "Flag rate",
-    "yes_rate": "YES-rate",
-    "human_yes_rate": "Human YES-rate",
-    "kappa_vs_annotators": "κ vs annotators",
-    "inter_annotator_kappa": "Inter-annotator κ",
-    "inter_annotator_kappa_3way": "Inter-annotator κ (3-way)",
-    "inter_annotator_spearman": "Inter-annotator Spearman",
-    "inter_annotator_weighted_kappa": "Inter-annotator weighted κ",
-    "n": "n",
-    "n_annotators": "Annotators",
-    "tp": "TP",
-    "fp": "FP",
-    "fn": "FN",
-    "tn": "TN",
-    "spearman": "Spearman",
-    "spearman_ci_low": "Spearman 95% CI low",
-    "spearman_ci_high": "Spearman 95% CI high",
-    "kendall": "Kendall τ",
-    "pearson": "Pearson",
-    "mean_rating": "Mean rating",
-    "human_mean_rating": "Human mean rating",
-    "inflation": "Rating inflation",
-    "date": "Date",
-    "source": "Source",
-    "dataset_revision": "Dataset revision",
-    "metric_version": "Metric version",
-    "submission": "Submission",
-}
-# The overview's headline columns, e.g. "Stage 2 F1": the stage title's number and the header of
-# the stage's headline metric.
-for _stage, _column in zip(STAGES, overview_metric_columns(), strict=True):
-    LABELS[_column] = f"{STAGE_TITLES[_stage].split(' · ')[0]} {LABELS[HEADLINE[_stage]]}"
-_INTEGER_COLUMNS = frozenset({"rank", "n", "n_annotators", *CONFUSION_COUNTS})
-_HIDDEN = frozenset({"link", "reference"})
 REFERENCE_TYPE_LABELS = {"human": "reference: human", "baseline": "reference: no-skill baseline"}
 PROVENANCE_LABELS = {"rescored": "re-scored", "reported": "reported by the paper"}
-
-
-def label(column: str) -> str:
-    """The header of `column` in the browser."""
-    return LABELS.get(column, column)
+__all__ = ["PROVENANCE_LABELS", "REFERENCE_TYPE_LABELS", "display_table", "label"]
 
 
 def _number(value: Any, integer: bool) -> float | int | None:
@@ -141,18 +81,19 @@ def _number(value: Any, integer: bool) -> float | int | None:
 
 def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """A (filtered) plain table as the browser shows it, and the Dataframe datatype of each
-    column: numbers rounded to 3 decimals, missing values empty, the model cell Markdown."""
+    column: numbers rounded to 3 decimals, missing values empty, the model cell Markdown.
+    Headers, cell kinds and hidden columns are the column registry's (columns.py)."""
     columns: dict[str, list[Any]] = {}
     datatypes: list[str] = []
     records = table.to_dict(orient="list")
     for name in table.columns:
-        if name in _HIDDEN:
+        spec = COLUMNS.get(name)
+        if spec is not None and spec.hidden:
             continue
         values = records[name]
         if name == "model":
-            cells: list[Any] = [
-                model_cell(m, link) for m, link in zip(values, records["link"], strict=True)
-            ]
+            links = records.get("link") or [None] * len(values)
+            cells: list[Any] = [model_cell(m, link) for m, link in zip(values, links, strict=True)]
             kind = "markdown"
         elif name == "type":
             cells = [REFERENCE_TYPE_LABELS.get(v, v) for v in values]
@@ -160,11 +101,8 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         elif name == "open_weights":
             cells = ["yes" if v is True else "no" if v is False else "" for v in values]
             kind = "str"
-        elif name == "saw_split":
-            cells = ["yes (not held out)" if v else "" for v in values]
-            kind = "str"
         elif pd.api.types.is_numeric_dtype(table[name]) and table[name].dtype != bool:
-            integer = name in _INTEGER_COLUMNS
+            integer = spec.integer if spec is not None else False
             cells = [_number(v, integer) for v in values]
             kind = "number"
         else:
@@ -176,3 +114,17 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         columns[label(name)] = cells
         datatypes.append(kind)
     return pd.DataFrame(columns), datatypes
+
+
+def grey_unranked(shown: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame | Any:
+    """The shown table, styled so rows that are not ranked here (trained on the split) are
+    grey; a plain DataFrame when every row is ranked (styling costs time per cell)."""
+    if "unranked" not in table or not table["unranked"].astype(bool).any():
+        return shown
+    grey = table["unranked"].astype(bool).tolist()
+
+    def style(row: pd.Series) -> list[str]:
+        color = "color: var(--body-text-color-subdued); opacity: 0.6" if grey[row.name] else ""
+        return [color] * len(row)
+
+    return shown.style.apply(style, axis=1)

@@ -6,9 +6,13 @@ never re-scores and never recomputes a number CI wrote, so the Space shows exact
 
 Splits are never mixed in one ranking. Every table is built for ONE split; rows without a score
 on that split are left out of it (the paper's zero-shot rows only have "all", its trained rows only
-"test"). `default_split` picks the split that shows the most rows, preferring the held-out "test"
-split on ties, and the table says which split it ranks. A row whose system was trained on data of
-the shown split (e.g. a fine-tuned model shown on "all") is kept but flagged in `saw_split`.
+"test"). A stage opens on the held-out "test" split whenever a re-scored system is ranked
+there, else on the split that shows the most rows (`opening_split`).
+
+Only held-out results are ranked: a row whose system read the shown split during training or
+tuning (metadata `trained_on`; "all" contains every split) is kept, without a rank, and says why
+in `unranked`; reference rows (human, no-skill) are never ranked. Names carry their provenance
+(`BM25 (paper)` next to `BM25 (recenter-bench)`): see `display_names`.
 """
 
 from __future__ import annotations
@@ -25,22 +29,31 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from recenter_bench.metric.recenter_personalization.recenter_personalization import (
-    ALL,
+from recenter_bench.leaderboard.columns import (
+    BINARY_STAGES,
+    CONFUSION_COUNTS,
     HEADLINE,
-    HUMAN_METRIC_NAMES,
-    METRIC_NAMES,
+    HIGHER_IS_BETTER,
+    STAGE_METRICS,
+    STAGE_TITLES,
     STAGES,
+    overview_columns,
+    overview_metric,
+    stage_columns,
 )
+from recenter_bench.metric.recenter_personalization.recenter_personalization import ALL
 from recenter_bench.paths import load_schema
 
-# The stage titles are the Space's; the stages, headlines and metric names are the metric's
-# result contract (results.json holds exactly these), so they are imported, never re-listed.
-STAGE_TITLES: dict[str, str] = {
-    "extraction": "Stage 1 · attribute extraction",
-    "pairing": "Stage 2 · relevance pairing",
-    "response_quality": "Stage 3 · response judging",
-}
+__all__ = [
+    "ALL",
+    "BINARY_STAGES",
+    "CONFUSION_COUNTS",
+    "HEADLINE",
+    "HIGHER_IS_BETTER",
+    "STAGES",
+    "STAGE_METRICS",
+    "STAGE_TITLES",
+]
 # Order of preference when two splits show as many rows: the held-out split first.
 SPLITS: tuple[str, ...] = ("test", ALL, "validation", "train")
 
@@ -51,58 +64,19 @@ PROVENANCES: tuple[str, ...] = tuple(_METADATA_SCHEMA["provenance"]["enum"])
 # Rows that are not systems: the human ceiling and the no-skill baselines (anchors, not ranked).
 REFERENCE_TYPES = frozenset({"human", "baseline"})
 SYSTEM_TYPES: tuple[str, ...] = tuple(t for t in TYPES if t not in REFERENCE_TYPES)
-
-
-def metric_columns(stage: str) -> tuple[str, ...]:
-    """A stage's metric columns in display order: the headline and its CI first, then the rest
-    of what the metric writes for a system (METRIC_NAMES) and for the human reference
-    (HUMAN_METRIC_NAMES), in the metric's order. Anything else in results.json is ignored.
-
-    >>> metric_columns("response_quality")[:4]
-    ('spearman', 'spearman_ci_low', 'spearman_ci_high', 'kendall')
-    """
-    names = dict.fromkeys((*METRIC_NAMES[stage], *HUMAN_METRIC_NAMES[stage]))
-    headline = HEADLINE[stage]
-    first = [name for name in names if name == headline or name.startswith(f"{headline}_ci_")]
-    return (*first, *(name for name in names if name not in first))
-
-
-STAGE_METRICS: dict[str, tuple[str, ...]] = {stage: metric_columns(stage) for stage in STAGES}
-# The counts a binary stage writes; the stages with yes/no decisions are the ones that have them.
-CONFUSION_COUNTS: tuple[str, ...] = ("tp", "fp", "fn", "tn")
-BINARY_STAGES: tuple[str, ...] = tuple(
-    s for s in STAGES if set(CONFUSION_COUNTS) <= set(METRIC_NAMES[s])
-)
-META_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "model",
-    "org",
-    "link",
-    "type",
-    "reference",
-    "open_weights",
-    "provenance",
-    "training",
-    "saw_split",
-)
-TRAIL_COLUMNS: tuple[str, ...] = (
-    "date",
-    "source",
-    "dataset_revision",
-    "metric_version",
-    "submission",
-)
 # A results.json is a few kilobytes; refuse anything that could stall start-up.
 MAX_RESULTS_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One run folder: its id `org__model/run`, parsed metadata.yaml and results.json."""
+    """One run folder: its id `org__model/run`, parsed metadata.yaml and results.json, and the
+    folder it was read from (its prediction files are there)."""
 
     id: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
     results: Mapping[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
 
     @property
     def type(self) -> str:
@@ -124,8 +98,9 @@ class Submission:
         return "trained" if self.trained_on or self.type == "fine-tuned" else "zero-shot"
 
     def saw_split(self, split: str) -> bool:
-        """Whether the system was trained on rows of `split` ("all" contains every split)."""
-        return split in self.trained_on or (split == "all" and bool(self.trained_on))
+        """Whether the system read rows of `split` while training or tuning ("all" contains
+        every split)."""
+        return split in self.trained_on or (split == ALL and bool(self.trained_on))
 
     def scores(self, stage: str, split: str) -> dict[str, float] | None:
         """The metric values of one stage and split (null -> NaN), or None if not scored."""
@@ -145,9 +120,74 @@ class Submission:
         return str(self.results.get("provenance") or self.metadata.get("provenance") or "")
 
     @property
+    def rescored(self) -> bool:
+        """Scored by CI from committed predictions (not numbers reported by the paper)."""
+        return self.provenance == "rescored"
+
+    @property
     def open_weights(self) -> bool | None:
         value = self.metadata.get("open_weights")
         return value if isinstance(value, bool) else None
+
+    @property
+    def model(self) -> str:
+        return _text(self.metadata.get("model")) or self.id
+
+
+def headline_of(submission: Submission, stage: str, split: str) -> float | None:
+    """The headline score of a stage/split, or None where it is missing or undefined."""
+    scores = submission.scores(stage, split)
+    value = scores[HEADLINE[stage]] if scores else math.nan
+    return None if math.isnan(value) else value
+
+
+def unranked_reason(submission: Submission, split: str) -> str:
+    """Why a row takes no rank on `split` ("" when it is ranked, or is a reference row)."""
+    if submission.reference or not submission.saw_split(split):
+        return ""
+    read = ", ".join(s for s in submission.trained_on)
+    where = f"{split} contains {read}" if split == ALL else f"{split} is in its trained_on"
+    return f"not held out: trained or tuned on {read} ({where})"
+
+
+def is_ranked(submission: Submission, stage: str, split: str) -> bool:
+    """Whether a row takes a rank on a stage/split: a system (not a reference row), held out
+    there, with a defined headline."""
+    return (
+        not submission.reference
+        and not submission.saw_split(split)
+        and headline_of(submission, stage, split) is not None
+    )
+
+
+def display_names(submissions: Iterable[Submission]) -> dict[str, str]:
+    """Submission id -> the name shown everywhere: the model with its provenance, "(paper)" for
+    the paper's reported rows and "(<org>)" for re-scored ones, plus the run where that is still
+    ambiguous.
+
+    >>> subs = [Submission("a__BM25/paper", {"model": "BM25", "org": "a"}, {"provenance":
+    ...     "reported"}), Submission("b__BM25/v1", {"model": "BM25", "org": "b"}),
+    ...     Submission("b__BM25/v2", {"model": "BM25", "org": "b"})]
+    >>> list(display_names(subs).values())
+    ['BM25 (paper)', 'BM25 (b, v1)', 'BM25 (b, v2)']
+    """
+    subs = list(submissions)
+
+    def origin(s: Submission) -> str:
+        if s.provenance == "reported":
+            return "paper"
+        return _text(s.metadata.get("org")) or s.id.split("__")[0]
+
+    first = {s.id: f"{s.model} ({origin(s)})" for s in subs}
+    counts: dict[str, int] = {}
+    for name in first.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {
+        s.id: first[s.id]
+        if counts[first[s.id]] == 1
+        else f"{s.model} ({origin(s)}, {s.id.rsplit('/', 1)[-1]})"
+        for s in subs
+    }
 
 
 def _number(value: Any) -> float:
@@ -187,7 +227,7 @@ def read_submission(run_dir: Path, root: Path) -> Submission:
     if not isinstance(metadata, dict):
         raise ValueError(f"{metadata_path.relative_to(root)}: not a mapping")
     submission_id = f"{run_dir.parent.name}/{run_dir.name}"
-    return Submission(id=submission_id, metadata=metadata, results=results)
+    return Submission(id=submission_id, metadata=metadata, results=results, folder=run_dir)
 
 
 def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
@@ -211,11 +251,13 @@ def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
     return submissions, problems
 
 
-def _meta_row(submission: Submission, split: str) -> dict[str, Any]:
+def _meta_row(submission: Submission, split: str, names: Mapping[str, str]) -> dict[str, Any]:
     meta = submission.metadata
     return {
         "rank": math.nan,
-        "model": _text(meta.get("model")) or submission.id,
+        "rank_interval": "",
+        "tie_group": math.nan,
+        "model": names.get(submission.id) or submission.model,
         "org": _text(meta.get("org")),
         "link": _text(meta.get("link")),
         "type": submission.type,
@@ -223,7 +265,7 @@ def _meta_row(submission: Submission, split: str) -> dict[str, Any]:
         "open_weights": submission.open_weights,
         "provenance": submission.provenance,
         "training": submission.training,
-        "saw_split": submission.saw_split(split),
+        "unranked": unranked_reason(submission, split),
     }
 
 
@@ -240,68 +282,82 @@ def _trail_row(submission: Submission) -> dict[str, Any]:
     }
 
 
-def stage_columns(stage: str) -> list[str]:
-    """Every column of a stage table, in display order."""
-    return [*META_COLUMNS, *STAGE_METRICS[stage], *TRAIL_COLUMNS]
+# Where a ranked row has no rank interval: its numbers were reported, not re-scored here.
+NO_INTERVAL = "no interval"
 
 
-def stage_table(submissions: Iterable[Submission], stage: str, split: str) -> pd.DataFrame:
+def stage_table(
+    submissions: Iterable[Submission],
+    stage: str,
+    split: str,
+    names: Mapping[str, str] | None = None,
+    uncertainty: Mapping[str, tuple[str, int]] | None = None,
+) -> pd.DataFrame:
     """One row per submission scored on `stage`/`split`, sorted by the headline metric.
 
-    `rank` counts systems only (reference rows get NaN) with ties sharing the best rank; rows
-    whose headline is undefined sort last and get no rank.
+    `rank` counts ranked rows only (`is_ranked`: held-out systems with a headline), ties sharing
+    the best rank; reference rows and rows trained on the split get none (the latter say why in
+    `unranked`). `names` are the shown names (`display_names`); `uncertainty` maps a submission
+    id to its (rank interval, tie group) from the paired bootstrap (`ranking.rank_split`); a
+    ranked row without one is marked "no interval".
     """
     if stage not in STAGE_METRICS:
         raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    subs = list(submissions)
+    names = display_names(subs) if names is None else names
+    uncertainty = uncertainty or {}
     headline = HEADLINE[stage]
     rows = []
-    for submission in submissions:
+    for submission in subs:
         scores = submission.scores(stage, split)
         if scores is None:
             continue
-        rows.append({**_meta_row(submission, split), **scores, **_trail_row(submission)})
+        row = {**_meta_row(submission, split, names), **scores, **_trail_row(submission)}
+        if is_ranked(submission, stage, split):
+            row["rank"] = 0.0  # set below, once the rows are sorted
+            interval, group = uncertainty.get(submission.id, (NO_INTERVAL, math.nan))
+            row["rank_interval"], row["tie_group"] = interval, group
+        rows.append(row)
     table = pd.DataFrame(rows, columns=stage_columns(stage))
     if table.empty:
         return table
     table = table.assign(_key=table["model"].str.casefold())
-    table = table.sort_values([headline, "_key"], ascending=[False, True], na_position="last")
+    table = table.sort_values(
+        [headline, "_key"], ascending=[not HIGHER_IS_BETTER[stage], True], na_position="last"
+    )
     table = table.drop(columns="_key").reset_index(drop=True)
-    rankable = ~table["reference"].astype(bool) & table[headline].notna()
-    table["rank"] = table[headline].where(rankable).rank(method="min", ascending=False)
+    rankable = table["rank"].notna()
+    ranked = table[headline].where(rankable).rank(
+        method="min", ascending=not HIGHER_IS_BETTER[stage]
+    )
+    table["rank"] = ranked
     return table
 
 
-def overview_table(submissions: Iterable[Submission], split: str) -> pd.DataFrame:
+def overview_table(
+    submissions: Iterable[Submission], split: str, names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """One row per submission with its headline score per stage on `split` (no overall rank:
     the three stages measure different things and are not averaged)."""
+    subs = list(submissions)
+    names = display_names(subs) if names is None else names
     rows = []
-    for submission in submissions:
+    for submission in subs:
         by_stage = {stage: submission.scores(stage, split) for stage in STAGES}
         if all(scores is None for scores in by_stage.values()):
             continue
         headlines = {
-            f"{stage}_{HEADLINE[stage]}": scores[HEADLINE[stage]] if scores else math.nan
+            overview_metric(stage): scores[HEADLINE[stage]] if scores else math.nan
             for stage, scores in by_stage.items()
         }
-        row = {**_meta_row(submission, split), **headlines, **_trail_row(submission)}
-        row.pop("rank")
-        rows.append(row)
+        row = {**_meta_row(submission, split, names), **headlines, **_trail_row(submission)}
+        rows.append({k: v for k, v in row.items() if k in overview_columns()})
     table = pd.DataFrame(rows, columns=overview_columns())
     if table.empty:
         return table
     table = table.assign(_key=table["model"].str.casefold())
     table = table.sort_values(["reference", "_key"]).drop(columns="_key")
     return table.reset_index(drop=True)
-
-
-def overview_metric_columns() -> list[str]:
-    """The overview's per-stage headline columns, e.g. "pairing_f1"."""
-    return [f"{stage}_{HEADLINE[stage]}" for stage in STAGES]
-
-
-def overview_columns() -> list[str]:
-    """Every column of the overview, in display order (no rank: see `overview_table`)."""
-    return [*(c for c in META_COLUMNS if c != "rank"), *overview_metric_columns(), *TRAIL_COLUMNS]
 
 
 def split_counts(submissions: Iterable[Submission], stage: str | None = None) -> dict[str, int]:
@@ -315,14 +371,20 @@ def split_counts(submissions: Iterable[Submission], stage: str | None = None) ->
     return counts
 
 
-def default_split(submissions: Iterable[Submission], stage: str | None = None) -> str:
-    """The split that shows the most rows; ties go to the earlier split in SPLITS ("test")."""
-    return split_with_most_rows(split_counts(submissions, stage))
-
-
 def split_with_most_rows(counts: Mapping[str, int]) -> str:
-    """`default_split` from counts already made by `split_counts`."""
+    """The split that shows the most rows; ties go to the earlier split in SPLITS ("test")."""
     return max(SPLITS, key=lambda split: (counts[split], -SPLITS.index(split)))
+
+
+def opening_split(submissions: Iterable[Submission], stage: str | None = None) -> str:
+    """The split a tab opens on: "test" when a re-scored system is ranked there on the stage
+    (the held-out split, where CI's numbers are comparable), else the split with most rows (the
+    paper's zero-shot rows exist only on "all"). The overview (`stage=None`) takes the latter.
+    """
+    subs = list(submissions)
+    if stage is not None and any(s.rescored and is_ranked(s, stage, "test") for s in subs):
+        return "test"
+    return split_with_most_rows(split_counts(subs, stage))
 
 
 def split_scores(submission: Submission, stage: str) -> pd.DataFrame:

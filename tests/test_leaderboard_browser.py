@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from recenter_bench.leaderboard.app import OVERVIEW, LeaderboardData, build_app
-from recenter_bench.leaderboard.harness import VIEWPORT, headless_chromium, serve
-from recenter_bench.leaderboard.synthetic import (
+from leaderboard_harness import VIEWPORT, headless_chromium, serve
+from leaderboard_synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
     SCRIPT_LINK,

@@ -18,7 +18,7 @@ from sklearn.metrics import f1_score
 from recenter_bench.leaderboard.filters import REQUIRED_COLUMNS, filter_table
 from recenter_bench.leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
 from recenter_bench.leaderboard.render import display_table, escape_markdown, model_cell, safe_url
-from recenter_bench.leaderboard.synthetic import (
+from leaderboard_synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
     SCRIPT_LINK,

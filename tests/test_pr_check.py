@@ -17,10 +17,10 @@ from markdown_it import MarkdownIt
 
 from recenter_bench.cli import main
 from recenter_bench.leaderboard.app import build_app
-from recenter_bench.leaderboard.harness import serve
+from leaderboard_harness import serve
 from recenter_bench.leaderboard.pr_check import VALID, check_pull_request, post_check
 from recenter_bench.leaderboard.render import escape_markdown
-from recenter_bench.leaderboard.synthetic import write_fixture_tree
+from leaderboard_synthetic import write_fixture_tree
 from recenter_bench.leaderboard.webhook import PullRequestWebhook
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.submissions import (

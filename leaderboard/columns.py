@@ -1,0 +1,193 @@
+"""Every leaderboard column declared once: its header, how the browser shows it, and whether a
+tab shows it by default (in the spirit of the Hugging Face leaderboard template's
+`ColumnContent`).
+
+The stage facts (stages, headline metric and its direction, metric names) are the metric
+module's, so a metric the metric starts writing appears here without a second list. The table
+builder orders its columns from here, the renderer takes headers and cell kinds from here, and the
+Space builds its column chooser from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recenter_bench.metric.recenter_personalization import recenter_personalization as _metric
+
+STAGES: tuple[str, ...] = tuple(_metric.STAGES)
+HEADLINE: dict[str, str] = dict(_metric.HEADLINE)
+# Whether a larger headline is better, per stage (F1 and Spearman both are); read from the metric
+# when it declares it.
+HIGHER_IS_BETTER: dict[str, bool] = dict(
+    getattr(_metric, "HIGHER_IS_BETTER", None) or dict.fromkeys(STAGES, True)
+)
+STAGE_TITLES: dict[str, str] = {
+    "extraction": "Stage 1 · attribute extraction",
+    "pairing": "Stage 2 · relevance pairing",
+    "response_quality": "Stage 3 · response judging",
+}
+CONFUSION_COUNTS: tuple[str, ...] = ("tp", "fp", "fn", "tn")
+# The stages with yes/no decisions are the ones whose metric writes confusion counts.
+BINARY_STAGES: tuple[str, ...] = tuple(
+    s for s in STAGES if set(CONFUSION_COUNTS) <= set(_metric.METRIC_NAMES[s])
+)
+
+
+@dataclass(frozen=True)
+class ColumnContent:
+    """One column: `name` in the plain table, `label` (the header), `kind` (the Dataframe's
+    datatype: "markdown", "str" or "number"), shown by `default`, `fixed` (always shown, not in
+    the chooser), `hidden` (kept in the table for the renderer, never a column of its own) and
+    `integer` (numbers shown without decimals)."""
+
+    name: str
+    label: str
+    kind: str = "number"
+    default: bool = True
+    fixed: bool = False
+    hidden: bool = False
+    integer: bool = False
+
+
+def _c(name: str, label: str, kind: str = "number", **flags: bool) -> ColumnContent:
+    return ColumnContent(name, label, kind, **flags)
+
+
+META: tuple[ColumnContent, ...] = (
+    _c("rank", "Rank", integer=True, fixed=True),
+    _c("rank_interval", "Rank 95% interval", "str"),
+    _c("tie_group", "Tie group", integer=True),
+    _c("model", "Model", "markdown", fixed=True),
+    _c("org", "Org", "str", default=False),
+    _c("link", "Link", "str", fixed=True, hidden=True),
+    _c("type", "Type", "str"),
+    _c("reference", "Reference row", "str", fixed=True, hidden=True),
+    _c("open_weights", "Open weights", "str"),
+    _c("provenance", "Provenance", "str"),
+    _c("training", "Training", "str", default=False),
+    _c("unranked", "Not ranked because", "str"),
+)
+TRAIL: tuple[ColumnContent, ...] = (
+    _c("date", "Date", "str"),
+    _c("source", "Source", "str", default=False),
+    _c("dataset_revision", "Dataset revision", "str", default=False),
+    _c("metric_version", "Metric version", "str", default=False),
+    _c("submission", "Submission", "str", default=False),
+)
+# Headers of every metric the metric module writes; names follow the metric card.
+_METRIC_LABELS: dict[str, str] = {
+    "f1": "F1",
+    "precision": "Precision",
+    "recall": "Recall",
+    "accuracy": "Accuracy",
+    "flag_rate": "Flag rate",
+    "yes_rate": "YES-rate",
+    "human_yes_rate": "Human YES-rate",
+    "kappa_vs_annotators": "κ vs annotators",
+    "inter_annotator_kappa": "Inter-annotator κ",
+    "inter_annotator_kappa_3way": "Inter-annotator κ (3-way)",
+    "inter_annotator_spearman": "Inter-annotator Spearman",
+    "inter_annotator_weighted_kappa": "Inter-annotator weighted κ",
+    "n": "n",
+    "n_annotators": "Annotators",
+    "tp": "TP",
+    "fp": "FP",
+    "fn": "FN",
+    "tn": "TN",
+    "spearman": "Spearman",
+    "kendall": "Kendall τ",
+    "pearson": "Pearson",
+    "mean_rating": "Mean rating",
+    "human_mean_rating": "Human mean rating",
+    "inflation": "Rating inflation",
+}
+# Shown only when a reader asks for them: the human-side and bookkeeping numbers.
+_OPTIONAL_METRICS = frozenset(
+    {
+        "human_yes_rate",
+        "human_mean_rating",
+        "inter_annotator_kappa_3way",
+        "inter_annotator_weighted_kappa",
+        "n_annotators",
+        *CONFUSION_COUNTS,
+    }
+)
+
+
+def metric_label(name: str) -> str:
+    """The header of a metric, its CI bounds included ("F1 95% CI low")."""
+    for bound in ("low", "high"):
+        if name.endswith(f"_ci_{bound}"):
+            return f"{metric_label(name.removesuffix(f'_ci_{bound}'))} 95% CI {bound}"
+    return _METRIC_LABELS.get(name, name)
+
+
+def metric_columns(stage: str) -> tuple[str, ...]:
+    """A stage's metric columns in display order: the headline and its CI first, then the rest
+    of what the metric writes for a system and for the human reference, in the metric's order.
+
+    >>> metric_columns("response_quality")[:4]
+    ('spearman', 'spearman_ci_low', 'spearman_ci_high', 'kendall')
+    """
+    names = dict.fromkeys((*_metric.METRIC_NAMES[stage], *_metric.HUMAN_METRIC_NAMES[stage]))
+    headline = HEADLINE[stage]
+    first = [name for name in names if name == headline or name.startswith(f"{headline}_ci_")]
+    return (*first, *(name for name in names if name not in first))
+
+
+STAGE_METRICS: dict[str, tuple[str, ...]] = {stage: metric_columns(stage) for stage in STAGES}
+
+
+def overview_metric(stage: str) -> str:
+    """The overview's headline column of a stage, e.g. "pairing_f1"."""
+    return f"{stage}_{HEADLINE[stage]}"
+
+
+def _registry() -> dict[str, ColumnContent]:
+    columns = {c.name: c for c in (*META, *TRAIL)}
+    for stage in STAGES:
+        for name in STAGE_METRICS[stage]:
+            columns.setdefault(
+                name,
+                _c(
+                    name,
+                    metric_label(name),
+                    integer=name in ("n", "n_annotators", *CONFUSION_COUNTS),
+                    default=name not in _OPTIONAL_METRICS,
+                ),
+            )
+        title = STAGE_TITLES[stage].split(" · ")[0]
+        name = overview_metric(stage)
+        columns[name] = _c(name, f"{title} {metric_label(HEADLINE[stage])}")
+    return columns
+
+
+COLUMNS: dict[str, ColumnContent] = _registry()
+_RANK_COLUMNS = ("rank", "rank_interval", "tie_group", "unranked")
+
+
+def stage_columns(stage: str) -> list[str]:
+    """Every column of a stage table, in display order."""
+    return [*(c.name for c in META), *STAGE_METRICS[stage], *(c.name for c in TRAIL)]
+
+
+def overview_columns() -> list[str]:
+    """Every column of the overview (no rank: the stages measure different things)."""
+    meta = [c.name for c in META if c.name not in _RANK_COLUMNS]
+    return [*meta, *(overview_metric(s) for s in STAGES), *(c.name for c in TRAIL)]
+
+
+def label(name: str) -> str:
+    """The header of a column in the browser."""
+    column = COLUMNS.get(name)
+    return column.label if column else name
+
+
+def chooser(names: list[str]) -> list[tuple[str, str]]:
+    """The column chooser's (header, column) pairs: every column that may be hidden."""
+    return [(label(n), n) for n in names if not (COLUMNS[n].fixed or COLUMNS[n].hidden)]
+
+
+def default_visible(names: list[str]) -> list[str]:
+    """The columns a tab opens with."""
+    return [n for _, n in chooser(names) if COLUMNS[n].default]

@@ -1,0 +1,295 @@
+"""Bounded work for every request the Space serves.
+
+- `RequestLimits`: an ASGI middleware in front of every route. A request body larger than its
+  route's cap (64 KiB for API calls, such as the unqueued filter endpoints; the upload route:
+  `MAX_UPLOAD_FILES` files of at most the validator's stage-file limit) is refused with 413
+  before it is read, from its Content-Length, or as soon as the streamed bytes pass the cap;
+  an upload with more parts than `MAX_UPLOAD_FILES` is refused the same way.
+- `PreviewRunner`: the Submit tab's previews run in a few worker processes, each preview with a
+  time limit. A slow or hostile upload holds one worker until its limit and is then stopped
+  (the process is killed and replaced); the other workers keep serving, so previews never wait
+  behind one slow upload.
+- `CsvFiles`: the CSV downloads, content-addressed in one private temporary folder that keeps at
+  most `max_files` files and is removed when the process exits; folders of earlier processes
+  that died without cleaning up are removed at start.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import queue
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recenter_bench.submissions import ALLOWED_FILES, MAX_STAGE_FILE_BYTES
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_WEBHOOK_BYTES = 1024 * 1024
+# A submission has at most every allowed file once: metadata, one file per stage, results.
+MAX_UPLOAD_FILES = len(ALLOWED_FILES)
+MAX_UPLOAD_BYTES = MAX_UPLOAD_FILES * MAX_STAGE_FILE_BYTES + MAX_BODY_BYTES
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestLimits:
+    """ASGI middleware capping each HTTP request's body size and, for uploads, its file count."""
+
+    def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    def limits(self, path: str) -> tuple[int, int | None]:
+        """(byte cap, part cap or None) of a route."""
+        if path.rstrip("/").endswith("/upload"):
+            return MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES
+        if "/webhooks/" in path:
+            return MAX_WEBHOOK_BYTES, None
+        return self.max_body, None
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        max_bytes, max_parts = self.limits(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await _refuse(send, f"request body over {max_bytes} bytes")
+            return
+        boundary = _multipart_boundary(headers.get(b"content-type", b""))
+        seen = {"bytes": 0, "parts": 0, "tail": b""}
+        started = False
+
+        async def limited_receive() -> dict:
+            message = await receive()
+            if message.get("type") == "http.request":
+                body = message.get("body", b"")
+                seen["bytes"] += len(body)
+                if seen["bytes"] > max_bytes:
+                    raise _TooLarge(f"request body over {max_bytes} bytes")
+                if max_parts is not None and boundary:
+                    window = seen["tail"] + body
+                    seen["parts"] += window.count(boundary) - seen["tail"].count(boundary)
+                    seen["tail"] = window[-len(boundary) :]
+                    # The closing delimiter is the boundary once more: n files, n + 1 marks.
+                    if seen["parts"] > max_parts + 1:
+                        raise _TooLarge(f"more than {max_parts} files in one upload")
+            return message
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            if message.get("type") == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge as error:
+            if not started:
+                await _refuse(send, str(error))
+
+
+def _multipart_boundary(content_type: bytes) -> bytes:
+    for part in content_type.split(b";"):
+        key, _, value = part.strip().partition(b"=")
+        if key.lower() == b"boundary" and value:
+            return b"--" + value.strip(b'"')
+    return b""
+
+
+async def _refuse(send: Callable, why: str) -> None:
+    body = f'{{"error": "{why}"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# ------------------------------------------------------------------------------------------
+# Previews in worker processes
+# ------------------------------------------------------------------------------------------
+
+
+class PreviewTimeout(Exception):
+    """A preview ran past its time limit and was stopped."""
+
+
+def _worker_main(connection: Any, job: Callable[..., Any], warm: Callable[[], Any]) -> None:
+    """A worker process: warm up (imports, dataset), say so, then run jobs until told to stop."""
+    try:
+        warm()
+        connection.send(("ready", None))
+    except Exception as error:  # reported to the caller, who shows it as one line
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+    while True:
+        try:
+            args = connection.recv()
+        except (EOFError, OSError):
+            return
+        if args is None:
+            return
+        try:
+            connection.send(("ok", job(*args)))
+        except Exception as error:  # one bad upload must not end the worker
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+class _Worker:
+    def __init__(self, job: Callable[..., Any], warm: Callable[[], Any]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, job, warm), daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def call(self, args: tuple, timeout: float, start_timeout: float) -> Any:
+        if not self.ready:
+            if not self.connection.poll(start_timeout):
+                raise PreviewTimeout(f"the preview worker did not start within {start_timeout:g} s")
+            status, value = self.connection.recv()
+            if status != "ready":
+                raise RuntimeError(value)
+            self.ready = True
+        self.connection.send(args)
+        if not self.connection.poll(timeout):
+            raise PreviewTimeout(f"the preview took longer than {timeout:g} s and was stopped")
+        status, value = self.connection.recv()
+        if status != "ok":
+            raise RuntimeError(value)
+        return value
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+            self.process.join(5)
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
+class PreviewRunner:
+    """Run `job(*args)` in at most `workers` processes at once, each call within `timeout` s.
+
+    `job` and `warm` must be importable module-level functions (they are sent to spawned
+    processes). A call past its limit kills its worker (a fresh one is started when next
+    needed) and raises `PreviewTimeout`; other calls keep their own workers meanwhile.
+    """
+
+    def __init__(
+        self,
+        job: Callable[..., Any],
+        warm: Callable[[], Any],
+        workers: int = 2,
+        timeout: float = 30.0,
+        start_timeout: float = 180.0,
+    ) -> None:
+        self.job, self.warm = job, warm
+        self.workers, self.timeout, self.start_timeout = workers, timeout, start_timeout
+        self._slots = threading.BoundedSemaphore(workers)
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def run(self, *args: Any) -> Any:
+        with self._slots:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker = _Worker(self.job, self.warm)
+                with self._lock:
+                    self._all.add(worker)
+            try:
+                result = worker.call(args, self.timeout, self.start_timeout)
+            except BaseException:
+                worker.stop()
+                with self._lock:
+                    self._all.discard(worker)
+                raise
+            self._idle.put(worker)
+            return result
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._all = list(self._all), set()
+        for worker in workers:
+            worker.stop()
+
+
+# ------------------------------------------------------------------------------------------
+# CSV downloads
+# ------------------------------------------------------------------------------------------
+
+CSV_PREFIX = "recenter-leaderboard-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_folders(parent: str | Path | None = None) -> list[Path]:
+    """Remove `recenter-leaderboard-<pid>-*` folders of processes that no longer run."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{CSV_PREFIX}*"):
+        pid = folder.name.removeprefix(CSV_PREFIX).split("-", 1)[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+class CsvFiles:
+    """At most `max_files` CSV files in one private temporary folder, removed at exit."""
+
+    def __init__(self, max_files: int = 64, parent: str | Path | None = None) -> None:
+        remove_stale_folders(parent)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{CSV_PREFIX}{os.getpid()}-", dir=parent))
+        self.max_files = max_files
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def write(self, name: str, text: str) -> str:
+        """Write `text` as `recenter-<name>-<hash>.csv` (reused when the same view is asked
+        again) and drop the oldest files beyond `max_files`."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        path = self.folder / f"recenter-{name}-{digest}.csv"
+        with self._lock:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                path.touch()
+            else:
+                scratch = path.with_suffix(".tmp")
+                scratch.write_text(text, encoding="utf-8")
+                os.replace(scratch, path)
+            files = sorted(self.folder.glob("*.csv"), key=lambda p: p.stat().st_mtime_ns)
+            for old in files[: max(0, len(files) - self.max_files)]:
+                old.unlink(missing_ok=True)
+        return str(path)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
