@@ -117,7 +117,6 @@ def http_latencies(url: str, requests: int) -> list[float]:
 def noop_floor(requests: int) -> list[float]:
     """gradio_client's own round trip on this machine: an identity endpoint, same settings."""
     import gradio as gr
-
     from leaderboard_harness import serve
 
     with gr.Blocks() as demo:
@@ -138,9 +137,10 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=5, help="page loads to time")
     args = parser.parse_args()
 
-    from recenter_bench.leaderboard.app import build_app
     from leaderboard_harness import serve
     from leaderboard_synthetic import synthetic_submissions
+
+    from recenter_bench.leaderboard.app import build_app
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as tmp:
         root = Path(tmp) / "submissions"

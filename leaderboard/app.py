@@ -1,18 +1,20 @@
 """The leaderboard Space (Gradio 6) and `recenter leaderboard`.
 
-The app reads each submission's metadata.yaml and results.json once at start-up through
-`recenter_bench.leaderboard.table` (the builder CI shares) and never re-scores: the Space
-shows what CI checked.
+The app reads each submission's metadata.yaml and results.json through
+`recenter_bench.leaderboard.data` (a snapshot of the folder, re-read when it changes) and never
+re-scores: the Space shows what CI checked. Rank intervals and tie groups come from the paired
+bootstrap of `ranking.py` over the committed predictions and the dataset's human labels.
 Every event has an `api_name`, so the whole app can be driven with `gradio_client`.
 
-Splits: every ranking is for ONE split, chosen with a selector per tab. Each tab opens on the
-split that shows the most rows (ties: "test"), because the paper's reported zero-shot rows only
-have "all" and its trained rows only "test"; rows without a score on the chosen split are not
-shown, and the caption says so. Nothing a submitter wrote is shown as markup (see render.py).
+Splits: every ranking is for ONE split, chosen with a selector per tab. A stage opens on the
+held-out "test" split whenever a re-scored system is ranked there, else on the split with most
+rows (the paper's reported zero-shot rows only have "all"). A system is never ranked on a split
+it was trained or tuned on: it is shown grey, without a rank, with the reason. Nothing a
+submitter wrote is shown as markup (see render.py).
 
 This module builds the ranking tabs (overview and one per stage) and starts the app; the other
-tabs are their own modules: submission_view.py (one submission), about.py (the cards) and
-submit.py (the pull-request flow and the upload preview).
+tabs are their own modules: submission_view.py (one submission: scores, comparisons, error
+analysis), agreement_view.py, about.py and submit.py (the pull-request flow and the preview).
 """
 
 from __future__ import annotations
@@ -28,24 +30,32 @@ if not __package__:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
-import tempfile  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-from functools import lru_cache, partial  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 from gradio.components.plot import PlotData  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from recenter_bench.errors import UserError  # noqa: E402
+from recenter_bench.leaderboard import columns as registry  # noqa: E402
 from recenter_bench.leaderboard import table as tables  # noqa: E402
 from recenter_bench.leaderboard.about import about_tab  # noqa: E402
-from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES, filter_table  # noqa: E402
-from recenter_bench.leaderboard.plots import pairing_plot, response_plot  # noqa: E402
-from recenter_bench.leaderboard.render import PROVENANCE_LABELS, display_table, label  # noqa: E402
+from recenter_bench.leaderboard.agreement_view import agreement_tab  # noqa: E402
+from recenter_bench.leaderboard.data import OVERVIEW, LeaderboardData  # noqa: E402
+from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES  # noqa: E402
+from recenter_bench.leaderboard.limits import CsvFiles, RequestLimits  # noqa: E402
+from recenter_bench.leaderboard.plots import leaders_plot, pairing_plot, response_plot  # noqa: E402
+from recenter_bench.leaderboard.render import (  # noqa: E402
+    PROVENANCE_LABELS,
+    display_table,
+    grey_unranked,
+    label,
+)
 from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
 from recenter_bench.leaderboard.submit import submit_tab  # noqa: E402
 from recenter_bench.paths import SUBMISSIONS_DIR  # noqa: E402
@@ -54,7 +64,6 @@ if TYPE_CHECKING:
     from recenter_bench.leaderboard.webhook import PullRequestWebhook
 
 TITLE = "recenter-bench leaderboard"
-OVERVIEW = "overview"
 # System fonts only: the page must not fetch fonts from anywhere.
 THEME = gr.themes.Default(
     font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
@@ -64,77 +73,25 @@ CSS = """
 .caption p { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .notice { border-left: 4px solid var(--color-accent); padding-left: 0.75em; }
 """
-# Shown only when a reader asks for them; everything else is visible by default. The trailing
-# columns after the date are bookkeeping (where a number comes from), not results.
-OPTIONAL_COLUMNS = frozenset(
-    {
-        "org",
-        "training",
-        "human_yes_rate",
-        "human_mean_rating",
-        "inter_annotator_kappa_3way",
-        "inter_annotator_weighted_kappa",
-        "n_annotators",
-        *tables.CONFUSION_COUNTS,
-        *(c for c in tables.TRAIL_COLUMNS if c != "date"),
-    }
-)
-# Never offered in the column chooser (always shown, or folded into the model cell).
-FIXED_COLUMNS = frozenset({"rank", "model", "link", "reference"})
-PLOTS: dict[str, Callable[[pd.DataFrame, str], dict[str, Any]]] = {
+PLOTS: dict[str, Callable[..., dict[str, Any]]] = {
     "pairing": pairing_plot,
     "response_quality": response_plot,
 }
+__all__ = ["OVERVIEW", "LeaderboardData", "build_app", "launch", "leaderboard_command"]
 
 
-class LeaderboardData:
-    """The submissions read at start-up and the tables built from them (one per stage/split)."""
-
-    def __init__(self, submissions: Sequence[tables.Submission], problems: Sequence[str] = ()):
-        self.submissions = list(submissions)
-        self.problems = list(problems)
-        self._table = lru_cache(maxsize=None)(self._build)
-        # Every tab asks for its split counts twice (choices and default): count once.
-        self._split_counts = lru_cache(maxsize=None)(self._count_splits)
-
-    def _count_splits(self, stage: str) -> dict[str, int]:
-        return tables.split_counts(self.submissions, None if stage == OVERVIEW else stage)
-
-    @classmethod
-    def load(cls, folder: str | Path) -> LeaderboardData:
-        return cls(*tables.load_submissions(folder))
-
-    def _build(self, stage: str, split: str) -> pd.DataFrame:
-        if stage == OVERVIEW:
-            return tables.overview_table(self.submissions, split)
-        return tables.stage_table(self.submissions, stage, split)
-
-    def table(self, stage: str, split: str) -> pd.DataFrame:
-        """The full table of a stage (or OVERVIEW) on one split, built once."""
-        return self._table(stage, split)
-
-    def default_split(self, stage: str) -> str:
-        return tables.split_with_most_rows(self._split_counts(stage))
-
-    def split_choices(self, stage: str) -> list[tuple[str, str]]:
-        counts = self._split_counts(stage)
-        return [
-            (f"{split} ({counts[split]} row{'' if counts[split] == 1 else 's'})", split)
-            for split in tables.SPLITS
-        ]
+def _column_names(stage: str) -> list[str]:
+    return registry.overview_columns() if stage == OVERVIEW else registry.stage_columns(stage)
 
 
 def column_choices(stage: str) -> list[tuple[str, str]]:
     """The column chooser's (header, column) pairs for a stage table or the overview."""
-    names = tables.overview_columns() if stage == OVERVIEW else tables.stage_columns(stage)
-    return [(label(c), c) for c in names if c not in FIXED_COLUMNS]
+    return registry.chooser(_column_names(stage))
 
 
 def default_columns(stage: str) -> list[str]:
-    """The columns a tab opens with: all but the optional ones (and, in the overview, which
-    mixes stages, the per-split training flag)."""
-    hidden = OPTIONAL_COLUMNS | ({"saw_split"} if stage == OVERVIEW else set())
-    return [c for _, c in column_choices(stage) if c not in hidden]
+    """The columns a tab opens with (the registry's defaults)."""
+    return registry.default_visible(_column_names(stage))
 
 
 def opening_filters(stage: str) -> dict[str, Any]:
@@ -152,67 +109,91 @@ def opening_filters(stage: str) -> dict[str, Any]:
 
 
 def caption(data: LeaderboardData, stage: str, split: str, shown: pd.DataFrame) -> str:
-    """One line saying what the table ranks, on which split, and how many rows it shows."""
+    """What the table ranks, on which split, how many rows it shows, and how to read ranks."""
     full = data.table(stage, split)
     refs = int(shown["reference"].astype(bool).sum()) if not shown.empty else 0
     systems = len(shown) - refs
-    what = (
-        "Headline score per stage (no overall rank: the stages measure different things)"
-        if stage == OVERVIEW
-        else f"Ranked by **{label(tables.HEADLINE[stage])}** (with its 95% bootstrap CI where "
-        "the metric computed one; the paper's reported rows have none)"
+    if stage == OVERVIEW:
+        what = "Headline score per stage (no overall rank: the stages measure different things)"
+    else:
+        what = (
+            f"Ranked by **{label(tables.HEADLINE[stage])}** with its 95% bootstrap CI. "
+            "*Rank 95% interval* and *tie group* come from a paired bootstrap over "
+            f"{'users' if stage == 'extraction' else 'prompts'} on the committed predictions: "
+            "systems in one tie group cannot be told apart from its leader; the paper's "
+            "reported rows have *no interval*"
+        )
+        if data.labels_problem:
+            what += f" (no intervals now: the human labels are unavailable: {data.labels_problem})"
+    unranked = int(full["unranked"].astype(bool).sum()) if "unranked" in full else 0
+    held_out = (
+        f" {unranked} row(s) trained or tuned on this split are grey and unranked."
+        if unranked
+        else ""
     )
     return (
-        f"{what} on the **{split}** split: {systems} systems and {refs} reference rows shown of "
-        f"{len(full)}. Rows without a score on this split are not shown (the paper's zero-shot "
-        "rows only have *all*, its trained rows only *test*); splits are never mixed in one "
-        "ranking. Reference rows (human, no-skill baseline) are not ranked."
+        f"{what}. On the **{split}** split: {systems} systems and {refs} reference rows shown of "
+        f"{len(full)}.{held_out} Rows without a score on this split are not shown; splits are "
+        "never mixed in one ranking. Reference rows (human, no-skill baseline) are not ranked."
     )
 
 
-def write_csv(folder: Path, name: str, table: pd.DataFrame) -> str:
-    """Write the table as CSV under a content-addressed name (repeat views reuse the file)."""
-    text = tables.to_csv(table)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    path = folder / f"recenter-{name}-{digest}.csv"
-    if not path.exists():
-        path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
-def plot_value(stage: str, table: pd.DataFrame, split: str) -> PlotData:
+def plot_value(stage: str, table: pd.DataFrame, split: str, highlight: str | None = None) -> Any:
     """A stage's figure for gr.Plot, which renders a Vega-Lite spec handed to it as
     PlotData(type="altair") with its bundled Vega (the altair package is not needed)."""
-    return PlotData(type="altair", plot=json.dumps(PLOTS[stage](table, split)))
+    return vega(PLOTS[stage](table, split, highlight))
 
 
-def _view(
-    data: LeaderboardData,
-    stage: str,
-    split: str,
-    query: str,
-    types: list[str] | None,
-    open_weights: str,
-    provenance: list[str] | None,
-    training: str,
-    references: bool,
-    columns: list[str] | None,
-) -> pd.DataFrame:
-    """A tab's table on `split` after its filters. Values arrive as Gradio sends them (None for
-    an emptied control), so they are normalised here; `columns=None` keeps every column."""
-    return filter_table(
-        data.table(stage, split),
-        query=query or "",
-        types=list(types or []),
-        open_weights=open_weights or "any",
-        provenance=list(provenance or []),
-        training=training or "any",
-        references=bool(references),
-        columns=None if columns is None else list(columns),
-    )
+def vega(spec: dict[str, Any]) -> PlotData:
+    return PlotData(type="altair", plot=json.dumps(spec))
 
 
-def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | None) -> None:
+def shown_table(view: pd.DataFrame) -> tuple[Any, list[str]]:
+    """A filtered view as the Dataframe's value (grey rows styled) and its datatypes."""
+    shown, datatypes = display_table(view)
+    return grey_unranked(shown, view), datatypes
+
+
+def leaders_text(data: LeaderboardData) -> str:
+    """Who leads each stage on its opening split: the best ranked system with its CI and rank
+    interval, against the human reference and the no-skill line."""
+    from recenter_bench.leaderboard.plots import reference_marks
+
+    lines = ["### Who leads"]
+    for stage in tables.STAGES:
+        split = data.default_split(stage)
+        table = data.table(stage, split)
+        headline = tables.HEADLINE[stage]
+        title = tables.STAGE_TITLES[stage]
+        ranked = table[table["rank"] == 1] if not table.empty else table
+        if ranked.empty:
+            lines.append(f"- **{title}**: no ranked system on {split} yet.")
+            continue
+        leader = ranked.iloc[0]
+        low, high = leader.get(f"{headline}_ci_low"), leader.get(f"{headline}_ci_high")
+        ci = f" (95% CI {low:.3f}–{high:.3f})" if pd.notna(low) and pd.notna(high) else ""
+        interval = leader.get("rank_interval") or ""
+        if interval == tables.NO_INTERVAL:
+            interval = ", reported by the paper (no interval)"
+        elif interval:
+            interval = f", rank 95% interval {interval}, tie group {int(leader['tie_group'])}"
+        marks = reference_marks(table, stage)
+        refs = "; ".join(f"{name} {value:.3f}" for name, value in marks.items())
+        refs = f" Against: {refs}." if refs else ""
+        lines.append(
+            f"- **{title}**, on *{split}*: **{_plain(leader['model'])}**, "
+            f"{label(headline)} {leader[headline]:.3f}{ci}{interval}.{refs}"
+        )
+    return "\n".join(lines)
+
+
+def _plain(text: Any) -> str:
+    from recenter_bench.leaderboard.render import escape_markdown
+
+    return escape_markdown(text)
+
+
+def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | None) -> None:
     """The controls, table, download and plot of one tab, wired to `filter_<stage>`.
 
     With `tab`, the table and plot are filled when the tab is first opened rather than sent
@@ -227,7 +208,11 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
             data.split_choices(stage), value=split0, label="Split", scale=2, min_width=320
         )
         query = gr.Textbox(
-            opening["query"], label="Search model", placeholder="name, org or submission", scale=2
+            opening["query"],
+            label="Search model",
+            placeholder="name, org or submission",
+            scale=2,
+            max_length=200,
         )
         training = gr.Radio(
             list(TRAINING_CHOICES), value=opening["training"], label="Training", scale=1
@@ -254,12 +239,12 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
         )
     # In the order of `opening`, after the split: the endpoints' signature.
     inputs = [split, query, types, open_weights, provenance, training, references, columns]
-    start = _view(data, stage, split0, **opening)
-    shown, datatypes = display_table(start)
+    start = data.view(stage, split0, **opening)
+    value, datatypes = shown_table(start)
     note = gr.Markdown(caption(data, stage, split0, start) if eager else "", elem_classes="caption")
     frame = gr.Dataframe(
-        value=shown if eager else None,
-        headers=None if eager else list(shown.columns),
+        value=value if eager else None,
+        headers=None if eager else list(display_table(start)[0].columns),
         datatype=datatypes,
         interactive=False,
         wrap=False,
@@ -270,17 +255,17 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
     )
     download = gr.DownloadButton(
         "Download CSV of this view",
-        value=write_csv(csv_dir, f"{stage}-{split0}", start),
+        value=csv.write(f"{stage}-{split0}", tables.to_csv(start)),
         size="sm",
     )
 
     def update(split: str, *filters: Any) -> tuple[Any, str]:
-        view = _view(data, stage, split, *filters)
-        shown, datatypes = display_table(view)
-        return gr.Dataframe(value=shown, datatype=datatypes), caption(data, stage, split, view)
+        view = data.view(stage, split, *filters)
+        value, datatypes = shown_table(view)
+        return gr.Dataframe(value=value, datatype=datatypes), caption(data, stage, split, view)
 
     def export(split: str, *filters: Any) -> str:
-        return write_csv(csv_dir, f"{stage}-{split}", _view(data, stage, split, *filters))
+        return csv.write(f"{stage}-{split}", tables.to_csv(data.view(stage, split, *filters)))
 
     triggers = [c.change for c in inputs] + ([] if eager else [tab.select])
 
@@ -298,17 +283,16 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
             **listener,
         )
 
-    # The table and the plot are pure, fast reads of tables built at start-up. Outside the queue,
-    # the browser gets them in one POST (no queue/join plus event stream), and without a
-    # concurrency limit, callers that do go through the queue (gradio_client always does) are not
-    # run one at a time across all visitors.
+    # The table and the plot are fast reads of cached views. Outside the queue, the browser
+    # gets them in one POST (no queue/join plus event stream), and without a concurrency
+    # limit, callers that do go through the queue (gradio_client always does) are not run one
+    # at a time across all visitors. Request bodies are capped by limits.RequestLimits.
     unqueued = {"queue": False, "concurrency_limit": None}
     on_filters(update, [frame, note], f"filter_{stage}", **unqueued)
-    # A separate event, so the table is not held back by writing and serving the file. It stays
-    # in the queue, one call at a time: two visitors on the same view write the same file.
-    on_filters(export, download, f"csv_{stage}")
+    # A separate event, so the table is not held back by writing and serving the file.
+    on_filters(export, download, f"csv_{stage}", concurrency_limit=2)
     if stage in PLOTS:
-        rows = _view(data, stage, split0, **{**opening, "columns": None}) if eager else None
+        rows = data.view(stage, split0, **{**opening, "columns": None}) if eager else None
         plot = gr.Plot(
             value=plot_value(stage, rows, split0) if rows is not None else None,
             show_label=False,
@@ -318,22 +302,42 @@ def _stage_tab(data: LeaderboardData, stage: str, csv_dir: Path, tab: gr.Tab | N
         def replot(split: str, *filters: Any) -> PlotData:
             # The plot follows the row filters; the column chooser (the last input) does not
             # apply to it.
-            return plot_value(stage, _view(data, stage, split, *filters[:-1], None), split)
+            return plot_value(stage, data.view(stage, split, *filters[:-1], None), split)
 
         on_filters(replot, plot, f"plot_{stage}", **unqueued)
 
 
+def _overview_leaders(data: LeaderboardData) -> None:
+    """Who leads each stage, in words and in one chart per stage."""
+    gr.Markdown(leaders_text(data), elem_id="leaders")
+    with gr.Row():
+        for stage in tables.STAGES:
+            split = data.default_split(stage)
+            table = data.table(stage, split)
+            if table.empty or table["rank"].notna().sum() == 0:
+                continue
+            title = f"{tables.STAGE_TITLES[stage]} ({split})"
+            gr.Plot(
+                vega(leaders_plot(table, stage, split, title)),
+                show_label=False,
+                elem_id=f"leaders-{stage}",
+            )
+
+
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
-    """The leaderboard over a submissions folder; `dataset` feeds the Submit tab's preview."""
-    data = LeaderboardData.load(submissions)
-    csv_dir = Path(tempfile.mkdtemp(prefix="recenter-leaderboard-"))
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    """The leaderboard over a submissions folder; `dataset` (a folder or Hub ID, default: the
+    preview release beside the checkout, else the Hub dataset) gives the human labels behind the
+    rank intervals, the error analysis and the Submit tab's preview."""
+    data = LeaderboardData(submissions, dataset)
+    csv = CsvFiles()
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(900, 900)) as demo:
         gr.Markdown(
             f"# {TITLE}\n"
             "Systems ranked against human judgments on the three stages of LLM "
             "personalization of *Re-Centering Humans in LLM Personalization* "
             "(arXiv 2606.06614). Scores come from each submission's `results.json`, "
-            "written by CI with the benchmark's metric."
+            "written by CI with the benchmark's metric; only held-out results are ranked. "
+            f"New or changed submission folders appear within {RELOAD_NOTE}."
         )
         if data.problems:
             gr.Markdown(
@@ -343,18 +347,25 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             )
         with gr.Tabs():
             with gr.Tab("Overview", id=OVERVIEW):
-                _stage_tab(data, OVERVIEW, csv_dir, None)
+                _overview_leaders(data)
+                _stage_tab(data, OVERVIEW, csv, None)
             for stage in tables.STAGES:
                 with gr.Tab(tables.STAGE_TITLES[stage], id=stage) as tab:
-                    _stage_tab(data, stage, csv_dir, tab)
-            with gr.Tab("Submission", id="submission"):
-                submission_tab(data.submissions)
+                    _stage_tab(data, stage, csv, tab)
+            with gr.Tab("Agreement", id="agreement") as tab:
+                agreement_tab(data, tab)
+            with gr.Tab("Submission", id="submission") as tab:
+                submission_tab(data, csv, tab)
             with gr.Tab("About", id="about"):
                 about_tab()
             with gr.Tab("Submit", id="submit"):
-                submit_tab(dataset)
+                submit_tab(data)
     demo.leaderboard_data = data  # for the CLI's warnings and for tests
+    demo.leaderboard_files = csv
     return demo
+
+
+RELOAD_NOTE = "about ten seconds (reload the page for the split counts and the Submission picker)"
 
 
 def launch(
@@ -367,10 +378,13 @@ def launch(
 ) -> Any:
     """Start the app with the leaderboard's theme and CSS (Gradio 6 takes them in launch).
 
-    Server-side rendering is off (it would need a Node server), as is the run history. With
-    `webhook`, the app also serves the route that checks Hub pull requests (webhook.py).
+    Server-side rendering is off (it would need a Node server), as is the run history. Every
+    request's body is capped (limits.RequestLimits). With `webhook`, the app also serves the
+    route that checks Hub pull requests (webhook.py).
     """
     start = demo.launch if webhook is None else partial(webhook.launch, demo)
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(RequestLimits)]
     return start(
         server_name=host,
         server_port=port,
@@ -381,6 +395,7 @@ def launch(
         # calls and their files in the browser or a Hub bucket).
         run_history=False,
         max_file_size="5mb",  # stage files are far smaller; the validator caps them at 4 MiB
+        app_kwargs=app_kwargs,
         **kwargs,
     )
 

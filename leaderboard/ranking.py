@@ -352,9 +352,7 @@ def with_system(
         return None
     dtype = ranking.aligned.predictions.dtype
     extra = np.asarray([[predictions[row[id_field]] for row in ranking.rows]], dtype=dtype)
-    aligned = replace(
-        ranking.aligned, predictions=np.vstack([ranking.aligned.predictions, extra])
-    )
+    aligned = replace(ranking.aligned, predictions=np.vstack([ranking.aligned.predictions, extra]))
     return replace(
         ranking,
         ids=[*ranking.ids, system_id],
@@ -370,9 +368,9 @@ def placement(ranking: SplitRanking, system_id: str, names: Mapping[str, str]) -
     i = ranking.ids.index(system_id)
     score = float(ranking.points[i])
     sign = 1.0 if ranking.higher_is_better else -1.0
-    others = [
-        sign * p for j, p in enumerate(ranking.points) if ranking.ranked[j] and j != i
-    ] + [sign * f for f in ranking.fixed]
+    others = [sign * p for j, p in enumerate(ranking.points) if ranking.ranked[j] and j != i] + [
+        sign * f for f in ranking.fixed
+    ]
     rank = 1 + sum(1 for p in others if not math.isnan(p) and p > sign * score)
     total = len(others) + 1
     group = ranking.groups.get(system_id)

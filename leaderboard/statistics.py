@@ -17,7 +17,8 @@ resampled clusters, which is what makes a difference between two of them meaning
 
 The per-resample scores are the metric module's own functions (`binary_metrics`, the weighted
 Spearman behind `spearman_bootstrap_ci`, `cohen_kappa`): nothing here re-defines a metric. Every
-function is cross-checked against scipy / scikit-learn loops in tests/test_leaderboard_statistics.py.
+function is cross-checked against scipy / scikit-learn loops in
+tests/test_leaderboard_statistics.py.
 """
 
 from __future__ import annotations
@@ -96,7 +97,10 @@ def weighted_scores(aligned: Aligned, weights: np.ndarray) -> np.ndarray:
         return _f1_from_counts(np.einsum("bg,kgc->bkc", weights, counts))
     row_weights = weights[:, aligned.clusters]
     return np.stack(
-        [metric._spearman_weighted(pred, aligned.references, row_weights) for pred in aligned.predictions],
+        [
+            metric._spearman_weighted(pred, aligned.references, row_weights)
+            for pred in aligned.predictions
+        ],
         axis=1,
     )
 

@@ -1,16 +1,36 @@
-"""The Submission tab: one submission's metadata, its scores on every split it has, and the
-confusion matrix of the binary stages, all from its metadata.yaml and results.json."""
+"""The Submission tab: one submission's metadata, its scores on every split it has, the
+confusion matrix of the binary stages, and, for a re-scored submission, how it compares and
+where it fails:
+
+- where it ranks on a split, with its rank interval and tie group, and a pairwise table against
+  every other re-scored system (difference, 95% paired bootstrap interval, permutation p-value);
+- the stage's plot with this submission highlighted;
+- error analysis: its score per prompt (or per user) as a chart, and the rows where it disagrees
+  with the human reference (prompt, attribute, human votes, its answer, and the model's raw answer
+  when the run kept one), with a CSV download.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import math
 from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.components.plot import PlotData
 
 from recenter_bench.leaderboard import table as tables
-from recenter_bench.leaderboard.render import display_table
+from recenter_bench.leaderboard.columns import metric_label
+from recenter_bench.leaderboard.data import LeaderboardData
+from recenter_bench.leaderboard.limits import CsvFiles
+from recenter_bench.leaderboard.plots import cluster_plot, pairing_plot, response_plot
+from recenter_bench.leaderboard.ranking import disagreements, per_cluster_scores
+from recenter_bench.leaderboard.render import display_table, escape_markdown
+
+STAGE_PLOTS = {"pairing": pairing_plot, "response_quality": response_plot}
+# Rows of the disagreement table shown in the page (the CSV has them all).
+SHOWN_DISAGREEMENTS = 200
 
 
 def _metadata_value(value: Any) -> str:
@@ -33,7 +53,7 @@ def _first_confusion_matrix(
 
 
 def submission_view(submission: tables.Submission | None) -> list[Any]:
-    """The tab's outputs for one submission (None: the empty view), in `submission_tab` order.
+    """The tab's score outputs for one submission (None: the empty view), in tab order.
 
     Metrics with no value on any split are left out; a binary stage's confusion matrix is hidden
     where CI wrote no counts.
@@ -66,14 +86,113 @@ def submission_view(submission: tables.Submission | None) -> list[Any]:
     return outputs
 
 
-def submission_tab(submissions: Sequence[tables.Submission]) -> None:
-    """A picker of every submission (by model name) and the view of the picked one."""
-    by_id = {s.id: s for s in submissions}
-    choices = [
-        (f"{s.metadata.get('model') or s.id} · {s.id}", s.id)
-        for s in sorted(submissions, key=lambda s: str(s.metadata.get("model", "")).lower())
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+def inspect(
+    data: LeaderboardData, csv: CsvFiles, submission_id: str | None, stage: str, split: str
+) -> list[Any]:
+    """The comparison and error-analysis outputs of one submission on a stage and split:
+    (summary, pairwise table, stage plot, per-cluster plot, disagreements, CSV file)."""
+    submission = data.snapshot.by_id.get(submission_id or "")
+    empty: list[Any] = ["", pd.DataFrame(), None, None, pd.DataFrame(), None]
+    if submission is None:
+        return empty
+    names = data.names
+    name = escape_markdown(names.get(submission.id, submission.id))
+    plot = None
+    if stage in STAGE_PLOTS:
+        table = data.table(stage, split)
+        spec = STAGE_PLOTS[stage](table, split, submission.id)
+        plot = PlotData(type="altair", plot=json.dumps(spec))
+    ranking = data.ranking(stage, split)
+    if ranking is None or submission.id not in ranking.ids:
+        why = (
+            "it is a reported row (the paper's numbers, no predictions)"
+            if not submission.rescored
+            else data.labels_problem
+            or f"its predictions do not cover the labelled rows of {stage}/{split}"
+        )
+        return [
+            f"**{name}** on {stage}/{split}: no comparison and no error analysis, because {why}.",
+            pd.DataFrame(),
+            plot,
+            None,
+            pd.DataFrame(),
+            None,
+        ]
+    headline = tables.HEADLINE[stage]
+    if submission.id in ranking.rank_bounds:
+        standing = (
+            f"rank interval **{ranking.interval_text(submission.id)}**, tie group "
+            f"**{ranking.groups.get(submission.id, '-')}**"
+        )
+    else:
+        standing = (
+            "not ranked here ("
+            + (tables.unranked_reason(submission, split) or "a reference row")
+            + ")"
+        )
+    a = ranking.ids.index(submission.id)
+    summary = (
+        f"**{name}** on {stage}/{split}: {metric_label(headline)} "
+        f"{ranking.points[a]:.3f}; {standing}. Pairwise: difference with each re-scored "
+        f"system, its 95% paired bootstrap interval over "
+        f"{'users' if stage == 'extraction' else 'prompts'} and a two-sided paired permutation "
+        f"p-value ({ranking.aligned.n_clusters} clusters"
+        + (
+            f"; with so few the smallest possible p is {2 / 2**ranking.aligned.n_clusters:.3g}"
+            if ranking.aligned.n_clusters < 10
+            else ""
+        )
+        + ")."
+    )
+    pairwise = ranking.pairwise(submission.id)
+    pairwise = pd.DataFrame(
+        {
+            "compared with": [names.get(o, o) for o in pairwise["other"]],
+            f"{metric_label(headline)} difference": [_number(v) for v in pairwise["difference"]],
+            "95% CI low": [_number(v) for v in pairwise["ci_low"]],
+            "95% CI high": [_number(v) for v in pairwise["ci_high"]],
+            "p-value": [_number(v) for v in pairwise["p_value"]],
+        }
+    )
+    clusters = per_cluster_scores(ranking, submission.id)
+    cluster_spec = cluster_plot(clusters, stage, names.get(submission.id, submission.id))
+    errors = disagreements(ranking, submission)
+    path = csv.write(
+        f"errors-{submission.id.replace('/', '-')}-{stage}-{split}", tables.to_csv(errors)
+    )
+    shown = errors.head(SHOWN_DISAGREEMENTS)
+    if not shown["raw_answer"].astype(bool).any():
+        shown = shown.drop(columns="raw_answer")
+    summary += (
+        f" It disagrees with the human reference on {len(errors)} of {len(ranking.rows)} rows"
+    )
+    summary += f" (first {len(shown)} shown; the CSV has all)." if len(errors) > len(shown) else "."
+    return [
+        summary,
+        pairwise,
+        plot,
+        PlotData(type="altair", plot=json.dumps(cluster_spec)),
+        shown,
+        path,
     ]
-    picker = gr.Dropdown(choices, value=None, label="Submission", filterable=True)
+
+
+def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
+    """A picker of every submission (by shown name) and the view of the picked one."""
+
+    def choices() -> list[tuple[str, str]]:
+        names = data.names
+        return [
+            (f"{names.get(s.id, s.id)} · {s.id}", s.id)
+            for s in sorted(data.submissions, key=lambda s: names.get(s.id, s.id).lower())
+        ]
+
+    picker = gr.Dropdown(choices(), value=None, label="Submission", filterable=True)
+    tab.select(lambda: gr.Dropdown(choices=choices()), outputs=picker, api_name=False, queue=False)
     outputs: list[gr.components.Component] = [
         gr.Dataframe(
             label="metadata.yaml and results.json",
@@ -96,8 +215,58 @@ def submission_tab(submissions: Sequence[tables.Submission]) -> None:
         if stage in tables.BINARY_STAGES:
             outputs.append(gr.Dataframe(label="Confusion matrix", interactive=False, visible=False))
     picker.change(
-        lambda submission_id: submission_view(by_id.get(submission_id or "")),
+        lambda submission_id: submission_view(data.snapshot.by_id.get(submission_id or "")),
         inputs=picker,
         outputs=outputs,
         api_name="submission",
+    )
+
+    gr.Markdown("## Compare and inspect")
+    with gr.Row():
+        stage = gr.Radio(
+            [(tables.STAGE_TITLES[s], s) for s in tables.STAGES],
+            value="pairing",
+            label="Stage",
+            elem_id="inspect-stage",
+        )
+        split = gr.Radio(list(tables.SPLITS), value="test", label="Split", elem_id="inspect-split")
+    summary = gr.Markdown(elem_id="inspect-summary")
+    pairwise = gr.Dataframe(
+        label="Pairwise comparison", interactive=False, elem_id="pairwise", latex_delimiters=[]
+    )
+    with gr.Row():
+        stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot")
+        clusters = gr.Plot(show_label=False, elem_id="cluster-plot")
+    errors = gr.Dataframe(
+        label="Disagreements with the human reference",
+        interactive=False,
+        wrap=True,
+        max_height=480,
+        elem_id="disagreements",
+        latex_delimiters=[],
+    )
+    download = gr.DownloadButton("Download the disagreements (CSV)", size="sm")
+
+    def default_stage_split(submission_id: str | None) -> tuple[Any, Any]:
+        submission = data.snapshot.by_id.get(submission_id or "")
+        entered = [s for s in tables.STAGES if submission and submission.splits(s)]
+        chosen = "pairing" if "pairing" in entered or not entered else entered[0]
+        return gr.Radio(value=chosen), gr.Radio(value=data.default_split(chosen))
+
+    inspect_outputs = [summary, pairwise, stage_plot, clusters, errors, download]
+
+    def run_inspect(submission_id: str | None, stage: str, split: str) -> list[Any]:
+        return inspect(data, csv, submission_id, stage, split)
+
+    picker.change(default_stage_split, inputs=picker, outputs=[stage, split], api_name=False).then(
+        run_inspect, [picker, stage, split], inspect_outputs, api_name=False
+    )
+    gr.on(
+        [stage.input, split.input],
+        run_inspect,
+        inputs=[picker, stage, split],
+        outputs=inspect_outputs,
+        api_name="inspect",
+        trigger_mode="always_last",
+        concurrency_limit=2,
     )

@@ -1,38 +1,82 @@
 """The Submit tab: how to submit by pull request, and a score preview of uploaded stage files.
 
 The preview runs the same validator and metric as `recenter validate` / `recenter score`
-(`recenter_bench.submissions.preview_submission`) on the uploads in memory. The uploads' temporary
-copies are deleted at once: nothing a visitor uploads is kept or published.
+(`recenter_bench.submissions.preview_submission`) on the uploads in memory, in a worker process
+with a time limit (`limits.PreviewRunner`), so one slow upload never holds up another visitor's
+preview. It then says where the upload would rank on the held-out test split of each stage it
+enters, with its rank interval and whether it is tied with the systems there.
+
+Nothing a visitor uploads is kept or published: the upload is read, never written anywhere by
+the Space, and Gradio's cache of uploads (which the Space leaves alone, so pressing Validate
+twice, or two visitors sending identical bytes, works) is emptied of files older than 15 minutes.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import math
 import sys
-import traceback
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from recenter_bench.errors import UserError
+from recenter_bench.leaderboard.data import LeaderboardData
+from recenter_bench.leaderboard.limits import MAX_UPLOAD_FILES, PreviewRunner, PreviewTimeout
+from recenter_bench.leaderboard.ranking import jsonl_objects, placement, predictions_of, with_system
 from recenter_bench.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
 
 PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
 PREVIEW_COLUMNS = ["stage", "split", "metric", "value"]
+PREVIEW_WORKERS = 2
+PREVIEW_SECONDS = 30.0
+UPLOAD_NAME = "your upload"
 
 
-def _read_and_delete(files: list[str]) -> dict[str, bytes]:
-    """The uploaded files' bytes by file name; Gradio's temporary copies are removed."""
+def _read(files: list[str]) -> dict[str, bytes]:
+    """The uploaded files' bytes by file name (Gradio's copies are left for its cache cleanup:
+    another request may be reading the same content-addressed file)."""
+    from recenter_bench.submissions import MAX_STAGE_FILE_BYTES
+
     contents: dict[str, bytes] = {}
     for name in files:
         path = Path(name)
-        contents[path.name] = path.read_bytes()
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # Gradio's per-upload folder, now empty
-            path.parent.rmdir()
+        with path.open("rb") as handle:
+            contents[path.name] = handle.read(MAX_STAGE_FILE_BYTES + 1)
     return contents
+
+
+def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, ...]:
+    """What a worker process computes: (messages, scores, predictions by stage)."""
+    from recenter_bench.submissions import STAGE_FILES, preview_submission
+
+    messages, scores = preview_submission(contents, dataset)
+    predictions = {}
+    if scores is not None:
+        for name, stage in STAGE_FILES.items():
+            if name in contents:
+                predictions[stage] = predictions_of(stage, jsonl_objects(contents[name]))
+    return messages, scores, predictions
+
+
+def warm_worker(dataset: str | None) -> None:
+    """A worker's start: import the validator and load the dataset once."""
+    from recenter_bench.submissions import load_reference
+
+    load_reference(dataset)
+
+
+@functools.cache
+def preview_runner(dataset: str | None) -> PreviewRunner:
+    """The Space's preview workers (one set per dataset, started on first use)."""
+    return PreviewRunner(
+        functools.partial(preview_job),
+        functools.partial(warm_worker, dataset),
+        workers=PREVIEW_WORKERS,
+        timeout=PREVIEW_SECONDS,
+    )
 
 
 def _score_rows(scores: dict | None) -> pd.DataFrame:
@@ -54,32 +98,54 @@ def _score_rows(scores: dict | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PREVIEW_COLUMNS)
 
 
-def preview(files: list[str] | None, dataset: str | None) -> tuple[str, pd.DataFrame]:
-    """Validation messages and a score preview of uploaded stage files, computed in memory."""
+def preview(
+    files: list[str] | None, dataset: str | None, data: LeaderboardData | None = None
+) -> tuple[str, pd.DataFrame, str]:
+    """Validation messages, a score preview of uploaded stage files (computed in memory, in a
+    worker process with a time limit) and where the upload would rank on held-out data."""
     empty = pd.DataFrame(columns=PREVIEW_COLUMNS)
     if not files:
-        return "Upload one or more stage files (extraction.jsonl, pairing.jsonl, ...).", empty
-    contents = _read_and_delete(files)
+        return "Upload one or more stage files (extraction.jsonl, pairing.jsonl, ...).", empty, ""
+    if len(files) > MAX_UPLOAD_FILES:
+        return (
+            f"At most {MAX_UPLOAD_FILES} files at once (one per stage, metadata, results).",
+            empty,
+            "",
+        )
+    contents = _read(files)
     try:
-        # Imported on first use: the validator loads the dataset machinery, which the tables
-        # never need, and a Space installed without it still serves the tables.
-        from recenter_bench.submissions import preview_submission
-    except ImportError as error:
-        return f"The score preview is not available in this installation ({error}).", empty
-    try:
-        messages, scores = preview_submission(contents, dataset)
-    except UserError as error:
-        # resolve_dataset raises UserError when the dataset folder or Hub repo is unreachable.
-        return f"The dataset is unavailable here, so no score preview: {error}", empty
-    except Exception as error:  # a dataset that cannot be loaded must not break the Space
-        traceback.print_exc(file=sys.stderr)
+        messages, scores, predictions = preview_runner(dataset).run(contents, dataset)
+    except PreviewTimeout as error:
+        return f"No preview: {error}. Check the files locally with `recenter validate`.", empty, ""
+    except (UserError, RuntimeError, OSError) as error:
+        # The worker reports a dataset it cannot load (UserError, as one line) or a crash.
+        print(f"preview failed: {error}", file=sys.stderr)
         return (
             "The dataset is unavailable here, so no score preview can be computed "
-            f"({type(error).__name__}: {error}).",
+            f"({' '.join(str(error).split())[:300]}).",
             empty,
+            "",
         )
     verdict = "No problems found." if scores is not None and not messages else ""
-    return "\n".join([*messages, verdict]).strip(), _score_rows(scores)
+    standing = _standing(data, predictions) if data is not None and scores else ""
+    return "\n".join([*messages, verdict]).strip(), _score_rows(scores), standing
+
+
+def _standing(data: LeaderboardData, predictions: dict[str, Any]) -> str:
+    """Where the upload would rank on the test split of each stage it enters."""
+    lines = []
+    names = {**data.names, UPLOAD_NAME: UPLOAD_NAME}
+    for stage, predicted in predictions.items():
+        ranking = data.ranking(stage, "test")
+        extended = with_system(ranking, UPLOAD_NAME, predicted) if ranking and predicted else None
+        if extended is None:
+            lines.append(
+                f"- {stage}: no held-out ranking to place it in (no labelled test rows "
+                "covered, or no re-scored system there yet)."
+            )
+            continue
+        lines.append(f"- {placement(extended, UPLOAD_NAME, names)}")
+    return "**Where it would rank (held-out test split)**\n" + "\n".join(lines) if lines else ""
 
 
 def _dataset_name(dataset: str | None) -> str:
@@ -96,8 +162,10 @@ def _submission_guide() -> str:
     return "*submissions/README.md is not available in this installation.*"
 
 
-def submit_tab(dataset: str | None) -> None:
-    """The tab's contents; `dataset` (a folder or Hub ID) is what the preview scores against."""
+def submit_tab(data: LeaderboardData) -> None:
+    """The tab's contents; the preview scores against `data.dataset` (a folder or Hub ID) and
+    places the upload in `data`'s held-out rankings."""
+    dataset = data.dataset
     gr.Markdown(
         "### Submit by pull request\n"
         "1. Run your system on the dataset and write one JSONL file per stage.\n"
@@ -115,13 +183,16 @@ def submit_tab(dataset: str | None) -> None:
         file_count="multiple", file_types=PREVIEW_FILE_TYPES, label="Stage files", type="filepath"
     )
     button = gr.Button("Validate and preview scores", variant="primary")
-    messages = gr.Textbox(label="Validation", lines=6, interactive=False)
+    messages = gr.Textbox(label="Validation", lines=6, max_lines=30, interactive=False)
+    standing = gr.Markdown(elem_id="preview-standing")
     scores = gr.Dataframe(
         label="Score preview (not stored)", headers=PREVIEW_COLUMNS, interactive=False
     )
     button.click(
-        lambda paths: preview(paths, dataset),
+        lambda paths: preview(paths, dataset, data),
         inputs=files,
-        outputs=[messages, scores],
+        outputs=[messages, scores, standing],
         api_name="preview",
+        # As many previews at once as there are workers; each is stopped at its time limit.
+        concurrency_limit=PREVIEW_WORKERS,
     )

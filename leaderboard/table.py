@@ -327,8 +327,8 @@ def stage_table(
     )
     table = table.drop(columns="_key").reset_index(drop=True)
     rankable = table["rank"].notna()
-    ranked = table[headline].where(rankable).rank(
-        method="min", ascending=not HIGHER_IS_BETTER[stage]
+    ranked = (
+        table[headline].where(rankable).rank(method="min", ascending=not HIGHER_IS_BETTER[stage])
     )
     table["rank"] = ranked
     return table

@@ -10,14 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
+from leaderboard_harness import serve
+from leaderboard_synthetic import MARKUP_MODEL, write_fixture_tree
 from sklearn.metrics import f1_score
 
 from recenter_bench.leaderboard.app import build_app
 from recenter_bench.leaderboard.filters import filter_table
-from leaderboard_harness import serve
 from recenter_bench.leaderboard.render import display_table
 from recenter_bench.leaderboard.submit import preview
-from leaderboard_synthetic import MARKUP_MODEL, write_fixture_tree
 from recenter_bench.leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
 from recenter_bench.loaders.load import load_rows
 

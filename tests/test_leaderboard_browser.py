@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from recenter_bench.leaderboard.app import OVERVIEW, LeaderboardData, build_app
 from leaderboard_harness import VIEWPORT, headless_chromium, serve
 from leaderboard_synthetic import (
     MARKUP_MODEL,
@@ -28,6 +26,8 @@ from leaderboard_synthetic import (
     write_fixture_tree,
     write_submission,
 )
+
+from recenter_bench.leaderboard.app import OVERVIEW, LeaderboardData, build_app
 from recenter_bench.leaderboard.table import SPLITS, STAGE_TITLES, STAGES, load_submissions
 from recenter_bench.paths import SUBMISSIONS_DIR
 

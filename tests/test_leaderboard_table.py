@@ -12,12 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from markdown_it import MarkdownIt
-from sklearn.metrics import f1_score
-
-from recenter_bench.leaderboard.filters import REQUIRED_COLUMNS, filter_table
-from recenter_bench.leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
-from recenter_bench.leaderboard.render import display_table, escape_markdown, model_cell, safe_url
 from leaderboard_synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
@@ -25,6 +19,12 @@ from leaderboard_synthetic import (
     write_fixture_tree,
     write_submission,
 )
+from markdown_it import MarkdownIt
+from sklearn.metrics import f1_score
+
+from recenter_bench.leaderboard.filters import REQUIRED_COLUMNS, filter_table
+from recenter_bench.leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
+from recenter_bench.leaderboard.render import display_table, escape_markdown, model_cell, safe_url
 from recenter_bench.leaderboard.table import (
     REFERENCE_TYPES,
     STAGE_METRICS,

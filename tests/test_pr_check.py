@@ -13,14 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
+from leaderboard_harness import serve
+from leaderboard_synthetic import write_fixture_tree
 from markdown_it import MarkdownIt
 
 from recenter_bench.cli import main
 from recenter_bench.leaderboard.app import build_app
-from leaderboard_harness import serve
 from recenter_bench.leaderboard.pr_check import VALID, check_pull_request, post_check
 from recenter_bench.leaderboard.render import escape_markdown
-from leaderboard_synthetic import write_fixture_tree
 from recenter_bench.leaderboard.webhook import PullRequestWebhook
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.submissions import (
