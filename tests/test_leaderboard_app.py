@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from recenter_bench.leaderboard.render import display_table
 from recenter_bench.leaderboard.submit import preview
 from recenter_bench.leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
 from recenter_bench.loaders.load import load_rows
+from recenter_bench.paths import SUBMISSIONS_DIR
 
+COMMITTED_BM25 = "recenter-bench__BM25"
 ALL_TYPES = list(SYSTEM_TYPES)
 ALL_PROVENANCES = list(PROVENANCES)
 
@@ -31,6 +34,8 @@ def served(
 ) -> Iterator[tuple[Client, object, Path]]:
     root = tmp_path_factory.mktemp("submissions")
     write_fixture_tree(root)
+    # A committed re-scored run with its predictions: rank intervals and placements need one.
+    shutil.copytree(SUBMISSIONS_DIR / COMMITTED_BM25, root / COMMITTED_BM25)
     uploads = tmp_path_factory.mktemp("gradio-uploads")
     old = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
@@ -114,8 +119,8 @@ def test_filtering_changes_the_rows(served):
             api_name="/filter_pairing",
         )[0]
     )
-    assert len(everything) == 6
-    assert len(no_refs) == 2 and not no_refs["Type"].str.startswith("reference").any()
+    assert len(everything) == 7
+    assert len(no_refs) == 3 and not no_refs["Type"].str.startswith("reference").any()
 
 
 def test_split_selector_switches_the_ranked_split(served):
@@ -151,8 +156,15 @@ def test_plot_endpoint_follows_the_filters(served):
     client, _, _ = served
     plot = client.predict("all", "bm25", *default_filters(["f1"]), api_name="/plot_pairing")
     spec = json.loads(plot["plot"]) if isinstance(plot, dict) else json.loads(plot)
-    models = {p["model"] for p in spec["layer"][-1]["data"]["values"]}
-    assert models == {"BM25", "Human annotators (each vs the others)", "All relevant"}
+    points = next(layer for layer in spec["layer"] if layer["mark"].get("filled"))
+    models = {p["model"] for p in points["data"]["values"]}
+    # Two rows named BM25, told apart by their provenance.
+    assert models == {
+        "BM25 (recenter)",
+        "BM25 (recenter-bench)",
+        "Human annotators (each vs the others) (recenter)",
+        "All relevant (recenter)",
+    }
 
 
 def test_submission_endpoint_shows_metadata_scores_and_confusion(served):
@@ -183,34 +195,40 @@ def test_preview_endpoint_scores_uploads_in_memory(served, preview_dataset, tmp_
     upload = tmp_path / "pairing.jsonl"
     upload.write_bytes(content)
 
-    messages, scores = client.predict([handle_file(str(upload))], api_name="/preview")
+    messages, scores, standing = client.predict([handle_file(str(upload))], api_name="/preview")
 
     assert messages == "No problems found."
     table = frame_of(scores)
     f1 = table[(table["split"] == "test") & (table["metric"] == "f1")]["value"].item()
     truth = [bool(row["relevant"]) for row in test_rows]
     assert f1 == pytest.approx(f1_score(truth, [True] * len(truth)), abs=1e-4)
-    # The upload is not kept anywhere on the server.
-    assert not list(uploads.rglob("pairing.jsonl"))
-    assert not [p for p in uploads.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    # Where it would rank on held-out data, and whether it is tied.
+    assert "pairing on test: f1" in standing and "would rank" in standing
+    assert "rank interval" in standing and "tied" in standing
+    # Validate twice (Gradio hands identical bytes the same cached file): the same answer,
+    # because the preview never deletes the upload (issue 11, item 6).
+    again = client.predict([handle_file(str(upload))], api_name="/preview")
+    assert again[0] == "No problems found." and again[2] == standing
+    # Uploads are left to Gradio's cache cleanup, which removes them within 15 minutes.
+    assert served[1].delete_cache == (900, 900)
 
 
 def test_preview_endpoint_returns_validation_messages(served, tmp_path):
     client, _, _ = served
     upload = tmp_path / "pairing.jsonl"
     upload.write_text('{"pair_id": "nope", "relevant": "yes"}\n{broken\n')
-    messages, scores = client.predict([handle_file(str(upload))], api_name="/preview")
+    messages, scores, standing = client.predict([handle_file(str(upload))], api_name="/preview")
     assert "pairing.jsonl:2" in messages
-    assert frame_of(scores).empty
+    assert frame_of(scores).empty and standing == ""
 
 
 def test_preview_says_plainly_when_the_dataset_is_unavailable(tmp_path):
     upload = tmp_path / "pairing.jsonl"
     upload.write_text('{"pair_id": "x", "relevant": true}\n')
-    message, scores = preview([str(upload)], str(tmp_path / "no-such-dataset"))
+    message, scores, _ = preview([str(upload)], str(tmp_path / "no-such-dataset"))
     assert message.startswith("The dataset is unavailable here, so no score preview")
     assert scores.empty
-    assert not upload.exists()
+    assert upload.exists()  # never deleted: a second request may read the same file
     assert preview(None, None)[0].startswith("Upload one or more stage files")
 
 

@@ -33,8 +33,8 @@ from recenter_bench.leaderboard.table import (
     TYPES,
     Submission,
     confusion_matrix,
-    default_split,
     load_submissions,
+    opening_split,
     overview_table,
     split_counts,
     split_scores,
@@ -131,7 +131,8 @@ def test_test_split_holds_the_trained_row_and_flags_nothing_held_out(tree, submi
     assert ids["reported_trained"] in table.index
     assert ids["reported_zero_shot"] not in table.index
     roberta = table.loc[ids["reported_trained"]]
-    assert roberta["training"] == "trained" and not roberta["saw_split"]
+    assert roberta["training"] == "trained" and roberta["unranked"] == ""
+    assert roberta["rank"] >= 1 and roberta["rank_interval"] == "no interval"
     assert roberta["f1"] == 0.606
 
 
@@ -153,17 +154,22 @@ def test_ties_share_a_rank_and_undefined_headlines_are_not_ranked():
         "pairing",
         "test",
     )
-    assert table["model"].tolist() == ["h", "b", "a", "c", "d"]
+    assert [base_name(m) for m in table["model"]] == ["h", "b", "a", "c", "d"]
     assert table["rank"].tolist()[1:4] == [1.0, 2.0, 2.0]
     assert math.isnan(table["rank"][0]) and math.isnan(table["rank"][4])
 
 
-def test_default_split_shows_the_most_rows_and_prefers_test_on_ties(submissions):
+def test_a_stage_opens_on_test_when_a_rescored_system_is_ranked_there(submissions):
     pairing = split_counts(submissions, "pairing")
     assert pairing["all"] == pairing["test"] == 6
-    assert default_split(submissions, "pairing") == "test"
-    assert split_counts(submissions, "response_quality")["all"] == 4
-    assert default_split(submissions, "response_quality") == "all"
+    assert opening_split(submissions, "pairing") == "test"
+    # Only reported rows (the paper's zero-shot numbers) on "all" and nothing re-scored on test:
+    # the stage opens where the rows are.
+    reported = [s for s in submissions if not s.rescored and "test" not in s.splits("pairing")]
+    assert opening_split(reported, "pairing") == "all"
+    # The overview has no rank: it opens on the split with most rows (ties: test).
+    assert split_counts(submissions) == {"test": 6, "all": 6, "validation": 5, "train": 5}
+    assert opening_split(submissions) == "test"
 
 
 def test_overview_has_a_headline_per_stage_and_no_rank(tree, submissions):
@@ -224,8 +230,13 @@ def pairing_all(submissions) -> pd.DataFrame:
     return stage_table(submissions, "pairing", "all")
 
 
+def base_name(shown: str) -> str:
+    """A shown name without its provenance suffix: "GPT-5.4 (paper)" -> "GPT-5.4"."""
+    return shown.rsplit(" (", 1)[0]
+
+
 def models(table: pd.DataFrame) -> set[str]:
-    return set(table["model"])
+    return {base_name(m) for m in table["model"]}
 
 
 REFERENCES = {"Human annotators (each vs the others)", "All relevant"}
@@ -366,11 +377,12 @@ def test_display_table_hides_plumbing_and_marks_reference_rows(pairing_all):
     types = shown["Type"].tolist()
     assert "reference: human" in types and "reference: no-skill baseline" in types
     cells = dict(zip(pairing_all["model"], shown["Model"], strict=True))
-    assert rendered(cells[MARKUP_MODEL]).text.strip() == MARKUP_MODEL
-    assert [t for t, _ in rendered(cells[MARKUP_MODEL]).tags] == ["p"]
-    assert rendered(cells["GPT-5.4"]).tags[1] == ("a", {"href": "https://openai.com/"})
+    markup = f"{MARKUP_MODEL} ({MARKUP_ORG})"
+    assert rendered(cells[markup]).text.strip() == markup
+    assert [t for t, _ in rendered(cells[markup]).tags] == ["p"]
+    assert rendered(cells["GPT-5.4 (paper)"]).tags[1] == ("a", {"href": "https://openai.com/"})
     # Missing numbers are empty cells, present ones rounded to 3 decimals.
-    gpt = shown[pairing_all["model"] == "GPT-5.4"].iloc[0]
+    gpt = shown[pairing_all["model"] == "GPT-5.4 (paper)"].iloc[0]
     assert gpt["F1 95% CI low"] is None or pd.isna(gpt["F1 95% CI low"])
     assert gpt["F1"] == 0.474
 
@@ -387,10 +399,14 @@ def test_f1_iso_lines_lie_on_their_f1():
 
 def test_pairing_plot_has_every_row_with_precision_and_recall(pairing_all):
     spec = pairing_plot(pairing_all, "all")
-    points = spec["layer"][-1]["data"]["values"]
+    points = next(
+        layer
+        for layer in spec["layer"]
+        if layer["mark"].get("type") == "point" and layer["mark"].get("filled")
+    )["data"]["values"]
     finite = pairing_all.dropna(subset=["precision", "recall"])
     assert sorted(p["model"] for p in points) == sorted(finite["model"])
-    kinds = {p["model"]: p["kind"] for p in points}
+    kinds = {base_name(p["model"]): p["kind"] for p in points}
     assert kinds["Human annotators (each vs the others)"] == "human"
     assert kinds["All relevant"] == "baseline" and kinds["GPT-5.4"] == "system"
     json.dumps(spec)  # serialisable as it is handed to the browser
@@ -399,7 +415,8 @@ def test_pairing_plot_has_every_row_with_precision_and_recall(pairing_all):
 def test_response_plot_marks_the_human_mean_and_agreement(submissions):
     table = stage_table(submissions, "response_quality", "all")
     spec = response_plot(table, "all")
-    points = {p["model"]: p for p in spec["layer"][-1]["data"]["values"]}
+    layer = next(x for x in spec["layer"] if x["mark"].get("filled"))
+    points = {base_name(p["model"]): p for p in layer["data"]["values"]}
     assert points["GPT-5.4"]["mean_rating"] == 3.523 and points["GPT-5.4"]["spearman"] == 0.312
     assert human_lines(table) == {
         "human mean rating": 3.176,
