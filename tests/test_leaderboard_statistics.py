@@ -1,0 +1,154 @@
+"""The leaderboard's paired statistics against scipy / scikit-learn loops, and the ranking of
+the committed submissions against the numbers CI wrote."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score, f1_score
+
+from recenter_bench.leaderboard import statistics
+from recenter_bench.leaderboard.ranking import rank_split
+from recenter_bench.leaderboard.table import load_submissions
+from recenter_bench.paths import SUBMISSIONS_DIR
+
+
+def binary_systems(n_clusters: int, rows_per: int, systems: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    clusters = np.repeat([f"p{i:02d}" for i in range(n_clusters)], rows_per)
+    truth = rng.random(clusters.size) < 0.3
+    # Systems of increasing skill: each flips a share of the truth.
+    preds = [
+        np.where(rng.random(clusters.size) < 0.15 + 0.1 * k, ~truth, truth) for k in range(systems)
+    ]
+    return statistics.Aligned.from_lists("pairing", truth.tolist(), preds, clusters.tolist())
+
+
+def resampled_rows(aligned: statistics.Aligned, n_bootstrap: int, seed: int) -> list[np.ndarray]:
+    """The rows of each cluster resample, drawn as the metric's bootstrap_weights draws them."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, aligned.n_clusters, size=(n_bootstrap, aligned.n_clusters))
+    members = [np.flatnonzero(aligned.clusters == g) for g in range(aligned.n_clusters)]
+    return [np.concatenate([members[g] for g in draw]) for draw in draws]
+
+
+def test_paired_bootstrap_equals_a_scikit_learn_loop_over_resampled_clusters():
+    aligned = binary_systems(n_clusters=8, rows_per=30, systems=3)
+    samples = statistics.paired_bootstrap(aligned, n_bootstrap=200, seed=3)
+    for b, rows in enumerate(resampled_rows(aligned, 200, 3)):
+        for k in range(3):
+            expected = f1_score(
+                aligned.references[rows], aligned.predictions[k][rows], zero_division=np.nan
+            )
+            assert samples[b, k] == pytest.approx(expected, nan_ok=True)
+    # Rank intervals from the same resamples, ranked by scipy.
+    ranks = np.array(
+        [stats.rankdata(-np.nan_to_num(row, nan=-np.inf), method="min") for row in samples]
+    )
+    low, high = statistics.rank_intervals(samples)
+    assert low.tolist() == np.floor(np.percentile(ranks, 2.5, axis=0)).astype(int).tolist()
+    assert high.tolist() == np.ceil(np.percentile(ranks, 97.5, axis=0)).astype(int).tolist()
+    a_minus_b = statistics.difference_interval(samples, 0, 1)
+    assert a_minus_b == pytest.approx(
+        tuple(np.percentile(samples[:, 0] - samples[:, 1], [2.5, 97.5]))
+    )
+
+
+def test_spearman_bootstrap_equals_a_scipy_loop():
+    rng = np.random.default_rng(1)
+    clusters = np.repeat([f"p{i}" for i in range(6)], 12)
+    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
+    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in (0.5, 2.0)]
+    aligned = statistics.Aligned.from_lists(
+        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
+    )
+    samples = statistics.paired_bootstrap(aligned, n_bootstrap=60, seed=5)
+    for b, rows in enumerate(resampled_rows(aligned, 60, 5)):
+        for k in range(2):
+            expected = stats.spearmanr(judges[k][rows], human[rows]).statistic
+            assert samples[b, k] == pytest.approx(expected, abs=1e-9, nan_ok=True)
+
+
+def _scipy_paired_permutation(aligned: statistics.Aligned, a: int, b: int) -> float:
+    """scipy.stats.permutation_test over clusters: sample i of x is system a's cluster i,
+    sample i of y is system b's; permuting "samples" swaps them within a cluster."""
+    g = aligned.n_clusters
+    counts = np.zeros((2 * g, 3))
+    for k, system in enumerate((a, b)):
+        pred, ref = aligned.predictions[system], aligned.references
+        for j, hit in enumerate((ref & pred, ~ref & pred, ref & ~pred)):
+            counts[k * g : (k + 1) * g, j] = np.bincount(aligned.clusters, hit, minlength=g)
+
+    def f1(ids: np.ndarray) -> float:
+        tp, fp, fn = counts[ids].sum(axis=0)
+        return 2 * tp / (2 * tp + fp + fn)
+
+    result = stats.permutation_test(
+        (np.arange(g), np.arange(g) + g),
+        lambda x, y: f1(x) - f1(y),
+        permutation_type="samples",
+        vectorized=False,
+        n_resamples=np.inf,
+        alternative="two-sided",
+    )
+    return float(result.pvalue)
+
+
+@pytest.mark.parametrize("n_clusters", [5, 9])
+def test_exact_permutation_p_value_equals_scipy(n_clusters):
+    aligned = binary_systems(n_clusters=n_clusters, rows_per=25, systems=3, seed=n_clusters)
+    for a, b in [(0, 1), (0, 2), (2, 1)]:
+        ours = statistics.permutation_p_value(aligned, a, b)
+        assert ours == pytest.approx(_scipy_paired_permutation(aligned, a, b), abs=1e-12)
+
+
+def test_monte_carlo_permutation_p_value_is_close_to_scipys_exact_one():
+    aligned = binary_systems(n_clusters=12, rows_per=15, systems=2, seed=7)
+    exact = _scipy_paired_permutation(aligned, 0, 1)
+    sampled = statistics.permutation_p_value(aligned, 0, 1, n_resamples=2000, seed=1)
+    assert abs(sampled - exact) < 0.04
+    assert sampled > 0  # the observed statistic counts once: a p-value is never 0
+
+
+def test_tie_groups_follow_the_anchor():
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 0.01, (500, 1))
+    # A clearly ahead; B and C indistinguishable; D clearly behind both.
+    samples = np.hstack(
+        [
+            base + 0.8,
+            base + 0.5 + rng.normal(0, 0.03, (500, 1)),
+            base + 0.49 + rng.normal(0, 0.03, (500, 1)),
+            base + 0.1,
+        ]
+    )
+    points = samples.mean(axis=0)
+    assert statistics.tie_groups(points, samples).tolist() == [1, 2, 2, 3]
+    assert statistics.ranks_of(np.array([0.5, 0.9, 0.5, np.nan])).tolist() == [2, 1, 2, 4]
+
+
+def test_agreement_matrix_equals_scikit_learn():
+    rng = np.random.default_rng(2)
+    raters = {
+        name: (rng.random(80) < p).tolist() for name, p in [("h", 0.3), ("a", 0.5), ("b", 0.2)]
+    }
+    kappas = statistics.agreement_matrix(raters)
+    for (x, y), kappa in kappas.items():
+        assert kappa == pytest.approx(cohen_kappa_score(raters[x], raters[y]))
+    assert kappas[("a", "h")] == kappas[("h", "a")]
+
+
+def test_ranking_of_the_committed_predictions_reproduces_ci_scores(reference):
+    submissions, problems = load_submissions(SUBMISSIONS_DIR)
+    assert problems == []
+    for split in ("test", "all"):
+        ranking = rank_split(submissions, reference.rows["pairing"], "pairing", split, 200)
+        assert ranking is not None and ranking.ids
+        by_id = {s.id: s for s in submissions}
+        for i, submission_id in enumerate(ranking.ids):
+            written = by_id[submission_id].scores("pairing", split)["f1"]
+            assert ranking.points[i] == pytest.approx(written), submission_id
+        # Trained on train and validation: the committed BM25 is ranked on test only.
+        bm25 = ranking.ids.index("recenter-bench__BM25/v1")
+        assert bool(ranking.ranked[bm25]) is (split == "test")
