@@ -3,8 +3,9 @@
 - `RequestLimits`: an ASGI middleware in front of every route. A request body larger than its
   route's cap (64 KiB for API calls, such as the unqueued filter endpoints; the upload route:
   `MAX_UPLOAD_FILES` files of at most the validator's stage-file limit) is refused with 413
-  before it is read, from its Content-Length, or as soon as the streamed bytes pass the cap;
-  an upload with more parts than `MAX_UPLOAD_FILES` is refused the same way.
+  before the route sees it: from its Content-Length, or as soon as the streamed bytes pass the
+  cap (the body is read into memory up to the cap, never beyond); an upload with more parts
+  than `MAX_UPLOAD_FILES` is refused the same way.
 - `PreviewRunner`: the Submit tab's previews run in a few worker processes, each preview with a
   time limit. A slow or hostile upload holds one worker until its limit and is then stopped
   (the process is killed and replaced); the other workers keep serving, so previews never wait
@@ -38,10 +39,6 @@ MAX_UPLOAD_FILES = len(ALLOWED_FILES)
 MAX_UPLOAD_BYTES = MAX_UPLOAD_FILES * MAX_STAGE_FILE_BYTES + MAX_BODY_BYTES
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class RequestLimits:
     """ASGI middleware capping each HTTP request's body size and, for uploads, its file count."""
 
@@ -68,36 +65,36 @@ class RequestLimits:
             await _refuse(send, f"request body over {max_bytes} bytes")
             return
         boundary = _multipart_boundary(headers.get(b"content-type", b""))
-        seen = {"bytes": 0, "parts": 0, "tail": b""}
-        started = False
-
-        async def limited_receive() -> dict:
+        # Read the body (at most the cap) before the route sees any of it, so an oversized or
+        # over-full request is refused with 413 whatever the route would do with a read error.
+        chunks: list[bytes] = []
+        size, parts, tail = 0, 0, b""
+        while True:
             message = await receive()
-            if message.get("type") == "http.request":
-                body = message.get("body", b"")
-                seen["bytes"] += len(body)
-                if seen["bytes"] > max_bytes:
-                    raise _TooLarge(f"request body over {max_bytes} bytes")
-                if max_parts is not None and boundary:
-                    window = seen["tail"] + body
-                    seen["parts"] += window.count(boundary) - seen["tail"].count(boundary)
-                    seen["tail"] = window[-len(boundary) :]
-                    # The closing delimiter is the boundary once more: n files, n + 1 marks.
-                    if seen["parts"] > max_parts + 1:
-                        raise _TooLarge(f"more than {max_parts} files in one upload")
-            return message
+            if message.get("type") != "http.request":
+                return  # the client went away
+            body = message.get("body", b"")
+            size += len(body)
+            if size > max_bytes:
+                await _refuse(send, f"request body over {max_bytes} bytes")
+                return
+            if max_parts is not None and boundary:
+                window = tail + body
+                parts += window.count(boundary) - tail.count(boundary)
+                tail = window[-len(boundary) :]
+                # The closing delimiter is the boundary once more: n files, n + 1 marks.
+                if parts > max_parts + 1:
+                    await _refuse(send, f"more than {max_parts} files in one upload")
+                    return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
-        async def tracking_send(message: dict) -> None:
-            nonlocal started
-            if message.get("type") == "http.response.start":
-                started = True
-            await send(message)
+        async def buffered_receive() -> dict:
+            return replay.pop() if replay else await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge as error:
-            if not started:
-                await _refuse(send, str(error))
+        await self.app(scope, buffered_receive, send)
 
 
 def _multipart_boundary(content_type: bytes) -> bytes:

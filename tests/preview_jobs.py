@@ -1,0 +1,14 @@
+"""Tiny module-level jobs for the PreviewRunner tests (spawned workers import them by name)."""
+
+from __future__ import annotations
+
+import time
+
+
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def ready() -> None:
+    return None

@@ -1,0 +1,171 @@
+"""Bounded work for every request of the Space (issue 11): each test reproduces one problem
+and proves the fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from leaderboard_harness import serve
+from leaderboard_synthetic import write_fixture_tree
+from preview_jobs import nap, ready
+
+from recenter_bench.leaderboard import data as data_module
+from recenter_bench.leaderboard.app import build_app, opening_filters
+from recenter_bench.leaderboard.data import LeaderboardData
+from recenter_bench.leaderboard.limits import (
+    MAX_UPLOAD_FILES,
+    CsvFiles,
+    PreviewRunner,
+    PreviewTimeout,
+    remove_stale_folders,
+)
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory, preview_dataset: Path):
+    root = tmp_path_factory.mktemp("submissions")
+    write_fixture_tree(root)
+    demo = build_app(root, dataset=str(preview_dataset))
+    with serve(demo) as base:
+        yield base
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def filter_body(query: str) -> bytes:
+    import json
+
+    return json.dumps(
+        {"data": ["all", *{**opening_filters("pairing"), "query": query}.values()]}
+    ).encode()
+
+
+def test_a_100_mb_search_string_is_refused_cheaply(url):
+    before, start = rss_kib(), time.perf_counter()
+    with httpx.Client(base_url=url, timeout=30) as http:
+        # Declared up front: refused from the Content-Length, nothing read.
+        declared = http.post(
+            "gradio_api/run/filter_pairing", content=filter_body("x" * 100_000_000)
+        )
+        assert declared.status_code == 413
+
+        # Streamed without a length: refused as soon as the bytes pass the cap.
+        def chunks():
+            for _ in range(100):
+                yield b"x" * 1_000_000
+
+        streamed = http.post("gradio_api/run/filter_pairing", content=chunks())
+        assert streamed.status_code == 413
+        # An ordinary filter call still works.
+        ok = http.post(
+            "gradio_api/run/filter_pairing",
+            content=filter_body("judge"),
+            headers={"content-type": "application/json"},
+        )
+        assert ok.status_code == 200, ok.text[:200]
+    assert time.perf_counter() - start < 10
+    # The server (in this process) never held the 100 MB: RSS grew by far less (the client
+    # built one 100 MB body itself, hence the margin).
+    assert rss_kib() - before < 250_000
+
+
+def test_uploads_are_capped_in_count(url):
+    files = [
+        ("files", (f"f{i}.jsonl", b"{}\n", "application/json")) for i in range(MAX_UPLOAD_FILES + 3)
+    ]
+    with httpx.Client(base_url=url, timeout=30) as http:
+        refused = http.post("gradio_api/upload", files=files)
+        assert refused.status_code == 413 and "files" in refused.text
+        accepted = http.post("gradio_api/upload", files=files[:2])
+        assert accepted.status_code == 200, accepted.text[:200]
+
+
+def test_a_slow_preview_does_not_block_another_and_is_stopped_at_its_limit():
+    runner = PreviewRunner(nap, ready, workers=2, timeout=3.0)
+    try:
+        runner.run(0.0)  # start one worker
+        outcome: dict[str, object] = {}
+
+        def slow() -> None:
+            try:
+                runner.run(60.0)
+            except PreviewTimeout as error:
+                outcome["slow"] = error
+
+        thread = threading.Thread(target=slow)
+        started = time.perf_counter()
+        thread.start()
+        time.sleep(0.3)
+        assert runner.run(0.1) == 0.1  # served by the other worker meanwhile
+        fast = time.perf_counter() - started
+        thread.join(30)
+        stopped = time.perf_counter() - started
+        assert isinstance(outcome.get("slow"), PreviewTimeout)
+        assert fast < 3.0 + 10  # not behind the 60 s job (worker start-up included)
+        assert stopped < 3.0 + 10
+        assert runner.run(0.0) == 0.0  # the killed worker was replaced
+    finally:
+        runner.close()
+
+
+def test_filter_results_are_cached_by_their_arguments(tmp_path):
+    write_fixture_tree(tmp_path)
+    data = LeaderboardData(tmp_path, labels=False)
+    first = data.view("pairing", "all", **opening_filters("pairing"))
+    second = data.view("pairing", "all", **opening_filters("pairing"))
+    assert first is second
+    assert data.snapshot.views.cache_info().hits == 1
+    with pytest.raises(ValueError, match="split"):
+        data.view("pairing", "nope", **opening_filters("pairing"))
+
+
+def test_new_and_changed_folders_appear_without_a_restart(tmp_path, monkeypatch):
+    from leaderboard_synthetic import fixture_metadata, write_submission
+
+    write_fixture_tree(tmp_path)
+    data = LeaderboardData(tmp_path, labels=False)
+    before = len(data.table("pairing", "all"))
+    monkeypatch.setattr(data_module, "RELOAD_SECONDS", 0.0)
+    scores = {"pairing": {"all": {"f1": 0.5}}}
+    write_submission(
+        tmp_path, "new__model", "v1", fixture_metadata("Newcomer", "new", "retrieval"), scores
+    )
+    table = data.table("pairing", "all")
+    assert len(table) == before + 1 and "Newcomer (new)" in set(table["model"])
+
+
+def test_csv_files_are_bounded_and_removed(tmp_path):
+    files = CsvFiles(max_files=5, parent=tmp_path)
+    paths = [files.write("view", f"a,b\n{i},2\n") for i in range(20)]
+    assert len(list(files.folder.glob("*.csv"))) == 5
+    assert Path(paths[-1]).exists() and not Path(paths[0]).exists()
+    assert files.write("view", "a,b\n19,2\n") == paths[-1]  # the same view reuses its file
+    files.close()
+    assert not files.folder.exists()
+
+
+def test_no_leaderboard_folder_is_left_in_the_temp_dir_per_start(tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    code = "from recenter_bench.leaderboard.limits import CsvFiles; CsvFiles().write('v', 'a\\n')"
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert list(tmp_path.glob("recenter-leaderboard-*")) == []
+    # A folder left by a killed process (a pid that no longer runs) goes at the next start.
+    stale = tmp_path / "recenter-leaderboard-999999999-abc"
+    stale.mkdir()
+    (stale / "x.csv").write_text("a\n")
+    assert remove_stale_folders(tmp_path) == [stale] and not stale.exists()
+    assert tempfile.gettempdir() != str(tmp_path)
