@@ -60,36 +60,46 @@ def _points(
     return points
 
 
-def _label_layer(points: list[dict], x: str, y: str) -> dict[str, Any]:
-    """Names next to the points: all of them when few, else only the viewed one."""
+def _label_layer(points: list[dict], x: str, y: str) -> list[dict[str, Any]]:
+    """Names next to the points: all of them when few, else only the viewed one (no layer
+    without data: Vega warns about an empty extent)."""
     few = len(points) <= MAX_LABELLED_POINTS
     labelled = [p for p in points if few or p["viewed"]]
-    return {
-        "data": {"values": labelled},
-        "mark": {"type": "text", "align": "left", "dx": 7, "dy": -4, "fontSize": 10},
-        "encoding": {
-            "x": {"field": x, "type": "quantitative"},
-            "y": {"field": y, "type": "quantitative"},
-            "text": {"field": "model", "type": "nominal"},
-            "color": {
-                "condition": {"test": "datum.viewed", "value": HIGHLIGHT_COLOR},
-                "value": "#555555",
+    if not labelled:
+        return []
+    return [
+        {
+            "data": {"values": labelled},
+            "mark": {"type": "text", "align": "left", "dx": 7, "dy": -4, "fontSize": 10},
+            "encoding": {
+                "x": {"field": x, "type": "quantitative"},
+                "y": {"field": y, "type": "quantitative"},
+                "text": {"field": "model", "type": "nominal"},
+                "color": {
+                    "condition": {"test": "datum.viewed", "value": HIGHLIGHT_COLOR},
+                    "value": "#555555",
+                },
             },
-        },
-    }
+        }
+    ]
 
 
-def _highlight_layer(points: list[dict], x: str, y: str) -> dict[str, Any]:
-    """A ring around the submission being viewed."""
-    return {
-        "data": {"values": [p for p in points if p["viewed"]]},
-        "mark": {"type": "point", "size": 420, "strokeWidth": 3, "color": HIGHLIGHT_COLOR},
-        "encoding": {
-            "x": {"field": x, "type": "quantitative"},
-            "y": {"field": y, "type": "quantitative"},
-            "tooltip": [{"field": "model", "type": "nominal", "title": "viewed"}],
-        },
-    }
+def _highlight_layer(points: list[dict], x: str, y: str) -> list[dict[str, Any]]:
+    """A ring around the submission being viewed (none when no point is viewed)."""
+    viewed = [p for p in points if p["viewed"]]
+    if not viewed:
+        return []
+    return [
+        {
+            "data": {"values": viewed},
+            "mark": {"type": "point", "size": 420, "strokeWidth": 3, "color": HIGHLIGHT_COLOR},
+            "encoding": {
+                "x": {"field": x, "type": "quantitative"},
+                "y": {"field": y, "type": "quantitative"},
+                "tooltip": [{"field": "model", "type": "nominal", "title": "viewed"}],
+            },
+        }
+    ]
 
 
 def _rule(field: str, value: float, name: str, color: str, dash: list[int]) -> list[dict]:
@@ -217,8 +227,8 @@ def pairing_plot(table: pd.DataFrame, split: str, highlight: str | None = None) 
             },
             *no_skill,
             _point_layer(points, "recall", "precision", "recall", "precision", [0, 1]),
-            _highlight_layer(points, "recall", "precision"),
-            _label_layer(points, "recall", "precision"),
+            *_highlight_layer(points, "recall", "precision"),
+            *_label_layer(points, "recall", "precision"),
         ],
     }
 
@@ -281,8 +291,8 @@ def response_plot(table: pd.DataFrame, split: str, highlight: str | None = None)
         )
     )
     layers += [
-        _highlight_layer(points, "mean_rating", "spearman"),
-        _label_layer(points, "mean_rating", "spearman"),
+        *_highlight_layer(points, "mean_rating", "spearman"),
+        *_label_layer(points, "mean_rating", "spearman"),
     ]
     marks = "; ".join(f"{name} {value:.3f}" for name, value in lines.items())
     return {

@@ -127,4 +127,4 @@ def grey_unranked(shown: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame | An
         color = "color: var(--body-text-color-subdued); opacity: 0.6" if grey[row.name] else ""
         return [color] * len(row)
 
-    return shown.style.apply(style, axis=1)
+    return shown.style.apply(style, axis=1).format(na_rep="", precision=3)

@@ -9,8 +9,10 @@ leaves a screenshot (its path is in the failure message).
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,9 +37,13 @@ from recenter_bench.paths import SUBMISSIONS_DIR
 pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
+# Where the views' screenshots go, to be looked at (RECENTER_SCREENSHOTS, else a temp folder).
+SCREENSHOTS = Path(os.environ.get("RECENTER_SCREENSHOTS") or tempfile.mkdtemp(prefix="shots-"))
 
 TAB_NAMES = {OVERVIEW: "Overview", **STAGE_TITLES}
 MARKUP_FOLDER = "zz-fixture__markup"
+MARKUP_SHOWN = f"{MARKUP_MODEL} ({MARKUP_ORG})"  # names carry their provenance
+COMMITTED_BM25 = "recenter-bench__BM25/v1"  # re-scored, trained on train and validation
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +71,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tree: Path) -> Iterator[tuple[str, LeaderboardData]]:
-    demo = build_app(tree)
+def server(tree: Path, preview_dataset: Path) -> Iterator[tuple[str, LeaderboardData]]:
+    demo = build_app(tree, dataset=str(preview_dataset))
     with serve(demo) as url:
         yield url, demo.leaderboard_data
 
@@ -221,7 +227,7 @@ def test_tables_show_the_committed_submissions_and_reference_rows(visit):
             panel(page, OVERVIEW).get_by_label(f"{split} (", exact=False).check()
             wait_rows(page, OVERVIEW, len(data.table(OVERVIEW, split)))
             seen |= set(column_texts(page, OVERVIEW, "Model"))
-        assert {s.metadata["model"] for s in committed} <= seen
+        assert {data.names[s.id] for s in committed} <= seen
         assert any(s.reference for s in committed) or not committed
         assert visit.problems == [] and visit.dialogs == []
 
@@ -235,7 +241,7 @@ def test_filters_change_the_visible_rows(visit):
         tab = panel(page, "pairing")
         tab.get_by_label("Search model").fill(target.lower())
         matches = full[
-            full["reference"] | full["model"].str.casefold().str.contains(target.casefold())
+            full["reference"] | full["model"].str.casefold().str.contains(target.casefold(), regex=False)
         ]
         wait_rows(page, "pairing", len(matches))
         assert set(column_texts(page, "pairing", "Model")) == set(matches["model"])
@@ -252,14 +258,14 @@ def test_markup_from_a_submission_renders_as_inert_text(visit):
     with visit.screenshot_on_failure():
         for key in (OVERVIEW, "pairing"):
             open_default_tab(page, data, key)
-            assert MARKUP_MODEL in column_texts(page, key, "Model")
+            assert MARKUP_SHOWN in column_texts(page, key, "Model")
             cell = page.locator(f"#table-{key} [role=gridcell]", has_text=MARKUP_MODEL).first
             assert cell.locator("img, script, a").count() == 0
         # Nothing a submitter wrote became an element or a script link anywhere on the page.
         assert page.locator("img[src='x'], a[href^='javascript' i]").count() == 0
         page.get_by_role("tab", name="Submission", exact=True).click()
         page.get_by_label("Submission").first.click()
-        page.get_by_role("option", name=f"{MARKUP_MODEL} · {MARKUP_FOLDER}/run1").click()
+        page.get_by_role("option", name=f"{MARKUP_SHOWN} · {MARKUP_FOLDER}/run1").click()
         page.get_by_text(MARKUP_ORG, exact=True).wait_for()
         description = page.get_by_label("description", exact=True)
         page.wait_for_function(
@@ -287,4 +293,78 @@ def test_any_column_sorts_from_its_header_menu(visit):
             page.wait_for_timeout(250)
         assert recall == expected
         assert recall != [round(v, 3) for v in full["recall"].dropna()]
+        assert visit.problems == [] and visit.dialogs == []
+
+
+def select_split(page, key: str, split: str) -> None:
+    panel(page, key).get_by_label(f"{split} (", exact=False).check()
+    wait_rows(page, key, len(page_data(page).table(key, split)))
+
+
+def page_data(page) -> LeaderboardData:
+    return page._leaderboard_data
+
+
+def test_stage_2_opens_on_test_and_trained_rows_have_no_rank_where_they_trained(visit):
+    page, data = visit.page, visit.data
+    page._leaderboard_data = data
+    name = data.names[COMMITTED_BM25]
+    with visit.screenshot_on_failure():
+        open_default_tab(page, data, "pairing")
+        checked = panel(page, "pairing").locator("input[type=radio]:checked").first
+        assert checked.get_attribute("value") == "test" or "test" in (
+            checked.evaluate("el => el.parentElement.innerText") or ""
+        )
+        models = column_texts(page, "pairing", "Model")
+        ranks = column_texts(page, "pairing", "Rank")
+        assert ranks[models.index(name)] != ""  # held out on test: ranked
+        intervals = column_texts(page, "pairing", "Rank 95% interval")
+        assert intervals[models.index(name)] not in ("", "no interval")
+        for split in ("all", "train"):
+            select_split(page, "pairing", split)
+            models = column_texts(page, "pairing", "Model")
+            ranks = column_texts(page, "pairing", "Rank")
+            reasons = column_texts(page, "pairing", "Not ranked because")
+            assert ranks[models.index(name)] == "", split
+            assert reasons[models.index(name)].startswith("not held out: trained or tuned on")
+        # Two rows named BM25, told apart by their provenance.
+        select_split(page, "pairing", "all")
+        models = column_texts(page, "pairing", "Model")
+        assert "BM25 (paper)" in models and "BM25 (recenter-bench)" in models
+        page.screenshot(path=str(SCREENSHOTS / "stage2-all.png"), full_page=True)
+        assert visit.problems == [] and visit.dialogs == []
+
+
+def test_overview_says_who_leads_with_a_chart_per_stage(visit):
+    page = visit.page
+    with visit.screenshot_on_failure():
+        leaders = page.locator("#leaders")
+        leaders.get_by_text("Who leads").wait_for()
+        text = leaders.inner_text()
+        assert "Stage 2" in text and "on test" in text
+        page.locator("#leaders-pairing .vega-embed").first.wait_for()
+        page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+        assert visit.problems == [] and visit.dialogs == []
+
+
+def test_error_analysis_and_agreement_render_for_a_committed_rescored_row(visit):
+    page, data = visit.page, visit.data
+    name = data.names[COMMITTED_BM25]
+    with visit.screenshot_on_failure():
+        page.get_by_role("tab", name="Submission", exact=True).click()
+        page.get_by_label("Submission").first.click()
+        page.get_by_role("option", name=f"{name} · {COMMITTED_BM25}").click()
+        page.locator("#inspect-summary").get_by_text("rank interval").wait_for()
+        page.wait_for_selector("#pairwise [role=gridcell]")
+        page.wait_for_selector("#disagreements [role=gridcell]")
+        page.locator("#cluster-plot .vega-embed").first.wait_for()
+        page.locator("#inspect-plot .vega-embed").first.wait_for()
+        summary = page.locator("#inspect-summary").inner_text()
+        assert "disagrees with the human reference on" in summary
+        page.screenshot(path=str(SCREENSHOTS / "submission.png"), full_page=True)
+        page.get_by_role("tab", name="Agreement", exact=True).click()
+        page.locator("#agreement-plot .vega-embed").first.wait_for()
+        page.wait_for_selector("#agreement-table [role=gridcell]")
+        assert page.locator("#agreement-table").get_by_text("Human majority").count() >= 1
+        page.screenshot(path=str(SCREENSHOTS / "agreement.png"), full_page=True)
         assert visit.problems == [] and visit.dialogs == []
