@@ -58,6 +58,7 @@ META: tuple[ColumnContent, ...] = (
     _c("rank_interval", "Rank 95% interval", "str"),
     _c("tie_group", "Tie group", integer=True),
     _c("model", "Model", "markdown", fixed=True),
+    _c("unranked", "Not ranked because", "str"),
     _c("org", "Org", "str", default=False),
     _c("link", "Link", "str", fixed=True, hidden=True),
     _c("type", "Type", "str"),
@@ -65,7 +66,6 @@ META: tuple[ColumnContent, ...] = (
     _c("open_weights", "Open weights", "str"),
     _c("provenance", "Provenance", "str"),
     _c("training", "Training", "str", default=False),
-    _c("unranked", "Not ranked because", "str"),
 )
 TRAIL: tuple[ColumnContent, ...] = (
     _c("date", "Date", "str"),

@@ -348,7 +348,7 @@ def leaders_plot(
             }
         )
     marks = reference_marks(table, stage)
-    y = {"field": "model", "type": "nominal", "sort": None, "title": None}
+    y = {"field": "model", "type": "nominal", "sort": [p["model"] for p in points], "title": None}
     x_title = f"{metric_label(headline)} on {split}"
     layers: list[dict[str, Any]] = [
         {
@@ -384,8 +384,11 @@ def leaders_plot(
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "title": {"text": title, "subtitle": "dot: score; bar: 95% bootstrap interval"},
-        "width": 360,
+        # Three of these sit side by side on the Overview: narrow, with names cut at 130 px
+        # (the tooltip has the whole name).
+        "width": 190,
         "height": {"step": 22},
+        "config": {"axisY": {"labelLimit": 130}},
         "layer": layers,
     }
 

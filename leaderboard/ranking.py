@@ -302,8 +302,8 @@ def disagreements(
         )
         if limit is not None and len(out) >= limit:
             break
-    columns = [ID_FIELD[stage], BOOTSTRAP_UNIT[stage], "prompt", "attribute", "human", "system"]
-    return pd.DataFrame(out, columns=[*columns, "raw_answer"])
+    columns = [ID_FIELD[stage], BOOTSTRAP_UNIT[stage], "human", "system", "raw_answer"]
+    return pd.DataFrame(out, columns=[*columns, "attribute", "prompt"])
 
 
 def _answer(stage: str, value: Any) -> str:

@@ -127,4 +127,7 @@ def grey_unranked(shown: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame | An
         color = "color: var(--body-text-color-subdued); opacity: 0.6" if grey[row.name] else ""
         return [color] * len(row)
 
-    return shown.style.apply(style, axis=1).format(na_rep="", precision=3)
+    integers = [label(c) for c in table.columns if c in COLUMNS and COLUMNS[c].integer]
+    styled = shown.style.apply(style, axis=1).format(na_rep="", precision=3)
+    whole = [c for c in integers if c in shown.columns]
+    return styled.format(lambda v: "" if pd.isna(v) else f"{v:.0f}", subset=whole)

@@ -234,9 +234,8 @@ def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
     pairwise = gr.Dataframe(
         label="Pairwise comparison", interactive=False, elem_id="pairwise", latex_delimiters=[]
     )
-    with gr.Row():
-        stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot")
-        clusters = gr.Plot(show_label=False, elem_id="cluster-plot")
+    stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot")
+    clusters = gr.Plot(show_label=False, elem_id="cluster-plot")
     errors = gr.Dataframe(
         label="Disagreements with the human reference",
         interactive=False,
