@@ -49,7 +49,12 @@ from recenter_bench.leaderboard.agreement_view import agreement_tab  # noqa: E40
 from recenter_bench.leaderboard.data import OVERVIEW, LeaderboardData  # noqa: E402
 from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES  # noqa: E402
 from recenter_bench.leaderboard.limits import CsvFiles, RequestLimits  # noqa: E402
-from recenter_bench.leaderboard.plots import leaders_plot, pairing_plot, response_plot  # noqa: E402
+from recenter_bench.leaderboard.plots import (  # noqa: E402
+    leaders_plot,
+    pairing_plot,
+    reference_marks,
+    response_plot,
+)
 from recenter_bench.leaderboard.render import (  # noqa: E402
     PROVENANCE_LABELS,
     display_table,
@@ -155,10 +160,8 @@ def shown_table(view: pd.DataFrame) -> tuple[Any, list[str]]:
 
 
 def leaders_text(data: LeaderboardData) -> str:
-    """Who leads each stage on its opening split: the best ranked system with its CI and rank
-    interval, against the human reference and the no-skill line."""
-    from recenter_bench.leaderboard.plots import reference_marks
-
+    """Who leads each stage on its opening split: the best ranked system with its CI, rank
+    interval and tie group, against the human reference and the no-skill line."""
     lines = ["### Who leads"]
     for stage in tables.STAGES:
         split = data.default_split(stage)
@@ -174,17 +177,35 @@ def leaders_text(data: LeaderboardData) -> str:
         ci = f" (95% CI {low:.3f}–{high:.3f})" if pd.notna(low) and pd.notna(high) else ""
         interval = leader.get("rank_interval") or ""
         if interval == tables.NO_INTERVAL:
-            interval = ", reported by the paper (no interval)"
+            why = (
+                "reported by the paper" if leader["provenance"] == "reported" else "no predictions"
+            )
+            interval = f", {why} (no interval)"
         elif interval:
-            interval = f", rank 95% interval {interval}, tie group {int(leader['tie_group'])}"
-        marks = reference_marks(table, stage)
-        refs = "; ".join(f"{name} {value:.3f}" for name, value in marks.items())
-        refs = f" Against: {refs}." if refs else ""
+            tied = int((table["tie_group"] == leader["tie_group"]).sum()) - 1
+            interval = f", rank 95% interval {interval}, tied with {tied} other system(s)"
+        marks = [f"{name} {value:.3f}" for name, value in reference_marks(table, stage).items()]
+        if not any(m.startswith("human") for m in marks):
+            marks += human_agreement(data, stage)
+        refs = f" Against: {'; '.join(marks)}." if marks else ""
         lines.append(
             f"- **{title}**, on *{split}*: **{_plain(leader['model'])}**, "
             f"{label(headline)} {leader[headline]:.3f}{ci}{interval}.{refs}"
         )
     return "\n".join(lines)
+
+
+def human_agreement(data: LeaderboardData, stage: str) -> list[str]:
+    """The human reference of a stage where no human row has the headline: how well the
+    annotators agree with each other (the paper's number, on "all")."""
+    table = data.table(stage, tables.ALL)
+    humans = table[table["type"] == "human"] if not table.empty else table
+    for column in ("inter_annotator_kappa", "inter_annotator_spearman"):
+        if column in humans and humans[column].notna().any():
+            name = label(column)
+            value = humans[column].dropna().iloc[0]
+            return [f"human {name[0].lower()}{name[1:]} {value:.3f} (on all)"]
+    return []
 
 
 def _plain(text: Any) -> str:

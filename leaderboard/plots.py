@@ -315,10 +315,12 @@ def reference_marks(table: pd.DataFrame, stage: str) -> dict[str, float]:
     marks = {}
     humans = table[table["type"] == "human"]
     human = _first_finite(humans[headline]) if headline in humans else None
-    if human is None and stage == "response_quality" and "inter_annotator_spearman" in humans:
-        human = _first_finite(humans["inter_annotator_spearman"])
     if human is not None:
         marks["human"] = human
+    elif stage == "response_quality" and "inter_annotator_spearman" in humans:
+        agreement = _first_finite(humans["inter_annotator_spearman"])
+        if agreement is not None:
+            marks["human inter-annotator Spearman"] = agreement
     baselines = table[table["type"] == "baseline"][headline].dropna()
     if not baselines.empty:
         marks["no-skill"] = float(baselines.max())
@@ -378,9 +380,9 @@ def leaders_plot(
             },
         },
     ]
-    colors = {"human": "#e45756", "no-skill": "#9d9d9d"}
     for name, value in marks.items():
-        layers += _rule("x:score", value, name, colors[name], [4, 4])
+        color = "#e45756" if name.startswith("human") else "#9d9d9d"
+        layers += _rule("x:score", value, name, color, [4, 4])
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "title": {"text": title, "subtitle": "dot: score; bar: 95% bootstrap interval"},
