@@ -58,8 +58,8 @@ from recenter_bench.leaderboard.plots import (  # noqa: E402
 from recenter_bench.leaderboard.render import (  # noqa: E402
     PROVENANCE_LABELS,
     display_table,
-    grey_unranked,
     label,
+    table_value,
 )
 from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
 from recenter_bench.leaderboard.submit import submit_tab  # noqa: E402
@@ -155,8 +155,7 @@ def vega(spec: dict[str, Any]) -> PlotData:
 
 def shown_table(view: pd.DataFrame) -> tuple[Any, list[str]]:
     """A filtered view as the Dataframe's value (grey rows styled) and its datatypes."""
-    shown, datatypes = display_table(view)
-    return grey_unranked(shown, view), datatypes
+    return table_value(view)
 
 
 def leaders_text(data: LeaderboardData) -> str:
@@ -280,10 +279,15 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
         size="sm",
     )
 
-    def update(split: str, *filters: Any) -> tuple[Any, str]:
+    def rendered(split: str, *filters: Any) -> tuple[dict[str, Any], list[str], str]:
         view = data.view(stage, split, *filters)
         value, datatypes = shown_table(view)
-        return gr.Dataframe(value=value, datatype=datatypes), caption(data, stage, split, view)
+        return value, datatypes, caption(data, stage, split, view)
+
+    def update(split: str, *filters: Any) -> tuple[Any, str]:
+        # Cached with the view, by the filter values: a repeated view costs a lookup.
+        value, datatypes, note = data.memo(("table", stage, split, *filters), rendered)
+        return gr.Dataframe(value=value, datatype=datatypes), note
 
     def export(split: str, *filters: Any) -> str:
         return csv.write(f"{stage}-{split}", tables.to_csv(data.view(stage, split, *filters)))
@@ -320,10 +324,13 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
             elem_id=f"plot-{stage}",
         )
 
+        def spec(split: str, *filters: Any) -> PlotData:
+            return plot_value(stage, data.view(stage, split, *filters, None), split)
+
         def replot(split: str, *filters: Any) -> PlotData:
             # The plot follows the row filters; the column chooser (the last input) does not
             # apply to it.
-            return plot_value(stage, data.view(stage, split, *filters[:-1], None), split)
+            return data.memo(("plot", stage, split, *filters[:-1]), spec)
 
         on_filters(replot, plot, f"plot_{stage}", **unqueued)
 

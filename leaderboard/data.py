@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +72,21 @@ class Snapshot:
         self.tables = lru_cache(maxsize=None)(self._table)
         self.rankings: dict[tuple[str, str], SplitRanking | None] = {}
         self.views = lru_cache(maxsize=VIEW_CACHE_SIZE)(self._view)
+        self._memo: OrderedDict[Hashable, Any] = OrderedDict()
+        self._memo_lock = threading.Lock()
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """`compute()` cached under `key` (least recently used first out, VIEW_CACHE_SIZE)."""
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > VIEW_CACHE_SIZE:
+                self._memo.popitem(last=False)
+        return value
 
     def _counts(self, stage: str) -> dict[str, int]:
         return tables.split_counts(self.submissions, None if stage == OVERVIEW else stage)
@@ -211,6 +227,13 @@ class LeaderboardData:
             (f"{split} ({counts[split]} row{'' if counts[split] == 1 else 's'})", split)
             for split in tables.SPLITS
         ]
+
+    def memo(self, key: tuple, compute: Callable[..., Any]) -> Any:
+        """`compute(*key[3:])` for a tab's outputs, cached in the current snapshot by `key`
+        (kind, stage, split, filter values as Gradio sends them, lists made tuples)."""
+        hashable = tuple(tuple(k) if isinstance(k, list) else k for k in key)
+        args = key[2:]
+        return self.snapshot.memo(hashable, lambda: compute(*args))
 
     def view(
         self,

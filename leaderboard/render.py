@@ -67,7 +67,7 @@ def model_cell(model: Any, link: Any) -> str:
 
 REFERENCE_TYPE_LABELS = {"human": "reference: human", "baseline": "reference: no-skill baseline"}
 PROVENANCE_LABELS = {"rescored": "re-scored", "reported": "reported by the paper"}
-__all__ = ["PROVENANCE_LABELS", "REFERENCE_TYPE_LABELS", "display_table", "label"]
+__all__ = ["PROVENANCE_LABELS", "REFERENCE_TYPE_LABELS", "display_table", "label", "table_value"]
 
 
 def _number(value: Any, integer: bool) -> float | int | None:
@@ -116,18 +116,24 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(columns), datatypes
 
 
-def grey_unranked(shown: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame | Any:
-    """The shown table, styled so rows that are not ranked here (trained on the split) are
-    grey; a plain DataFrame when every row is ranked (styling costs time per cell)."""
-    if "unranked" not in table or not table["unranked"].astype(bool).any():
-        return shown
-    grey = table["unranked"].astype(bool).tolist()
+GREY = "color: var(--body-text-color-subdued); opacity: 0.6"
 
-    def style(row: pd.Series) -> list[str]:
-        color = "color: var(--body-text-color-subdued); opacity: 0.6" if grey[row.name] else ""
-        return [color] * len(row)
 
-    integers = [label(c) for c in table.columns if c in COLUMNS and COLUMNS[c].integer]
-    styled = shown.style.apply(style, axis=1).format(na_rep="", precision=3)
-    whole = [c for c in integers if c in shown.columns]
-    return styled.format(lambda v: "" if pd.isna(v) else f"{v:.0f}", subset=whole)
+def table_value(table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
+    """A (filtered) plain table as the Dataframe's value, ready to send: headers, cells (JSON
+    values, None for missing) and, when some rows are not ranked here (trained on the split),
+    the styling that greys them. Built directly rather than through a pandas Styler, which
+    costs far more per cell on every request."""
+    shown, datatypes = display_table(table)
+    rows = [
+        [None if isinstance(v, float) and math.isnan(v) else v for v in row]
+        for row in shown.itertuples(index=False, name=None)
+    ]
+    value: dict[str, Any] = {"headers": list(shown.columns), "data": rows}
+    grey = table["unranked"].astype(bool).tolist() if "unranked" in table else []
+    if any(grey):
+        value["metadata"] = {
+            "styling": [[GREY if g else ""] * len(shown.columns) for g in grey],
+            "display_value": [["" if v is None else str(v) for v in row] for row in rows],
+        }
+    return value, datatypes

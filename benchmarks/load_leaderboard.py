@@ -1,0 +1,222 @@
+"""Load on the leaderboard Space: many concurrent loopback clients, bounded rounds.
+
+Starts `recenter leaderboard` (a separate process, as on a Space) over a submissions folder on
+127.0.0.1, then runs `--rounds` rounds of `--seconds` each with `--clients` concurrent clients
+(asyncio + httpx, one connection each). A client loops over a fixed mix, as a visitor clicking
+around: 8 in 10 requests are a filter of a stage table (the unqueued `/filter_<tab>` endpoints,
+with one of 40 search strings), 1 in 10 a stage plot (`/plot_pairing`), 1 in 10 the page itself.
+Each round prints throughput, errors, filter latency p50/p95 and the server's RSS, so a leak shows
+as RSS growing round after round.
+
+Targets (issue 11): at 50 clients, at least 3x the ~12 requests/s measured before the Space
+bounded and cached its work, filter p95 under 1.5 s, 0 errors, RSS flat across four rounds.
+Not a test: `python benchmarks/load_leaderboard.py [--clients 50] [--seconds 60] [--rounds 4]
+[--submissions DIR] [--server-python PYTHON]`. `--server-python` runs the server with another
+interpreter, e.g. a virtual environment with an older checkout installed, for a before/after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TARGET_SPEEDUP = 3.0
+BEFORE_RPS = 12.0  # issue 11: "about 12 requests/s in all on 2 cores" at 50 clients
+FILTER_P95_TARGET_S = 1.5
+TABS = ("overview", "extraction", "pairing", "response_quality")
+QUERIES = [
+    "",
+    *(f"{c}" for c in "abcdefghijklmnopqrstuvwxyz"),
+    "gpt",
+    "bm25",
+    "qwen",
+    "claude",
+    "gemma",
+    "llama",
+    "paper",
+    "recenter",
+    "minilm",
+    "human",
+    "always",
+    "random",
+    "zz",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, round(q / 100 * len(ordered) + 0.5 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def filter_payloads() -> dict[str, list]:
+    """Per tab, the arguments the browser sends to /filter_<tab> after the split and search
+    string: the tab's opening filters (the columns it opens with)."""
+    from recenter_bench.leaderboard.app import opening_filters
+
+    return {tab: list(opening_filters(tab).values())[1:] for tab in TABS}
+
+
+PAYLOADS: dict[str, list] = {}
+
+
+def filter_payload(tab: str, query: str) -> dict:
+    return {"data": ["all", query, *PAYLOADS[tab]]}
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.done = 0
+        self.errors: list[str] = []
+        self.filter_seconds: list[float] = []
+
+
+async def client(http, deadline: float, tally: Tally, seed: int) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < deadline:
+        roll = rng.random()
+        start = time.perf_counter()
+        try:
+            if roll < 0.8:
+                tab = rng.choice(TABS)
+                payload = filter_payload(tab, rng.choice(QUERIES))
+                response = await http.post(f"gradio_api/run/filter_{tab}", json=payload)
+            elif roll < 0.9:
+                payload = filter_payload("pairing", rng.choice(QUERIES))
+                response = await http.post("gradio_api/run/plot_pairing", json=payload)
+            else:
+                response = await http.get("")
+            elapsed = time.perf_counter() - start
+            if response.status_code != 200:
+                tally.errors.append(f"{response.status_code} {response.text[:120]}")
+                continue
+            if roll < 0.8:
+                tally.filter_seconds.append(elapsed)
+            tally.done += 1
+        except Exception as error:  # counted, not raised: the round goes on
+            tally.errors.append(f"{type(error).__name__}: {error}")
+
+
+async def one_round(url: str, clients: int, seconds: float, seed: int) -> tuple[Tally, float]:
+    import httpx
+
+    tally = Tally()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        start = time.monotonic()
+        deadline = start + seconds
+        await asyncio.gather(
+            *(client(http, deadline, tally, seed * 1000 + i) for i in range(clients))
+        )
+        return tally, time.monotonic() - start
+
+
+def start_server(python: str, submissions: Path, port: int) -> subprocess.Popen:
+    code = (
+        "import sys; from recenter_bench.cli import main; "
+        f"sys.exit(main(['leaderboard', '--submissions', {str(submissions)!r}, "
+        f"'--host', '127.0.0.1', '--port', '{port}']))"
+    )
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([python, "-c", code], env=env, stdout=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited with code {server.returncode}") from None
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit("the server did not start within 300 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--submissions", type=Path, default=Path(__file__).resolve().parent.parent / "submissions"
+    )
+    parser.add_argument("--server-python", default=sys.executable)
+    args = parser.parse_args()
+
+    PAYLOADS.update(filter_payloads())
+    port = free_port()
+    server = start_server(args.server_python, args.submissions, port)
+    url = f"http://127.0.0.1:{port}/"
+    import httpx
+
+    for tab in TABS:  # one call per tab first: tables are built on first use
+        httpx.post(f"{url}gradio_api/run/filter_{tab}", json=filter_payload(tab, ""), timeout=120)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"{args.clients} clients x {args.seconds:g} s x {args.rounds} rounds against {url} "
+        f"({os.cpu_count()} cores, load average {load}; server: {args.server_python})"
+    )
+    results = []
+    try:
+        for number in range(1, args.rounds + 1):
+            tally, elapsed = asyncio.run(one_round(url, args.clients, args.seconds, number))
+            rps = tally.done / elapsed
+            p50 = percentile(tally.filter_seconds, 50)
+            p95 = percentile(tally.filter_seconds, 95)
+            rss = rss_mib(server.pid)
+            results.append((rps, p95, rss, len(tally.errors)))
+            print(
+                f"round {number}: {tally.done} requests in {elapsed:.1f} s = {rps:.1f} req/s, "
+                f"{len(tally.errors)} errors; filter p50 {p50 * 1000:.0f} ms, "
+                f"p95 {p95 * 1000:.0f} ms; server RSS {rss:.0f} MiB"
+            )
+            for error in tally.errors[:3]:
+                print(f"  error: {error}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    rps = statistics.median(r[0] for r in results)
+    p95 = max(r[1] for r in results)
+    rss = [r[2] for r in results]
+    errors = sum(r[3] for r in results)
+    met = "met" if rps >= TARGET_SPEEDUP * BEFORE_RPS else "NOT met"
+    print(
+        f"median throughput {rps:.1f} req/s = {rps / BEFORE_RPS:.1f}x the {BEFORE_RPS:g} req/s "
+        f"before (target {TARGET_SPEEDUP:g}x: {met}); "
+        f"worst filter p95 {p95:.2f} s (target < {FILTER_P95_TARGET_S} s: "
+        f"{'met' if p95 < FILTER_P95_TARGET_S else 'NOT met'}); errors {errors}; "
+        f"RSS by round {', '.join(f'{r:.0f}' for r in rss)} MiB "
+        f"(last - second {rss[-1] - rss[min(1, len(rss) - 1)]:+.0f} MiB)"
+    )
+    print(json.dumps({"rps": rps, "filter_p95_s": p95, "errors": errors, "rss_mib": rss}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
