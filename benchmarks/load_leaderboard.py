@@ -73,12 +73,28 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def filter_payloads() -> dict[str, list]:
     """Per tab, the arguments the browser sends to /filter_<tab> after the split and search
-    string: the tab's opening filters (the columns it opens with)."""
-    from recenter_bench.leaderboard.app import opening_filters
-
-    return {tab: list(opening_filters(tab).values())[1:] for tab in TABS}
+    string: every type and provenance, weights and training "any", reference rows shown, and
+    columns every version of the Space offers (so a before/after runs the same requests)."""
+    types = ["zero-shot LLM", "prompted LLM", "fine-tuned", "retrieval"]
+    common = ["type", "open_weights", "provenance"]
+    headline = {"extraction": "f1", "pairing": "f1", "response_quality": "spearman"}
+    out = {}
+    for tab in TABS:
+        if tab == "overview":
+            metrics = [f"{stage}_{name}" for stage, name in headline.items()]
+        else:
+            metrics = [headline[tab], f"{headline[tab]}_ci_low", f"{headline[tab]}_ci_high"]
+        columns = [*common, *metrics, "date"]
+        out[tab] = [types, "any", ["rescored", "reported"], "any", True, columns]
+    return out
 
 
 PAYLOADS: dict[str, list] = {}
@@ -97,16 +113,19 @@ class Tally:
 
 async def client(http, deadline: float, tally: Tally, seed: int) -> None:
     rng = random.Random(seed)
+    # One session per client, as a browser tab (and gradio_client) sends it: Gradio keeps a
+    # session's state, built once (without a session it builds one for every request).
+    session = {"session_hash": f"load{seed}"}
     while time.monotonic() < deadline:
         roll = rng.random()
         start = time.perf_counter()
         try:
             if roll < 0.8:
                 tab = rng.choice(TABS)
-                payload = filter_payload(tab, rng.choice(QUERIES))
+                payload = {**filter_payload(tab, rng.choice(QUERIES)), **session}
                 response = await http.post(f"gradio_api/run/filter_{tab}", json=payload)
             elif roll < 0.9:
-                payload = filter_payload("pairing", rng.choice(QUERIES))
+                payload = {**filter_payload("pairing", rng.choice(QUERIES)), **session}
                 response = await http.post("gradio_api/run/plot_pairing", json=payload)
             else:
                 response = await http.get("")
@@ -182,7 +201,9 @@ def main() -> int:
     results = []
     try:
         for number in range(1, args.rounds + 1):
+            cpu = cpu_seconds(server.pid)
             tally, elapsed = asyncio.run(one_round(url, args.clients, args.seconds, number))
+            cpu_ms = (cpu_seconds(server.pid) - cpu) * 1000 / max(1, tally.done)
             rps = tally.done / elapsed
             p50 = percentile(tally.filter_seconds, 50)
             p95 = percentile(tally.filter_seconds, 95)
@@ -191,7 +212,7 @@ def main() -> int:
             print(
                 f"round {number}: {tally.done} requests in {elapsed:.1f} s = {rps:.1f} req/s, "
                 f"{len(tally.errors)} errors; filter p50 {p50 * 1000:.0f} ms, "
-                f"p95 {p95 * 1000:.0f} ms; server RSS {rss:.0f} MiB"
+                f"p95 {p95 * 1000:.0f} ms; server RSS {rss:.0f} MiB, CPU {cpu_ms:.1f} ms/request"
             )
             for error in tally.errors[:3]:
                 print(f"  error: {error}")
