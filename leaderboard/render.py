@@ -125,8 +125,18 @@ def table_value(table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
     the styling that greys them. Built directly rather than through a pandas Styler, which
     costs far more per cell on every request."""
     shown, datatypes = display_table(table)
+    # pandas turns a column of ints with gaps into floats: integer columns go back to ints.
+    specs = [COLUMNS.get(name) for name in table.columns]
+    integer = [bool(c and c.integer) for c in specs if not (c and c.hidden)]
     rows = [
-        [None if isinstance(v, float) and math.isnan(v) else v for v in row]
+        [
+            None
+            if isinstance(v, float) and math.isnan(v)
+            else int(v)
+            if whole and isinstance(v, float)
+            else v
+            for v, whole in zip(row, integer, strict=True)
+        ]
         for row in shown.itertuples(index=False, name=None)
     ]
     value: dict[str, Any] = {"headers": list(shown.columns), "data": rows}
