@@ -111,15 +111,17 @@ class Tally:
         self.filter_seconds: list[float] = []
 
 
-async def client(http, deadline: float, tally: Tally, seed: int) -> None:
+async def client(http, deadline: float, tally: Tally, number: int, seed: int) -> None:
     rng = random.Random(seed)
-    # One session per client, as a browser tab (and gradio_client) sends it: Gradio keeps a
-    # session's state, built once (without a session it builds one for every request).
-    session = {"session_hash": f"load{seed}"}
+    # One session per client, kept across rounds, as a browser tab (and gradio_client) sends
+    # it: Gradio builds a session's state once (without one it builds it for every request).
+    session = {"session_hash": f"load{number}"}
+    kind = "page"
     while time.monotonic() < deadline:
         roll = rng.random()
         start = time.perf_counter()
         try:
+            kind = "filter" if roll < 0.8 else "plot" if roll < 0.9 else "page"
             if roll < 0.8:
                 tab = rng.choice(TABS)
                 payload = {**filter_payload(tab, rng.choice(QUERIES)), **session}
@@ -137,7 +139,7 @@ async def client(http, deadline: float, tally: Tally, seed: int) -> None:
                 tally.filter_seconds.append(elapsed)
             tally.done += 1
         except Exception as error:  # counted, not raised: the round goes on
-            tally.errors.append(f"{type(error).__name__}: {error}")
+            tally.errors.append(f"{kind}: {type(error).__name__}: {error!r}")
 
 
 async def one_round(url: str, clients: int, seconds: float, seed: int) -> tuple[Tally, float]:
@@ -149,7 +151,7 @@ async def one_round(url: str, clients: int, seconds: float, seed: int) -> tuple[
         start = time.monotonic()
         deadline = start + seconds
         await asyncio.gather(
-            *(client(http, deadline, tally, seed * 1000 + i) for i in range(clients))
+            *(client(http, deadline, tally, i, seed * 1000 + i) for i in range(clients))
         )
         return tally, time.monotonic() - start
 

@@ -393,6 +393,7 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
     return demo
 
 
+MAX_SESSIONS = 128
 RELOAD_NOTE = "about ten seconds (reload the page for the split counts and the Submission picker)"
 
 
@@ -423,6 +424,10 @@ def launch(
         # calls and their files in the browser or a Hub bucket).
         run_history=False,
         max_file_size="5mb",  # stage files are far smaller; the validator caps them at 4 MiB
+        # Gradio keeps a copy of every component's config per browser session (about 300 KB
+        # here); the app keeps no state in it, so only the most recent sessions are kept and
+        # a client inventing session ids cannot grow memory without bound.
+        state_session_capacity=MAX_SESSIONS,
         app_kwargs=app_kwargs,
         **kwargs,
     )

@@ -30,12 +30,17 @@ from recenter_bench.leaderboard.limits import (
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory, preview_dataset: Path):
+def served(tmp_path_factory: pytest.TempPathFactory, preview_dataset: Path):
     root = tmp_path_factory.mktemp("submissions")
     write_fixture_tree(root)
     demo = build_app(root, dataset=str(preview_dataset))
     with serve(demo) as base:
-        yield base
+        yield base, demo
+
+
+@pytest.fixture(scope="module")
+def url(served) -> str:
+    return served[0]
 
 
 def rss_kib() -> int:
@@ -169,3 +174,17 @@ def test_no_leaderboard_folder_is_left_in_the_temp_dir_per_start(tmp_path):
     (stale / "x.csv").write_text("a\n")
     assert remove_stale_folders(tmp_path) == [stale] and not stale.exists()
     assert tempfile.gettempdir() != str(tmp_path)
+
+
+def test_sessions_kept_by_gradio_are_bounded(served):
+    from recenter_bench.leaderboard.app import MAX_SESSIONS
+
+    base, demo = served
+    body = {"data": ["all", *opening_filters("pairing").values()]}
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for i in range(MAX_SESSIONS + 40):  # a client inventing a session id per request
+            reply = http.post(
+                "gradio_api/run/filter_pairing", json={**body, "session_hash": f"s{i}"}
+            )
+            assert reply.status_code == 200
+    assert len(demo.state_holder.session_data) <= MAX_SESSIONS
