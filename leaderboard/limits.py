@@ -160,6 +160,15 @@ class _Worker:
         self.ready = False
 
     def call(self, args: tuple, timeout: float, start_timeout: float) -> Any:
+        try:
+            return self._call(args, timeout, start_timeout)
+        except (EOFError, OSError) as error:  # the process died (killed, or failed to start)
+            code = self.process.exitcode
+            raise RuntimeError(
+                f"the preview worker stopped (exit code {code}): {error!r}"
+            ) from None
+
+    def _call(self, args: tuple, timeout: float, start_timeout: float) -> Any:
         if not self.ready:
             if not self.connection.poll(start_timeout):
                 raise PreviewTimeout(f"the preview worker did not start within {start_timeout:g} s")

@@ -22,7 +22,6 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from recenter_bench.errors import UserError
 from recenter_bench.leaderboard.data import LeaderboardData
 from recenter_bench.leaderboard.limits import MAX_UPLOAD_FILES, PreviewRunner, PreviewTimeout
 from recenter_bench.leaderboard.ranking import jsonl_objects, placement, predictions_of, with_system
@@ -117,9 +116,9 @@ def preview(
         messages, scores, predictions = preview_runner(dataset).run(contents, dataset)
     except PreviewTimeout as error:
         return f"No preview: {error}. Check the files locally with `recenter validate`.", empty, ""
-    except (UserError, RuntimeError, OSError) as error:
-        # The worker reports a dataset it cannot load (UserError, as one line) or a crash.
-        print(f"preview failed: {error}", file=sys.stderr)
+    except Exception as error:  # a preview must never break the Space: one line, logged
+        # The worker reports a dataset it cannot load (as one line) or a crash.
+        print(f"preview failed: {type(error).__name__}: {error}", file=sys.stderr)
         return (
             "The dataset is unavailable here, so no score preview can be computed "
             f"({' '.join(str(error).split())[:300]}).",

@@ -263,3 +263,16 @@ def test_strip_front_matter():
 
     assert strip_front_matter("---\na: 1\n---\n# Title\n") == "# Title\n"
     assert strip_front_matter("# No front matter\n---\n") == "# No front matter\n---\n"
+
+
+def test_preview_refuses_more_files_than_a_submission_holds(tmp_path):
+    from recenter_bench.leaderboard.limits import MAX_UPLOAD_FILES
+
+    paths = []
+    for i in range(MAX_UPLOAD_FILES + 1):
+        path = tmp_path / f"f{i}.jsonl"
+        path.write_text("{}\n")
+        paths.append(str(path))
+    message, scores, standing = preview(paths, None)
+    assert message.startswith(f"At most {MAX_UPLOAD_FILES} files at once")
+    assert scores.empty and standing == ""
