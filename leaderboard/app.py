@@ -335,21 +335,36 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
         on_filters(replot, plot, f"plot_{stage}", **unqueued)
 
 
-def _overview_leaders(data: LeaderboardData) -> None:
-    """Who leads each stage, in words and in one chart per stage."""
-    gr.Markdown(leaders_text(data), elem_id="leaders")
+def leaders(data: LeaderboardData) -> tuple[str, list[PlotData | None]]:
+    """The Overview's leader text and one chart per stage (None where nothing is ranked)."""
+    charts: list[PlotData | None] = []
+    for stage in tables.STAGES:
+        split = data.default_split(stage)
+        table = data.table(stage, split)
+        ranked = not table.empty and table["rank"].notna().any()
+        title = f"{tables.STAGE_TITLES[stage]} ({split})"
+        charts.append(vega(leaders_plot(table, stage, split, title)) if ranked else None)
+    return leaders_text(data), charts
+
+
+def _overview_leaders(data: LeaderboardData, demo: gr.Blocks) -> None:
+    """Who leads each stage, in words and in one chart per stage; sent with the page, and
+    refreshed when a page opens (so a new submission shows here without a restart)."""
+    text, charts = leaders(data)
+    outputs: list[Any] = [gr.Markdown(text, elem_id="leaders")]
     with gr.Row():
-        for stage in tables.STAGES:
-            split = data.default_split(stage)
-            table = data.table(stage, split)
-            if table.empty or table["rank"].notna().sum() == 0:
-                continue
-            title = f"{tables.STAGE_TITLES[stage]} ({split})"
-            gr.Plot(
-                vega(leaders_plot(table, stage, split, title)),
-                show_label=False,
-                elem_id=f"leaders-{stage}",
+        for stage, chart in zip(tables.STAGES, charts, strict=True):
+            outputs.append(
+                gr.Plot(
+                    chart, visible=chart is not None, show_label=False, elem_id=f"leaders-{stage}"
+                )
             )
+
+    def refresh() -> list[Any]:
+        text, charts = data.memo(("leaders", "", ""), lambda *_: leaders(data))
+        return [text, *(gr.Plot(value=c, visible=c is not None) for c in charts)]
+
+    demo.load(refresh, outputs=outputs, api_name="leaders", queue=False, show_progress="hidden")
 
 
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
@@ -375,7 +390,7 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             )
         with gr.Tabs():
             with gr.Tab("Overview", id=OVERVIEW):
-                _overview_leaders(data)
+                _overview_leaders(data, demo)
                 _stage_tab(data, OVERVIEW, csv, None)
             for stage in tables.STAGES:
                 with gr.Tab(tables.STAGE_TITLES[stage], id=stage) as tab:

@@ -72,6 +72,9 @@ def test_every_event_has_an_api_name(served):
         "/plot_pairing",
         "/plot_response_quality",
         "/submission",
+        "/inspect",
+        "/agreement",
+        "/leaders",
         "/preview",
     } <= endpoints
     assert all(dep.api_name for dep in demo.fns.values())
@@ -276,3 +279,20 @@ def test_preview_refuses_more_files_than_a_submission_holds(tmp_path):
     message, scores, standing = preview(paths, None)
     assert message.startswith(f"At most {MAX_UPLOAD_FILES} files at once")
     assert scores.empty and standing == ""
+
+
+def test_inspect_and_agreement_endpoints_for_a_committed_rescored_run(served):
+    client, _, _ = served
+    bm25 = f"{COMMITTED_BM25}/v1"
+    summary, pairwise, _, clusters, errors, csv_file = client.predict(
+        bm25, "pairing", "test", api_name="/inspect"
+    )
+    assert "rank interval" in summary and "disagrees with the human reference on" in summary
+    assert "p-value" in frame_of(pairwise).columns
+    disagreements = frame_of(errors)
+    assert len(disagreements) > 0 and set(disagreements["system"]) <= {"relevant", "not relevant"}
+    assert Path(csv_file).read_text(encoding="utf-8").startswith("pair_id,")
+    _, kappas, note = client.predict("test", api_name="/agreement")
+    assert "Human majority" in frame_of(kappas)["κ"].tolist() and "labelled pairs" in note
+    text, *_ = client.predict(api_name="/leaders")
+    assert text.startswith("### Who leads")
