@@ -156,18 +156,20 @@ def tie_groups(
     difference with the anchor contains 0, and the first one that is clearly worse starts the
     next group. Systems with an undefined score get no group (0).
     """
-    order = np.argsort(np.where(np.isnan(points), -np.inf, points if higher_is_better else -points))
-    order = [i for i in order[::-1] if not np.isnan(points[i])]
+    signed = points if higher_is_better else -points
+    order = [int(i) for i in np.argsort(-signed, kind="stable") if not np.isnan(points[i])]
     groups = np.zeros(points.size, dtype=int)
-    group, anchor = 0, None
+    group, anchor = 0, -1
     for i in order:
-        if anchor is not None:
-            low, high = difference_interval(samples, anchor, i)
-            tied = low <= 0 <= high
-        if anchor is None or not tied:
+        if anchor < 0 or not _contains_zero(difference_interval(samples, anchor, i)):
             group, anchor = group + 1, i
         groups[i] = group
     return groups
+
+
+def _contains_zero(interval: tuple[float, float]) -> bool:
+    low, high = interval
+    return low <= 0 <= high
 
 
 def _swapped_statistic(aligned: Aligned, a: int, b: int, swaps: np.ndarray) -> np.ndarray:

@@ -152,3 +152,40 @@ def test_ranking_of_the_committed_predictions_reproduces_ci_scores(reference):
         # Trained on train and validation: the committed BM25 is ranked on test only.
         bm25 = ranking.ids.index("recenter-bench__BM25/v1")
         assert bool(ranking.ranked[bm25]) is (split == "test")
+
+
+def test_error_analysis_shows_the_raw_answer_when_the_run_kept_one(
+    reference, tmp_path, monkeypatch
+):
+    import json
+    import shutil
+
+    from recenter_bench.leaderboard import ranking as ranking_module
+    from recenter_bench.leaderboard.ranking import disagreements, per_cluster_scores
+
+    # The committed BM25 run, plus a raw-answers file of the kind a runner keeps beside its
+    # predictions (a file name the validator allows for the stage).
+    run = tmp_path / "recenter-bench__BM25" / "v1"
+    shutil.copytree(SUBMISSIONS_DIR / "recenter-bench__BM25" / "v1", run)
+    rows = [json.loads(line) for line in (run / "pairing.jsonl").read_text().splitlines()]
+    raw = [
+        {"pair_id": r["pair_id"], "raw_answer": f"Answer: {'YES' if r['relevant'] else 'NO'}"}
+        for r in rows
+    ]
+    (run / "pairing.raw.jsonl").write_text("\n".join(json.dumps(r) for r in raw))
+    monkeypatch.setattr(
+        ranking_module, "ALLOWED_FILES", (*ranking_module.ALLOWED_FILES, "pairing.raw.jsonl")
+    )
+    submissions, _ = load_submissions(tmp_path)
+    ranking = rank_split(submissions, reference.rows["pairing"], "pairing", "test", 50)
+    bm25 = submissions[0]
+    errors = disagreements(ranking, bm25)
+    written = bm25.scores("pairing", "test")
+    assert len(errors) == written["fp"] + written["fn"]
+    assert all(
+        row["raw_answer"] == f"Answer: {'YES' if row['system'] == 'relevant' else 'NO'}"
+        for row in errors.to_dict(orient="records")
+    )
+    # Per prompt: the row counts add up to the split, and pooling the prompts' counts gives F1.
+    clusters = per_cluster_scores(ranking, bm25.id)
+    assert clusters["n"].sum() == written["n"] and len(clusters) == 5
