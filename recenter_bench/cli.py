@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_LEADERBOARD_ID
+from recenter_bench.run.arguments import add_run_parser
 
 # command -> "module:function"; imported only when the command runs, so `recenter --help`
 # stays fast and a room's heavy imports (gradio, datasets) load only when needed.
@@ -25,6 +26,7 @@ HANDLERS = {
     "submit": "recenter_bench.submissions:submit_command",
     "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
+    "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="baseline name (see `recenter baseline --help`)")
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
     p.add_argument("--out", required=True, help="submission folder to write")
+
+    add_run_parser(sub)
 
     p = sub.add_parser("reproduce", help="recompute the paper's numbers from a release")
     p.add_argument("--release", required=True)
