@@ -141,7 +141,8 @@ def run_command(args: argparse.Namespace) -> int:
         record = outcome.record
         print(
             f"{record['requests']:,} requests, {record['unparsed']:,} unparsed, "
-            f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} completion tokens"
+            f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} "
+            "completion tokens"
         )
     print(f"wrote {out}")
     return 0

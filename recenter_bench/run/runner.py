@@ -58,9 +58,14 @@ def fitting_labels(
 ) -> list[bool | None]:
     """The pairing labels a system may read: those of `fit_on` and `choose_on`; None elsewhere."""
     allowed = set(system.trained_on)
-    labels = [row["relevant"] if split in allowed else None for row, split in zip(rows, splits)]
+    labels = [
+        row["relevant"] if split in allowed else None
+        for row, split in zip(rows, splits, strict=True)
+    ]
     for split in allowed:
-        if not any(label is not None for label, s in zip(labels, splits) if s == split):
+        if not any(
+            label is not None for label, s in zip(labels, splits, strict=True) if s == split
+        ):
             raise UserError(f"pairing: the {split} split has no labels to fit {system.name} on")
     return labels
 
