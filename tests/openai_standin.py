@@ -76,6 +76,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms stall
 
             def log_message(self, *args: object) -> None:  # quiet test output
                 pass
