@@ -300,6 +300,38 @@ def test_system_for_another_stage(tmp_path: Path, capsys) -> None:
     assert err == "error: --system: bm25s runs on pairing, not extraction\n"
 
 
+def test_flags_override_the_system_file(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path
+) -> None:
+    bodies = []
+
+    def record(body: dict) -> tuple[int, str]:
+        bodies.append(body)
+        return _answer_by_attribute(body)
+
+    out = tmp_path / "acme__judge" / "v1"
+    with StandIn(record) as server:
+        code = run(
+            out, "pairing", "--dataset", str(fixture_dataset), "--model", "stand-in",
+            "--base-url", server.url, "--cache-dir", str(tmp_path / "cache"),
+            "--set", "decoding.top_p=0.5", "--max-tokens", "64", "--set", "prompt_max_chars=10",
+        )  # fmt: skip
+    assert code == 0
+    assert {(b["temperature"], b["top_p"], b["max_tokens"]) for b in bodies} == {(0.0, 0.5, 64)}
+    assert all(re.search(r"Prompt: (.*)\n\Z", b["messages"][0]["content"])[1] in
+               {r["prompt"][:10] for rs in fixture_reference.rows["pairing"].values() for r in rs}
+               for b in bodies)  # fmt: skip
+    metadata = yaml.safe_load((out / "metadata.yaml").read_text())
+    assert metadata["run"]["decoding"] == {"temperature": 0.0, "max_tokens": 64, "top_p": 0.5}
+
+
+def test_bad_set_flags(tmp_path: Path, capsys) -> None:
+    err = _bad(tmp_path, capsys, "pairing", "--set", "kind=bm25")
+    assert err == "error: --set kind: what a system is cannot be overridden; use another system\n"
+    err = _bad(tmp_path, capsys, "pairing", "--set", "prompt_max_chars=0")
+    assert err == "error: --set prompt_max_chars: must be a positive integer or null, got 0\n"
+
+
 def test_stage_choices_are_the_benchmarks() -> None:
     from recenter_bench.run.arguments import STAGE_CHOICES
     from recenter_bench.submissions import STAGES

@@ -45,6 +45,14 @@ def add_run_parser(sub: Any) -> None:
     p.add_argument(
         "--system", help="a shipped system's name or a system YAML file (default: the LLM judge)"
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a field of the system file (YAML value), e.g. --set prompt_max_chars=null"
+        " or --set decoding.top_p=0.9; repeatable",
+    )
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
     p.add_argument(
         "--splits",

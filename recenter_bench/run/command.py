@@ -28,19 +28,45 @@ def _check_positive(name: str, value: float) -> None:
         raise UserError(f"--{name}: must be positive, got {value}")
 
 
+def _set_overrides(pairs: list[str]) -> dict[str, tuple[str, Any]]:
+    """`--set FIELD=VALUE` flags -> overrides; `decoding.NAME=VALUE` sets one decoding entry."""
+    import yaml
+
+    overrides: dict[str, tuple[str, Any]] = {}
+    decoding: dict[str, Any] = {}
+    for pair in pairs:
+        field, sep, text = pair.partition("=")
+        if not sep or not field:
+            raise UserError(f"--set {pair}: expected FIELD=VALUE")
+        try:
+            value = yaml.safe_load(text) if text else ""
+        except yaml.YAMLError:
+            raise UserError(f"--set {pair}: the value is not valid YAML") from None
+        if field.startswith("decoding."):
+            decoding[field.removeprefix("decoding.")] = value
+        else:
+            overrides[field] = (f"--set {field}", value)
+    if decoding:
+        overrides["decoding"] = ("--set decoding", decoding)
+    return overrides
+
+
 def resolve_system(args: argparse.Namespace) -> System:
     """The system file named by --system (or the stage's judge), with the flags applied."""
-    overrides: dict[str, Any] = {"model": args.model, "prompt": args.prompt}
+    overrides = _set_overrides(args.set)
+    decoding = {
+        name: value
+        for name, value in (("temperature", args.temperature), ("max_tokens", args.max_tokens))
+        if value is not None
+    }
+    if decoding:
+        merged = {**overrides.get("decoding", ("", {}))[1], **decoding}
+        overrides["decoding"] = ("--temperature/--max-tokens", merged)
+    overrides["model"] = ("--model", args.model)
+    overrides["prompt"] = ("--prompt", args.prompt)
     system = load_system(args.system or default_system(args.stage), overrides)
     if system.stage != args.stage:
         raise UserError(f"--system: {system.name} runs on {system.stage}, not {args.stage}")
-    if system.kind == LLM_JUDGE:
-        decoding = dict(system.get("decoding", {}))
-        if args.temperature is not None:
-            decoding["temperature"] = args.temperature
-        if args.max_tokens is not None:
-            decoding["max_tokens"] = args.max_tokens
-        system.fields["decoding"] = decoding
     return system
 
 

@@ -41,9 +41,13 @@ def strip_reasoning(text: str) -> str:
     return fenced.group(1) if fenced else text
 
 
-def _last(pattern: re.Pattern[str], text: str) -> str | None:
-    found = pattern.findall(text)
-    return found[-1].lower() if found else None
+def _first_rule(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    """The last match (lower-cased) of the first pattern that matches at all: rules in order."""
+    for pattern in patterns:
+        found = pattern.findall(text)
+        if found:
+            return found[-1].lower()
+    return None
 
 
 def _json_decision(text: str) -> bool | None:
@@ -80,18 +84,14 @@ def parse_relevance(answer: str) -> bool | None:
     True
     """
     text = strip_reasoning(answer)
-    for pattern in (ANSWER_LINE, BOXED_YES_NO):
-        word = _last(pattern, text)
-        if word is not None:
-            return word == "yes"
+    word = _first_rule((ANSWER_LINE, BOXED_YES_NO), text)
+    if word is not None:
+        return word == "yes"
     decision = _json_decision(text)
     if decision is not None:
         return decision
-    for pattern in (BOLD_YES_NO, WORD_YES_NO):
-        word = _last(pattern, text)
-        if word is not None:
-            return word == "yes"
-    return None
+    word = _first_rule((BOLD_YES_NO, WORD_YES_NO), text)
+    return None if word is None else word == "yes"
 
 
 BOXED_VERDICT = re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*(accepted|rejected)\s*\}?\s*\}", re.I)
@@ -106,12 +106,8 @@ def parse_verdict(answer: str) -> bool | None:
     >>> parse_verdict("Verdict: accepted") is False
     True
     """
-    text = strip_reasoning(answer)
-    for pattern in (BOXED_VERDICT, VERDICT_LINE):
-        word = _last(pattern, text)
-        if word is not None:
-            return word == "rejected"
-    return None
+    word = _first_rule((BOXED_VERDICT, VERDICT_LINE), strip_reasoning(answer))
+    return None if word is None else word == "rejected"
 
 
 RATING_LINE = re.compile(r"rating\s*:\s*\**\s*([1-5])\b", re.IGNORECASE)
@@ -126,9 +122,5 @@ def parse_rating(answer: str) -> int | None:
     >>> parse_rating("Rating: 7") is None
     True
     """
-    text = strip_reasoning(answer)
-    for pattern in (RATING_LINE, BOXED_RATING):
-        found = pattern.findall(text)
-        if found:
-            return int(found[-1])
-    return None
+    word = _first_rule((RATING_LINE, BOXED_RATING), strip_reasoning(answer))
+    return None if word is None else int(word)

@@ -155,8 +155,11 @@ def system_path(name_or_path: str) -> Path:
     )
 
 
-def load_system(name_or_path: str, overrides: Mapping[str, Any] | None = None) -> System:
-    """Read and check one system file; `overrides` (from flags) replace its fields."""
+def load_system(
+    name_or_path: str, overrides: Mapping[str, tuple[str, Any]] | None = None
+) -> System:
+    """Read and check one system file; `overrides` ({field: (the flag that set it, value)})
+    replace its fields (a `decoding` override is merged into the file's decoding)."""
     path = system_path(name_or_path)
     data = path.read_bytes()
     if len(data) > MAX_SYSTEM_FILE_BYTES:
@@ -177,10 +180,15 @@ def load_system(name_or_path: str, overrides: Mapping[str, Any] | None = None) -
     for key in REQUIRED:
         if key not in values:
             raise UserError(f"{where(path, None, key)}: missing (every system file needs it)")
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            _check_field(path, None, key, value, kind, flag=True)
-            values[key] = value
+    for key, (flag, value) in (overrides or {}).items():
+        if value is None:
+            continue
+        if key in ("kind", "stage"):
+            raise UserError(f"{flag}: what a system is cannot be overridden; use another system")
+        if key == "decoding" and isinstance(value, dict):
+            value = {**values.get("decoding", {}), **value}
+        _check_field(path, None, key, value, kind, flag=flag)
+        values[key] = value
     return System(
         name=path.stem,
         source=str(path),
@@ -192,9 +200,9 @@ def load_system(name_or_path: str, overrides: Mapping[str, Any] | None = None) -
 
 
 def _check_field(
-    path: Path, line: int | None, key: str, value: Any, kind: Any, flag: bool = False
+    path: Path, line: int | None, key: str, value: Any, kind: Any, flag: str | None = None
 ) -> None:
-    label = f"--{key.replace('_', '-')}" if flag else where(path, line, key)
+    label = flag or where(path, line, key)
     if key not in FIELDS:
         raise UserError(f"{label}: unknown field (expected one of {', '.join(FIELDS)})")
     kinds, check, wanted = FIELDS[key]
