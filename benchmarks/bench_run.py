@@ -99,7 +99,7 @@ def bench_requests(n: int) -> None:
 
 
 def bench_encode() -> None:
-    from recenter_bench.run.embed import Encoder, MINILM
+    from recenter_bench.run.embed import MINILM, Encoder
     from recenter_bench.submissions import default_dataset, load_reference
 
     reference = load_reference(default_dataset())
