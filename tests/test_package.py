@@ -4,6 +4,7 @@ every file the code reads at run time (CI also installs the wheel and runs it)."
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -89,3 +90,49 @@ def test_package_data_ships_every_data_file() -> None:
     }
     assert len(needed) > 40
     assert not sorted(needed - shipped)
+
+
+def _room(module: str) -> str | None:
+    """The room of a project module: `core` (errors, paths, hub), a mapped folder, or the
+    module's own name for the command modules beside them."""
+    parts = module.split(".")
+    if parts[0] != "recenter_bench":
+        return None
+    if len(parts) == 1 or parts[1] in ("errors", "paths", "hub"):
+        return "core"
+    return parts[1]
+
+
+def test_rooms_import_one_way() -> None:
+    folders = {"recenter_bench": "recenter_bench", "loaders": "recenter_bench.loaders"}
+    folders |= {"leaderboard": "recenter_bench.leaderboard", "metric": "recenter_bench.metric"}
+    edges: dict[str, set[str]] = {}
+    for folder, package in folders.items():
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(REPO_ROOT / folder).with_suffix("").parts
+            source = _room(".".join([package, *(p for p in parts if p != "__init__")]))
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    targets = [node.module]
+                elif isinstance(node, ast.Import):
+                    targets = [alias.name for alias in node.names]
+                else:
+                    continue
+                for target in map(_room, targets):
+                    if target not in (None, source):
+                        edges.setdefault(source, set()).add(target)
+    # Errors, paths and the Hub client sit below everything; the metric is self-contained.
+    assert "core" not in edges and "metric" not in edges
+    assert edges["loaders"] <= {"core", "metric"}
+    # No cycle between rooms (imports inside functions count too).
+    done: set[str] = set()
+
+    def visit(room: str, path: tuple[str, ...]) -> None:
+        assert room not in path, " -> ".join((*path, room))
+        if room not in done:
+            for target in edges.get(room, ()):
+                visit(target, (*path, room))
+            done.add(room)
+
+    for room in list(edges):
+        visit(room, ())
