@@ -150,28 +150,17 @@ HUMAN_METRIC_NAMES = {
     ),
 }
 
-# Which way a score is better (lm-eval's `higher_is_better`); rates, counts and the signed
-# `inflation` have no better direction and are not listed. Rankings sort on HEADLINE with it.
+# Which way a score is better (lm-eval's `higher_is_better`): every score above but the rates,
+# counts, means and the signed `inflation`, which have no better direction and are not listed.
+_NO_DIRECTION = frozenset(
+    {"flag_rate", "yes_rate", "human_yes_rate", "mean_rating", "human_mean_rating", "inflation"}
+    | {"n", "n_annotators", "tp", "fp", "fn", "tn"}
+)
 HIGHER_IS_BETTER = {
     name: True
-    for name in (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "f1_ci_low",
-        "f1_ci_high",
-        "kappa_vs_annotators",
-        "spearman",
-        "spearman_ci_low",
-        "spearman_ci_high",
-        "kendall",
-        "pearson",
-        "inter_annotator_kappa",
-        "inter_annotator_kappa_3way",
-        "inter_annotator_spearman",
-        "inter_annotator_weighted_kappa",
-    )
+    for names in (*METRIC_NAMES.values(), *HUMAN_METRIC_NAMES.values())
+    for name in names
+    if name not in _NO_DIRECTION
 }
 RATING_LABELS = ANNOTATOR_LABELS["response_quality"]
 CI_LEVEL = 0.95
