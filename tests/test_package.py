@@ -136,3 +136,18 @@ def test_rooms_import_one_way() -> None:
 
     for room in list(edges):
         visit(room, ())
+
+
+def test_a_command_of_a_missing_extra_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['gradio'] = None  # as in a core install: importing gradio fails\n"
+        "from recenter_bench.cli import main\n"
+        "sys.exit(main(['leaderboard']))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr == (
+        "error: `recenter leaderboard` needs gradio, which is not installed: "
+        "pip install 'recenter-bench[space]'\n"
+    )
