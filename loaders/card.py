@@ -47,7 +47,7 @@ def _size_category(total: int) -> str:
 
 
 def card_metadata(
-    counts: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]] | None = None
+    counts: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]]
 ) -> DatasetCardData:
     """The YAML header: static metadata plus `configs` and `dataset_info` of this build, made
     with the Hub's `DatasetCardData` and `datasets`' own writer of `dataset_info`."""
@@ -73,8 +73,7 @@ def card_metadata(
     for config in CONFIGS:
         splits = SplitDict()
         for split, n in counts[config].items():
-            size = (num_bytes or {}).get(config, {}).get(split, 0)
-            splits.add(SplitInfo(name=split, num_bytes=size, num_examples=n))
+            splits.add(SplitInfo(name=split, num_bytes=num_bytes[config][split], num_examples=n))
         infos[config] = DatasetInfo(features=features(config), splits=splits)
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
