@@ -28,6 +28,12 @@ from typing import Any
 Responder = Callable[[Mapping[str, Any]], tuple[int, str]]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog (5) refuses connections when 64 clients open theirs
+    # at once; a real endpoint queues them.
+    request_queue_size = 256
+
+
 class StandIn:
     """Start with `with StandIn(respond) as server:`; `server.url` is the base URL."""
 
@@ -46,7 +52,7 @@ class StandIn:
         self.api_key = api_key
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
