@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError
+from recenter_bench.paths import cache_root
 from recenter_bench.run.output import out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
 from recenter_bench.run.systems import LLM_JUDGE, System, default_system, load_system
@@ -18,9 +18,7 @@ from recenter_bench.submissions import load_reference, metric_module
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("RECENTER_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "recenter-bench" / "answers"
+    return cache_root() / "answers"
 
 
 def _check_positive(name: str, value: float) -> None:
