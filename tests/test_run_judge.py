@@ -332,6 +332,14 @@ def test_bad_set_flags(tmp_path: Path, capsys) -> None:
     assert err == "error: --set prompt_max_chars: must be a positive integer or null, got 0\n"
 
 
+def test_help_lists_every_shipped_system() -> None:
+    from recenter_bench.run.arguments import EPILOG
+    from recenter_bench.run.systems import system_names
+
+    listed = re.findall(r"^  ([a-z0-9_-]+) {2,}", EPILOG.split("examples:")[0], re.MULTILINE)
+    assert sorted(listed) == system_names()
+
+
 def test_stage_choices_are_the_benchmarks() -> None:
     from recenter_bench.run.arguments import STAGE_CHOICES
     from recenter_bench.submissions import STAGES

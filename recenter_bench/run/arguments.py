@@ -22,10 +22,13 @@ examples:
   # any OpenAI-compatible endpoint (vLLM, SGLang, TGI, llama.cpp, Ollama, hosted APIs)
   export OPENAI_API_KEY=...          # a keyless local server takes any value, e.g. EMPTY
   recenter run pairing --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen3-4B \\
-      --out submissions/Qwen__Qwen3-4B/v1
+      --out submissions/Qwen__Qwen3-4B/my-run
   recenter run pairing --system minilm-similarity \\
-      --out submissions/recenter-bench__all-MiniLM-L6-v2-similarity/v1
-then: recenter validate DIR; recenter leaderboard; recenter submit DIR
+      --out submissions/recenter-bench__all-MiniLM-L6-v2-similarity/my-run
+
+then: recenter validate DIR --require-results   (what CI checks)
+      recenter leaderboard                      (the row on the local board)
+      recenter submit DIR                       (a pull request on the Hub)
 """
 
 
