@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_LEADERBOARD_ID
+from recenter_bench.run.arguments import add_run_parser
 
 # command -> "module:function"; imported only when the command runs, so `recenter --help`
 # stays fast and a room's heavy imports (gradio, datasets) load only when needed.
@@ -25,10 +26,13 @@ HANDLERS = {
     "submit": "recenter_bench.submissions:submit_command",
     "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
+    "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
 }
+# Commands whose libraries are not in the core install: the extra that adds them.
+EXTRAS = {"leaderboard": "space"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,10 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
     p.add_argument("--comment", action="store_true", help="post the outcome on the pull request")
 
-    p = sub.add_parser("baseline", help="run a no-skill or retrieval baseline into a submission")
+    p = sub.add_parser("baseline", help="run a no-skill baseline into a submission")
     p.add_argument("name", help="baseline name (see `recenter baseline --help`)")
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
     p.add_argument("--out", required=True, help="submission folder to write")
+
+    add_run_parser(sub)
 
     p = sub.add_parser("reproduce", help="recompute the paper's numbers from a release")
     p.add_argument("--release", required=True)
@@ -112,12 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    """Import a command's handler; a library of a missing extra is a one-line UserError."""
+    module_name, function_name = HANDLERS[command].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if command not in EXTRAS or (error.name or "").startswith("recenter_bench"):
+            raise
+        raise UserError(
+            f"`recenter {command}` needs {error.name}, which is not installed: "
+            f"pip install 'recenter-bench[{EXTRAS[command]}]'"
+        ) from None
+    return getattr(module, function_name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module_name, function_name = HANDLERS[args.command].split(":")
-    handler = getattr(importlib.import_module(module_name), function_name)
     try:
-        return int(handler(args) or 0)
+        return int(_handler(args.command)(args) or 0)
     except ValidationFailed as failure:
         for problem in failure.problems:
             print(f"error: {problem}", file=sys.stderr)

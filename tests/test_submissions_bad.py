@@ -40,7 +40,10 @@ BASE_METADATA = {
     "description": "A test submission.",
     "provenance": "rescored",
 }
-ALLOWED = "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, results.json"
+ALLOWED = (
+    "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, raw_answers.jsonl, "
+    "results.json"
+)
 
 
 @dataclass
@@ -241,7 +244,7 @@ CASES: list[Case] = [
         lambda c: write_metadata(c, score=0.99),
         [
             "{dir}/metadata.yaml:15: score: unknown field; allowed: benchmark_version, contact, "
-            "dataset_revision, date, description, link, model, open_weights, org, provenance, "
+            "dataset_revision, date, description, link, model, open_weights, org, provenance, run, "
             "source, stages, trained_on, type"
         ],
     ),
