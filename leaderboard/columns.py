@@ -16,11 +16,11 @@ from recenter_bench.metric.recenter_personalization import recenter_personalizat
 
 STAGES: tuple[str, ...] = tuple(_metric.STAGES)
 HEADLINE: dict[str, str] = dict(_metric.HEADLINE)
-# Whether a larger headline is better, per stage (F1 and Spearman both are); read from the metric
-# when it declares it.
-HIGHER_IS_BETTER: dict[str, bool] = dict(
-    getattr(_metric, "HIGHER_IS_BETTER", None) or dict.fromkeys(STAGES, True)
-)
+# Whether a larger headline is better, per stage: the metric declares the direction of every
+# score it writes (lm-eval's `higher_is_better`); F1 and Spearman both are.
+HIGHER_IS_BETTER: dict[str, bool] = {
+    stage: bool(_metric.HIGHER_IS_BETTER[HEADLINE[stage]]) for stage in STAGES
+}
 STAGE_TITLES: dict[str, str] = {
     "extraction": "Stage 1 · attribute extraction",
     "pairing": "Stage 2 · relevance pairing",

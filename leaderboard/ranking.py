@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -41,11 +41,10 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     PREDICTION_FIELD,
     reference_value,
 )
-from recenter_bench.submissions import ALLOWED_FILES, MAX_STAGE_FILE_BYTES, STAGE_FILES
+from recenter_bench.submissions import MAX_STAGE_FILE_BYTES, RAW_ANSWERS_FILE, STAGE_FILES
 
-# Raw answers a run kept beside its predictions: any other file the validator allows whose name
-# starts with the stage (the runner's choice of name), keyed by the stage's ID field.
-RAW_ANSWER_FIELDS = ("raw_answer", "raw", "answer", "output", "full_output")
+# A raw answer is shown up to this length (a reasoning model's answer can run to pages).
+MAX_RAW_ANSWER_CHARS = 2000
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]] | None:
@@ -94,18 +93,32 @@ def read_predictions(folder: Path | None, stage: str) -> dict[str, Any] | None:
     return predictions_of(stage, _jsonl(folder / stage_file(stage)) if folder else None)
 
 
-def read_raw_answers(folder: Path | None, stage: str) -> dict[str, str]:
-    """{row ID: the model's raw answer} when the run kept one beside its predictions."""
-    if folder is None:
+def read_raw_answers(
+    folder: Path | None, stage: str, wanted: Collection[str] | None = None
+) -> dict[str, str]:
+    """{row ID: the model's raw answer} from the run's `raw_answers.jsonl` (written by
+    `recenter run` for LLM judges: one object per answer, keyed by the stage's ID field, with
+    `answer` and, for side-by-side judges, the `order` asked), for the IDs in `wanted`. Read line
+    by line, so a large file costs time, not memory; an unreadable line is skipped."""
+    path = folder / RAW_ANSWERS_FILE if folder is not None else None
+    if path is None or path.is_symlink() or not path.is_file():
         return {}
-    out: dict[str, str] = {}
-    for name in ALLOWED_FILES:
-        if not name.startswith(stage) or name == stage_file(stage) or not name.endswith(".jsonl"):
-            continue
-        for row in _jsonl(folder / name) or []:
-            text = next((row[f] for f in RAW_ANSWER_FIELDS if isinstance(row.get(f), str)), None)
-            if isinstance(row.get(ID_FIELD[stage]), str) and text is not None:
-                out[row[ID_FIELD[stage]]] = text
+    id_field, out = ID_FIELD[stage], {}
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            key = row.get(id_field) if isinstance(row, dict) else None
+            text = row.get("answer", row.get("raw_answer")) if key is not None else None
+            if not isinstance(key, str) or not isinstance(text, str):
+                continue
+            if wanted is not None and key not in wanted:
+                continue
+            order = f"[{row['order']}] " if isinstance(row.get("order"), str) else ""
+            answer = order + text[:MAX_RAW_ANSWER_CHARS]
+            out[key] = f"{out[key]}\n{answer}" if key in out else answer
     return out
 
 
@@ -281,14 +294,18 @@ def disagreements(
     attribute, human votes, its answer and, when the run kept it, the model's raw answer."""
     stage = ranking.stage
     a = ranking.ids.index(submission.id)
-    raw = read_raw_answers(submission.folder, stage)
     predictions = ranking.aligned.predictions[a]
-    out = []
+    rows = []
     for row, predicted in zip(ranking.rows, predictions, strict=True):
         human = reference_value(stage, row)
         differs = predicted != human if ranking.aligned.binary else abs(predicted - human) >= 1.5
-        if not differs:
-            continue
+        if differs:
+            rows.append((row, predicted))
+        if limit is not None and len(rows) >= limit:
+            break
+    raw = read_raw_answers(submission.folder, stage, {row[ID_FIELD[stage]] for row, _ in rows})
+    out = []
+    for row, predicted in rows:
         out.append(
             {
                 ID_FIELD[stage]: row[ID_FIELD[stage]],
@@ -300,8 +317,6 @@ def disagreements(
                 "raw_answer": raw.get(row[ID_FIELD[stage]], ""),
             }
         )
-        if limit is not None and len(out) >= limit:
-            break
     columns = [ID_FIELD[stage], BOOTSTRAP_UNIT[stage], "human", "system", "raw_answer"]
     return pd.DataFrame(out, columns=[*columns, "attribute", "prompt"])
 

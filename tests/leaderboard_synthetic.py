@@ -252,3 +252,13 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
         write_submission(root, folder, run, metadata, scores)
         ids[role] = f"{folder}/{run}"
     return ids
+
+
+def committed_run(folder: str = "recenter-bench__BM25") -> str:
+    """The id `<folder>/<run>` of a committed submission (its latest run), so tests follow the
+    repository when a run is replaced (BM25's v1 became v2). The default, the project's BM25, is
+    re-scored with predictions and trained on train and validation: ranked on test only."""
+    from recenter_bench.paths import SUBMISSIONS_DIR
+
+    runs = sorted(p.parent.name for p in (SUBMISSIONS_DIR / folder).glob("*/results.json"))
+    return f"{folder}/{runs[-1]}"

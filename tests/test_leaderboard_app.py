@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
 from leaderboard_harness import serve
-from leaderboard_synthetic import MARKUP_MODEL, write_fixture_tree
+from leaderboard_synthetic import MARKUP_MODEL, committed_run, write_fixture_tree
 from sklearn.metrics import f1_score
 
 from recenter_bench.leaderboard.app import build_app
@@ -23,7 +23,7 @@ from recenter_bench.leaderboard.table import PROVENANCES, SYSTEM_TYPES, to_csv
 from recenter_bench.loaders.load import load_rows
 from recenter_bench.paths import SUBMISSIONS_DIR
 
-COMMITTED_BM25 = "recenter-bench__BM25"
+COMMITTED_BM25 = committed_run()  # "recenter-bench__BM25/<run>"
 ALL_TYPES = list(SYSTEM_TYPES)
 ALL_PROVENANCES = list(PROVENANCES)
 
@@ -35,7 +35,8 @@ def served(
     root = tmp_path_factory.mktemp("submissions")
     write_fixture_tree(root)
     # A committed re-scored run with its predictions: rank intervals and placements need one.
-    shutil.copytree(SUBMISSIONS_DIR / COMMITTED_BM25, root / COMMITTED_BM25)
+    folder = COMMITTED_BM25.split("/")[0]
+    shutil.copytree(SUBMISSIONS_DIR / folder, root / folder)
     uploads = tmp_path_factory.mktemp("gradio-uploads")
     old = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
@@ -283,7 +284,7 @@ def test_preview_refuses_more_files_than_a_submission_holds(tmp_path):
 
 def test_inspect_and_agreement_endpoints_for_a_committed_rescored_run(served):
     client, _, _ = served
-    bm25 = f"{COMMITTED_BM25}/v1"
+    bm25 = COMMITTED_BM25
     summary, pairwise, _, clusters, errors, csv_file = client.predict(
         bm25, "pairing", "test", api_name="/inspect"
     )

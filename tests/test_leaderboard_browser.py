@@ -23,6 +23,7 @@ from leaderboard_synthetic import (
     MARKUP_MODEL,
     MARKUP_ORG,
     SCRIPT_LINK,
+    committed_run,
     fixture_metadata,
     stage_scores,
     write_fixture_tree,
@@ -43,7 +44,7 @@ SCREENSHOTS = Path(os.environ.get("RECENTER_SCREENSHOTS") or tempfile.mkdtemp(pr
 TAB_NAMES = {OVERVIEW: "Overview", **STAGE_TITLES}
 MARKUP_FOLDER = "zz-fixture__markup"
 MARKUP_SHOWN = f"{MARKUP_MODEL} ({MARKUP_ORG})"  # names carry their provenance
-COMMITTED_BM25 = "recenter-bench__BM25/v1"  # re-scored, trained on train and validation
+COMMITTED_BM25 = committed_run()  # re-scored, trained on train and validation
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from leaderboard_synthetic import committed_run
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, f1_score
 
@@ -150,7 +151,7 @@ def test_ranking_of_the_committed_predictions_reproduces_ci_scores(reference):
             written = by_id[submission_id].scores("pairing", split)["f1"]
             assert ranking.points[i] == pytest.approx(written), submission_id
         # Trained on train and validation: the committed BM25 is ranked on test only.
-        bm25 = ranking.ids.index("recenter-bench__BM25/v1")
+        bm25 = ranking.ids.index(committed_run())
         assert bool(ranking.ranked[bm25]) is (split == "test")
 
 
@@ -160,22 +161,17 @@ def test_error_analysis_shows_the_raw_answer_when_the_run_kept_one(
     import json
     import shutil
 
-    from recenter_bench.leaderboard import ranking as ranking_module
     from recenter_bench.leaderboard.ranking import disagreements, per_cluster_scores
 
-    # The committed BM25 run, plus a raw-answers file of the kind a runner keeps beside its
-    # predictions (a file name the validator allows for the stage).
-    run = tmp_path / "recenter-bench__BM25" / "v1"
-    shutil.copytree(SUBMISSIONS_DIR / "recenter-bench__BM25" / "v1", run)
+    # The committed BM25 run, plus the raw answers `recenter run` keeps for LLM judges.
+    run = tmp_path / committed_run()
+    shutil.copytree(SUBMISSIONS_DIR / committed_run(), run)
     rows = [json.loads(line) for line in (run / "pairing.jsonl").read_text().splitlines()]
     raw = [
-        {"pair_id": r["pair_id"], "raw_answer": f"Answer: {'YES' if r['relevant'] else 'NO'}"}
+        {"pair_id": r["pair_id"], "answer": f"Answer: {'YES' if r['relevant'] else 'NO'}"}
         for r in rows
     ]
-    (run / "pairing.raw.jsonl").write_text("\n".join(json.dumps(r) for r in raw))
-    monkeypatch.setattr(
-        ranking_module, "ALLOWED_FILES", (*ranking_module.ALLOWED_FILES, "pairing.raw.jsonl")
-    )
+    (run / "raw_answers.jsonl").write_text("\n".join(json.dumps(r) for r in raw) + "\n{broken\n")
     submissions, _ = load_submissions(tmp_path)
     ranking = rank_split(submissions, reference.rows["pairing"], "pairing", "test", 50)
     bm25 = submissions[0]
