@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from recenter_bench.metric.recenter_personalization import recenter_personalization as _metric
 
-STAGES: tuple[str, ...] = tuple(_metric.STAGES)
-HEADLINE: dict[str, str] = dict(_metric.HEADLINE)
+# The metric's own objects, not copies (tests/test_registry.py checks they are the same).
+STAGES: tuple[str, ...] = _metric.STAGES
+HEADLINE: dict[str, str] = _metric.HEADLINE
 # Whether a larger headline is better, per stage: the metric declares the direction of every
 # score it writes (lm-eval's `higher_is_better`); F1 and Spearman both are.
 HIGHER_IS_BETTER: dict[str, bool] = {
