@@ -226,7 +226,11 @@ def pairing_plot(table: pd.DataFrame, split: str, highlight: str | None = None) 
                 },
             },
             *no_skill,
-            _point_layer(points, "recall", "precision", "recall", "precision", [0, 1]),
+            *(
+                [_point_layer(points, "recall", "precision", "recall", "precision", [0, 1])]
+                if points
+                else []
+            ),
             *_highlight_layer(points, "recall", "precision"),
             *_label_layer(points, "recall", "precision"),
         ],
@@ -281,19 +285,28 @@ def response_plot(table: pd.DataFrame, split: str, highlight: str | None = None)
                 "encoding": {"y": {"field": "spearman", "type": "quantitative"}},
             }
         )
-    layers.append(
-        _point_layer(
-            points,
-            "mean_rating",
-            "spearman",
-            "mean rating given (1 = prefer generic, 5 = prefer personalized)",
-            "Spearman with mean human rating",
+    if points:
+        layers.append(
+            _point_layer(
+                points,
+                "mean_rating",
+                "spearman",
+                "mean rating given (1 = prefer generic, 5 = prefer personalized)",
+                "Spearman with mean human rating",
+            )
         )
-    )
     layers += [
         *_highlight_layer(points, "mean_rating", "spearman"),
         *_label_layer(points, "mean_rating", "spearman"),
     ]
+    if not layers:  # nothing on this split: say so rather than hand Vega an empty chart
+        layers.append(
+            {
+                "data": {"values": [{"note": "no row with a mean rating and a Spearman here"}]},
+                "mark": {"type": "text", "fontSize": 13, "color": "#888888"},
+                "encoding": {"text": {"field": "note", "type": "nominal"}},
+            }
+        )
     marks = "; ".join(f"{name} {value:.3f}" for name, value in lines.items())
     return {
         "$schema": VEGA_LITE_SCHEMA,
@@ -352,16 +365,19 @@ def leaders_plot(
     marks = reference_marks(table, stage)
     y = {"field": "model", "type": "nominal", "sort": [p["model"] for p in points], "title": None}
     x_title = f"{metric_label(headline)} on {split}"
-    layers: list[dict[str, Any]] = [
-        {
-            "data": {"values": [p for p in points if p["low"] is not None]},
-            "mark": {"type": "rule", "color": "#4c78a8"},
-            "encoding": {
-                "y": y,
-                "x": {"field": "low", "type": "quantitative", "title": x_title},
-                "x2": {"field": "high"},
-            },
+    with_ci = [p for p in points if p["low"] is not None]
+    # No layer without data: Vega warns about the empty extent.
+    bars = {
+        "data": {"values": with_ci},
+        "mark": {"type": "rule", "color": "#4c78a8"},
+        "encoding": {
+            "y": y,
+            "x": {"field": "low", "type": "quantitative", "title": x_title},
+            "x2": {"field": "high"},
         },
+    }
+    layers: list[dict[str, Any]] = [
+        *([bars] if with_ci else []),
         {
             "data": {"values": points},
             "mark": {"type": "point", "filled": True, "size": 80, "color": "#4c78a8"},
@@ -382,10 +398,17 @@ def leaders_plot(
     ]
     for name, value in marks.items():
         color = "#e45756" if name.startswith("human") else "#9d9d9d"
-        layers += _rule("x:score", value, name, color, [4, 4])
+        # The line only (its name is in the subtitle and tooltip): a text label would widen a
+        # chart that shares a row with two others.
+        layers += _rule("x:score", value, name, color, [4, 4])[:1]
+    lines = [
+        f"{'red' if name.startswith('human') else 'grey'}: {name} {value:.3f}"
+        for name, value in marks.items()
+    ]
+    subtitle = ["dot: score; bar: 95% bootstrap interval", *lines]
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "title": {"text": title, "subtitle": "dot: score; bar: 95% bootstrap interval"},
+        "title": {"text": title, "subtitle": subtitle},
         # Three of these sit side by side on the Overview: narrow, with names cut at 130 px
         # (the tooltip has the whole name).
         "width": 190,

@@ -470,3 +470,20 @@ def test_the_examples_in_the_docstrings_hold():
     ):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_no_plot_layer_is_empty_so_vega_never_warns(submissions):
+    from recenter_bench.leaderboard.plots import leaders_plot
+
+    reported = [s for s in submissions if not s.rescored]
+    for subs in (submissions, reported):
+        for stage, plot in (("pairing", pairing_plot), ("response_quality", response_plot)):
+            for split in ("all", "test"):
+                table = stage_table(subs, stage, split)
+                specs = [plot(table, split), plot(table, split, highlight="nobody")]
+                if table["rank"].notna().any():
+                    specs.append(leaders_plot(table, stage, split, "t"))
+                for spec in specs:
+                    for layer in spec.get("layer", []):
+                        values = layer.get("data", {}).get("values")
+                        assert values is None or values, (stage, split, layer["mark"])
