@@ -34,11 +34,17 @@ from recenter_bench.errors import UserError
 from recenter_bench.leaderboard.render import escape_markdown
 from recenter_bench.submissions.commands import headline_lines
 from recenter_bench.submissions.dataset import load_reference
-from recenter_bench.submissions.folder import check_folder
+from recenter_bench.submissions.files import (
+    ALLOWED_FILES,
+    RESULTS_FILE,
+    max_bytes,
+    problem,
+    results_text,
+    show_name,
+)
 from recenter_bench.submissions.hub import hub_api, hub_error
-from recenter_bench.submissions.messages import problem, show_name
-from recenter_bench.submissions.names import ALLOWED_FILES, RESULTS_FILE, max_bytes
-from recenter_bench.submissions.results import RESCORE_HINT, results_text
+from recenter_bench.submissions.pipeline import check_folder
+from recenter_bench.submissions.score import RESCORE_HINT
 
 SUBMISSIONS = "submissions"
 # One pull request is one submission, maybe a few runs; a bigger one is split, so a single

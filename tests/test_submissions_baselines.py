@@ -179,8 +179,7 @@ def test_unknown_baseline(tmp_path: Path, capsys) -> None:
     [
         "recenter_bench.baselines",
         "recenter_bench.stemming",
-        "recenter_bench.submissions.messages",
-        "recenter_bench.submissions.names",
+        "recenter_bench.submissions.files",
     ],
 )
 def test_doctests(module: str) -> None:

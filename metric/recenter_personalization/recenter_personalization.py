@@ -37,6 +37,11 @@ except ImportError:  # pragma: no cover - exercised only in minimal installs
 __version__ = "1.0.0"
 METRIC_VERSION = __version__
 
+
+# --------------------------------------------------------------------------------------------
+# The benchmark's facts: stages, splits, IDs, what a prediction holds, the metrics
+# --------------------------------------------------------------------------------------------
+
 STAGES = ("extraction", "pairing", "response_quality")
 SPLITS = ("train", "validation", "test")
 ALL = "all"
@@ -52,6 +57,7 @@ PREDICTION_FIELD = {
 }
 BOOTSTRAP_UNIT = {"extraction": "user_id", "pairing": "prompt_id", "response_quality": "prompt_id"}
 
+# The scores of a system (METRIC_NAMES) and of the human reference (HUMAN_METRIC_NAMES).
 METRIC_NAMES = {
     "extraction": (
         "accuracy",
@@ -96,9 +102,55 @@ METRIC_NAMES = {
         "n",
     ),
 }
+
+HUMAN_METRIC_NAMES = {
+    "extraction": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "flag_rate",
+        "kappa_vs_annotators",
+        "inter_annotator_kappa",
+        "inter_annotator_kappa_3way",
+        "n",
+        "n_annotators",
+    ),
+    "pairing": (
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "yes_rate",
+        "human_yes_rate",
+        "kappa_vs_annotators",
+        "inter_annotator_kappa",
+        "n",
+        "n_annotators",
+    ),
+    "response_quality": (
+        "spearman",
+        "kendall",
+        "pearson",
+        "mean_rating",
+        "human_mean_rating",
+        "inflation",
+        "inter_annotator_spearman",
+        "inter_annotator_weighted_kappa",
+        "n",
+        "n_annotators",
+    ),
+}
+
 RATING_LABELS = (1, 2, 3, 4, 5)
 CI_LEVEL = 0.95
 NAN = float("nan")
+# The `evaluate` features of each config: (predictions, references).
+_FEATURES = {
+    "extraction": ("bool", "bool"),
+    "pairing": ("bool", "bool"),
+    "response_quality": ("float64", "float64"),
+}
 
 _DESCRIPTION = """
 Scores a system on the three human-judged stages of LLM personalization of "Re-Centering Humans
@@ -200,6 +252,26 @@ def _as_float(values: Iterable[Any], name: str) -> np.ndarray:
     return array
 
 
+def _check_same_length(x: np.ndarray, y: np.ndarray) -> None:
+    if x.shape != y.shape:
+        raise ValueError(f"inputs differ in length: {x.size} and {y.size}")
+
+
+def _round_off(value: float) -> float:
+    # Rank arithmetic in floating point can leave 1e-16 residue (e.g. -0.7000000000000001); the
+    # statistic is a ratio of integers-and-halves, so 12 decimals loses nothing real.
+    return value if math.isnan(value) else round(value, 12)
+
+
+def _index_of(labels: Sequence[Any], values: np.ndarray, name: str) -> np.ndarray:
+    """Position of each value in `labels` (a ValueError names a value that is not there)."""
+    position = {label: i for i, label in enumerate(labels)}
+    try:
+        return np.fromiter((position[v] for v in values.tolist()), dtype=int, count=values.size)
+    except KeyError as missing:
+        raise ValueError(f"{name}: {missing.args[0]!r} is not one of the labels") from None
+
+
 def confusion_counts(references: Sequence[bool], predictions: Sequence[bool]) -> dict[str, int]:
     """True/false positives and negatives of binary predictions (positive class = True).
 
@@ -283,15 +355,6 @@ def cohen_kappa(
     return 1.0 - float(np.sum(weight * observed)) / disagreement_expected
 
 
-def _index_of(labels: Sequence[Any], values: np.ndarray, name: str) -> np.ndarray:
-    """Position of each value in `labels` (a ValueError names a value that is not there)."""
-    position = {label: i for i, label in enumerate(labels)}
-    try:
-        return np.fromiter((position[v] for v in values.tolist()), dtype=int, count=values.size)
-    except KeyError as missing:
-        raise ValueError(f"{name}: {missing.args[0]!r} is not one of the labels") from None
-
-
 def _weighted_midranks(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average ranks of `values` in every weighted sample (one sample per row of `weights`).
 
@@ -371,17 +434,6 @@ def kendall(x: Sequence[float], y: Sequence[float]) -> float:
     if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return NAN
     return float(_stats.kendalltau(x, y).statistic)
-
-
-def _check_same_length(x: np.ndarray, y: np.ndarray) -> None:
-    if x.shape != y.shape:
-        raise ValueError(f"inputs differ in length: {x.size} and {y.size}")
-
-
-def _round_off(value: float) -> float:
-    # Rank arithmetic in floating point can leave 1e-16 residue (e.g. -0.7000000000000001); the
-    # statistic is a ratio of integers-and-halves, so 12 decimals loses nothing real.
-    return value if math.isnan(value) else round(value, 12)
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,7 +542,7 @@ def spearman_bootstrap_ci(
 
 
 # --------------------------------------------------------------------------------------------
-# One stage, one split: aligned lists in, a flat dict of floats out
+# Scoring one stage on one split: aligned lists in, a flat dict of floats out
 # --------------------------------------------------------------------------------------------
 
 
@@ -588,7 +640,7 @@ def score_ratings(
 
 
 # --------------------------------------------------------------------------------------------
-# Dataset rows -> references; a whole submission
+# Scoring a submission: dataset rows -> references, every stage and split
 # --------------------------------------------------------------------------------------------
 
 
@@ -761,45 +813,6 @@ def score_submission(
 # --------------------------------------------------------------------------------------------
 # The human reference: each annotator against the others
 # --------------------------------------------------------------------------------------------
-
-HUMAN_METRIC_NAMES = {
-    "extraction": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "flag_rate",
-        "kappa_vs_annotators",
-        "inter_annotator_kappa",
-        "inter_annotator_kappa_3way",
-        "n",
-        "n_annotators",
-    ),
-    "pairing": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "yes_rate",
-        "human_yes_rate",
-        "kappa_vs_annotators",
-        "inter_annotator_kappa",
-        "n",
-        "n_annotators",
-    ),
-    "response_quality": (
-        "spearman",
-        "kendall",
-        "pearson",
-        "mean_rating",
-        "human_mean_rating",
-        "inflation",
-        "inter_annotator_spearman",
-        "inter_annotator_weighted_kappa",
-        "n",
-        "n_annotators",
-    ),
-}
 
 
 def _nanmean(values: Iterable[float]) -> float:
@@ -1097,12 +1110,6 @@ def undefined_reasons(scores: Mapping[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # The evaluate module
 # --------------------------------------------------------------------------------------------
-
-_FEATURES = {
-    "extraction": ("bool", "bool"),
-    "pairing": ("bool", "bool"),
-    "response_quality": ("float64", "float64"),
-}
 
 if evaluate is not None:
 

@@ -11,18 +11,21 @@ line each (`file:line: field: what is wrong`). The CLI (`validate`, `score`, `su
 GitHub workflow, the repository tests and the leaderboard's Submit tab all end up there, and
 every score comes from the metric module; nothing here computes a metric.
 
-Modules, one job each:
-- `names`: file names, size limits, folder names;  `messages`: problem lines;
-- `dataset`: `--dataset` -> the `Reference` rows;  `parse`: YAML/JSON from untrusted bytes;
-- `schema`: schema violations worded for people;  `metadata`, `predictions`, `results_file`:
-  the checks of each file;  `check`: `check_files`, all of them together;
-- `read`: a folder read from disk safely;  `folder`: validate / score a folder;
-  `upload`: the Space's preview;  `results`: scores from the metric, compared with a committed
-  results.json;  `write`: atomic writes;  `make`: the files of submissions the project writes;
-- `tree`: the submissions/ tree;  `hub`: the Hub pull request;  `commands`: the CLI handlers.
+Modules, in the order a submission passes through them (each imports only those above it):
+- `files`: what a folder holds: file names, size limits, the committed text of each file,
+  problem lines;
+- `dataset`: `--dataset` -> the `Reference` rows a submission is checked and scored on;
+- `read`: step 1, a folder read from disk and YAML/JSON parsed from untrusted bytes;
+- `score`: step 3, the scores the metric gives, compared with a committed results.json;
+- `check`: step 2, every check of every file (`check_files`), and of the submissions/ tree;
+- `write`: atomic writes;
+- `pipeline`: the steps end to end for a folder (`check_folder`, `validate_submission`,
+  `score_folder`), an upload (`preview_submission`) and the project's own files
+  (`submission_files`);
+- `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
 """
 
-from recenter_bench.submissions.check import Checked, check_files
+from recenter_bench.submissions.check import Checked, check_files, tree_problems
 from recenter_bench.submissions.commands import score_command, submit_command, validate_command
 from recenter_bench.submissions.dataset import (
     Reference,
@@ -30,10 +33,7 @@ from recenter_bench.submissions.dataset import (
     load_reference,
     resolve_dataset,
 )
-from recenter_bench.submissions.folder import check_folder, score_folder, validate_submission
-from recenter_bench.submissions.hub import open_pull_request
-from recenter_bench.submissions.make import jsonl_text, metadata_text, submission_files
-from recenter_bench.submissions.names import (
+from recenter_bench.submissions.files import (
     ALLOWED_FILES,
     ID_FIELD,
     MAX_STAGE_FILE_BYTES,
@@ -43,18 +43,21 @@ from recenter_bench.submissions.names import (
     STAGES,
     folder_name,
     identity_of,
+    jsonl_text,
+    metadata_text,
+    results_text,
     slug,
 )
-from recenter_bench.submissions.parse import parse_yaml
-from recenter_bench.submissions.read import read_folder
-from recenter_bench.submissions.results import (
-    compute_results,
-    metric_module,
-    results_differences,
-    results_text,
+from recenter_bench.submissions.hub import open_pull_request
+from recenter_bench.submissions.pipeline import (
+    check_folder,
+    preview_submission,
+    score_folder,
+    submission_files,
+    validate_submission,
 )
-from recenter_bench.submissions.tree import find_submissions, tree_problems
-from recenter_bench.submissions.upload import preview_submission
+from recenter_bench.submissions.read import find_submissions, parse_yaml, read_folder
+from recenter_bench.submissions.score import compute_results, metric_module, results_differences
 from recenter_bench.submissions.write import write_atomic, write_json_atomic
 
 __all__ = [

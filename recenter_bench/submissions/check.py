@@ -1,27 +1,54 @@
-"""One submission's files -> every problem: the single check behind the CLI, CI, the repository
-tests and the Space's Submit tab, whichever way the bytes arrived."""
+"""Step 2, check a submission: one submission's files -> every problem, one line each.
+
+`check_files` is the single check behind the CLI, CI, the repository tests and the Space's
+Submit tab, whichever way the bytes arrived (a folder, a Hub pull request, an upload). It runs
+the checks of each file (metadata.yaml, each `<stage>.jsonl`, results.json) and, once they all
+pass, compares a committed results.json with what the predictions earn (step 3, `score`).
+`tree_problems` checks what no single submission can see: the submissions/ tree as a whole.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+from recenter_bench.paths import SUBMISSIONS_DIR, load_schema
 from recenter_bench.submissions.dataset import Reference
-from recenter_bench.submissions.messages import problem, show_name, too_big, unexpected_file
-from recenter_bench.submissions.metadata import check_metadata, listed_stages
-from recenter_bench.submissions.names import (
+from recenter_bench.submissions.files import (
     ALLOWED_FILES,
+    ID_FIELD,
     METADATA_FILE,
     RESULTS_FILE,
+    RUN_NAME,
     STAGE_FILES,
+    STAGES,
+    folder_name,
     max_bytes,
+    problem,
+    show,
+    show_name,
     submission_id,
+    too_big,
+    unexpected_file,
 )
-from recenter_bench.submissions.parse import Document
-from recenter_bench.submissions.predictions import check_stage_file
-from recenter_bench.submissions.results import compute_results, results_differences
-from recenter_bench.submissions.results_file import check_results_file
+from recenter_bench.submissions.read import (
+    Document,
+    NonFinite,
+    decode,
+    is_non_finite,
+    json_lines,
+    json_loads,
+    non_finite_fields,
+    parse_yaml,
+    too_deep,
+)
+from recenter_bench.submissions.score import compute_results, metric_module, results_differences
 
 
 @dataclass
@@ -147,3 +174,427 @@ def _check_stage_files(
             rows, found = check_stage_file(stage, label(name), ok[name], reference)
             problems += found
             checked.predictions[stage] = rows
+
+
+# --------------------------------------------------------------------------------------------
+# metadata.yaml: its schema, and the folder name its org and model imply
+# --------------------------------------------------------------------------------------------
+
+
+METADATA_SCHEMA = "submission_metadata"
+
+
+def check_metadata(
+    data: bytes, label: Callable[[str], str], identity: tuple[str, str] | None
+) -> tuple[Document | None, list[str]]:
+    """(the parsed metadata.yaml, its problems). The document is returned whenever it parsed,
+    schema problems or not, so that later checks can still use its valid parts."""
+    name = label(METADATA_FILE)
+    text, problems = decode(name, data)
+    if text is None:
+        return None, problems
+    doc, parse_problems = parse_yaml(name, text)
+    problems += parse_problems
+    if doc is None:
+        return None, problems
+    problems += schema_problems(METADATA_SCHEMA, doc.data, name, doc.line)
+    if identity is not None:
+        problems += _folder_problems(doc, name, label(""), identity)
+    return doc, problems
+
+
+def _folder_problems(doc: Document, name: str, folder: str, identity: tuple[str, str]) -> list[str]:
+    org_model, run = identity
+    problems = []
+    if not RUN_NAME.match(run):
+        message = f"{show_name(run)} must be letters, digits and . _ - (at most 100)"
+        problems.append(problem(folder, None, "run folder", message))
+    org, model = doc.data.get("org"), doc.data.get("model")
+    # Only names that passed the schema make a folder name worth comparing.
+    if field_is_valid(METADATA_SCHEMA, "org", org) and field_is_valid(
+        METADATA_SCHEMA, "model", model
+    ):
+        expected = folder_name(org, model)
+        if org_model != expected:
+            message = (
+                f"the folder is named {show_name(org_model)!r} but org and model make "
+                f"{expected!r}; rename the folder or fix the metadata"
+            )
+            problems.append(problem(name, doc.line(("model",)), "org/model", message))
+    return problems
+
+
+def listed_stages(metadata: dict[str, Any] | None) -> list[str] | None:
+    """The stages metadata.yaml lists, or None when it lists none validly."""
+    stages = (metadata or {}).get("stages")
+    if isinstance(stages, list) and all(isinstance(s, str) and s in STAGES for s in stages):
+        return stages
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# One <stage>.jsonl of predictions: every line's schema, known IDs, no duplicates, and the
+# whole test split of the stage covered
+# --------------------------------------------------------------------------------------------
+
+
+def check_stage_file(
+    stage: str, label: str, data: bytes, reference: Reference
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parse and check one stage file: (the valid rows, every problem)."""
+    text, problems = decode(label, data)
+    if text is None:
+        return [], problems
+    id_field = ID_FIELD[stage]
+    known = reference.split_of_id[stage]
+    rows: list[dict[str, Any]] = []
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue  # blank lines (e.g. a trailing newline) carry nothing
+        row, row_problems = _parse_row(stage, label, number, line)
+        problems.extend(row_problems)
+        if row is None or row_problems:
+            continue
+        key = row[id_field]
+        if key not in known:
+            message = f"unknown ID {show(key)}: not in the {stage} config of the dataset"
+            problems.append(problem(label, number, id_field, message))
+        elif key in first_line:
+            problems.append(
+                problem(label, number, id_field, f"duplicate of line {first_line[key]}")
+            )
+        else:
+            first_line[key] = number
+            rows.append(row)
+    test_ids = reference.test_ids(stage)
+    missing = [key for key in test_ids if key not in first_line]
+    if missing:
+        message = (
+            f"{len(missing)} of the {len(test_ids)} rows of the test split have no prediction "
+            f"(first missing: {missing[0]}); every stage entered must cover its test split"
+        )
+        problems.append(problem(label, None, id_field, message))
+    return rows, problems
+
+
+def _parse_row(
+    stage: str, label: str, number: int, line: str
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """One JSON line -> (the row, its problems); a non-finite number is reported once, not
+    also as the schema's type error."""
+    try:
+        row = json_loads(line)
+    except (ValueError, RecursionError) as error:
+        reason = getattr(error, "msg", None) or type(error).__name__
+        column = getattr(error, "colno", None)
+        at = f" (column {column})" if column else ""
+        return None, [problem(label, number, None, f"not valid JSON: {reason}{at}")]
+    if not isinstance(row, dict):
+        return None, [problem(label, number, None, f"must be a JSON object, got {kind_of(row)}")]
+    if too_deep(row):
+        return None, [problem(label, number, None, "values are nested too deeply")]
+    bad = non_finite_fields(row)
+    problems = [
+        problem(label, number, show_name(name), f"{show(row[name])} is not a finite number")
+        for name in bad
+    ]
+    problems += [
+        problem(label, number, field_label(path), message)
+        for path, message in schema_errors(f"{stage}_predictions", row)
+        if not (path and path[0] in bad)
+    ]
+    return row, problems
+
+
+# --------------------------------------------------------------------------------------------
+# A committed results.json read as untrusted input: its schema, and whether it fits its folder
+# and metadata (a reported row's numbers under the splits the paper prints, nothing the metric
+# does not compute)
+# --------------------------------------------------------------------------------------------
+
+
+# Reported rows hold the paper's numbers under "all" (zero-shot) or "test" (trained systems).
+REPORTED_SPLITS = ("all", "test")
+
+
+def check_results_file(
+    data: bytes,
+    name: str,
+    metadata: dict[str, Any] | None,
+    identity: tuple[str, str] | None,
+) -> tuple[Document | None, list[str]]:
+    """(the parsed results.json when it satisfies its schema, every problem)."""
+    text, problems = decode(name, data)
+    if text is None:
+        return None, problems
+    try:
+        results = json_loads(text)
+    except (ValueError, RecursionError) as error:
+        reason = getattr(error, "msg", None) or type(error).__name__
+        line = getattr(error, "lineno", None)
+        return None, [problem(name, line, None, f"not valid JSON: {reason}")]
+    if not isinstance(results, dict):
+        return None, [problem(name, 1, None, "must be a JSON object")]
+    if too_deep(results):
+        return None, [problem(name, None, None, "values are nested too deeply")]
+    doc = Document(results, json_lines(text))
+    problems = _non_finite_problems(results, name, doc)
+    schema_found = schema_problems("results", _nulled(results), name, doc.line)
+    if schema_found:
+        return None, problems + schema_found
+    return doc, problems + _fit_problems(doc, name, metadata or {}, identity)
+
+
+def _fit_problems(
+    doc: Document, name: str, metadata: dict[str, Any], identity: tuple[str, str] | None
+) -> list[str]:
+    """A schema-valid results.json against its folder and its metadata."""
+    results, problems = doc.data, []
+
+    def add(path: tuple, message: str) -> None:
+        problems.append(problem(name, doc.line(path), ".".join(path), message))
+
+    if identity is not None and results["submission"] != "/".join(identity):
+        folder = "/".join(identity)
+        add(("submission",), f"says {show(results['submission'])} but the folder is {folder!r}")
+    provenance = metadata.get("provenance")
+    reported = provenance == "reported"
+    if provenance in ("rescored", "reported") and results["provenance"] != provenance:
+        add(
+            ("provenance",),
+            f"says {results['provenance']!r} but {METADATA_FILE} says {provenance!r}",
+        )
+    stages = listed_stages(metadata)
+    names = _score_names(metadata.get("type"))
+    for stage, splits in results["scores"].items():
+        # (for a rescored row the stage files are checked against `stages` instead)
+        if reported and stages is not None and stage not in stages:
+            add(("scores", stage), f"{stage} is not listed under stages in {METADATA_FILE}")
+        for split, metrics in splits.items():
+            for metric_name in metrics:
+                if metric_name not in names[stage]:
+                    message = f"the metric has no {stage} score named {metric_name!r}"
+                    add(("scores", stage, split, metric_name), message)
+            if reported and split not in REPORTED_SPLITS:
+                message = (
+                    "reported numbers go under 'all' (zero-shot systems) "
+                    "or 'test' (trained systems)"
+                )
+                add(("scores", stage, split), message)
+    if reported:
+        for stage in stages or []:
+            if not results["scores"].get(stage):
+                message = f"{METADATA_FILE} lists {stage} but no reported number for it is given"
+                problems.append(problem(name, doc.line(("scores",)), f"scores.{stage}", message))
+    return problems
+
+
+def _score_names(system_type: Any) -> dict[str, set[str]]:
+    """The score names a results.json may hold per stage: the metric's, plus its human-reference
+    names (inter-annotator agreement) for a human row."""
+    metric = metric_module()
+    return {
+        stage: set(metric.METRIC_NAMES[stage])
+        | (set(metric.HUMAN_METRIC_NAMES[stage]) if system_type == "human" else set())
+        for stage in STAGES
+    }
+
+
+def _non_finite_problems(value: Any, name: str, doc: Document, path: tuple = ()) -> list[str]:
+    """NaN/Infinity anywhere in results.json: undefined values must be written as null."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        if not is_non_finite(value):
+            return []
+        message = f"{show(value)} is not a finite number; undefined values are written as null"
+        return [problem(name, doc.line(path), field_label(list(path)), message)]
+    return [p for key, item in items for p in _non_finite_problems(item, name, doc, (*path, key))]
+
+
+def _nulled(value: Any) -> Any:
+    """A copy with every non-finite number replaced by null (reported once, not again as a
+    schema type error)."""
+    if isinstance(value, dict):
+        return {key: _nulled(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nulled(item) for item in value]
+    return None if is_non_finite(value) else value
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema violations (dataset_card/schemas/) -> one readable line each
+# --------------------------------------------------------------------------------------------
+
+
+@cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = load_schema(name)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "boolean": "true or false",
+    "number": "a number",
+    "integer": "an integer",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+
+
+def kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float | NonFinite):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[list, str]:
+    """(field path, message) of one schema error, worded for a person, not a validator."""
+    path = list(error.absolute_path)
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        missing = [name for name in expected if name not in (value or {})]
+        name = missing[0] if missing else "?"
+        return [*path, name], "missing required field"
+    if kind == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
+        name = show_name(str(extra[0])) if extra else "?"
+        hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return [*path, name], f"unknown field{hint}"
+    if kind == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+        return path, f"must be {wanted}, got {kind_of(value)} {show(value)}"
+    if kind in ("enum", "const"):
+        options = expected if kind == "enum" else [expected]
+        shown = ", ".join(show(o) for o in options)
+        return path, f"must be one of {shown}; got {show(value)}"
+    if kind in ("minimum", "maximum"):
+        bounds = error.schema
+        low, high = bounds.get("minimum"), bounds.get("maximum")
+        if low is not None and high is not None:
+            return path, f"must be between {low} and {high}, got {show(value)}"
+        return path, f"must be {'at least' if kind == 'minimum' else 'at most'} {expected}"
+    if kind == "pattern":
+        return path, f"{show(value)} is not allowed here ({_pattern_hint(path)})"
+    if kind == "format":
+        return path, f"{show(value)} is not a valid {expected} (YYYY-MM-DD)"
+    if kind in ("minLength", "maxLength"):
+        words = "at least" if kind == "minLength" else "at most"
+        return path, f"must have {words} {expected} character(s)"
+    if kind in ("minItems", "maxItems"):
+        words = "at least" if kind == "minItems" else "at most"
+        return path, f"must list {words} {expected} item(s)"
+    if kind == "uniqueItems":
+        return path, "lists the same item twice"
+    if kind == "not" and "else" in error.schema_path:
+        return [*path, "source"], "only reported submissions (provenance: reported) name a source"
+    if kind == "propertyNames":
+        return path, f"unexpected key {show(error.instance)}"
+    return path, " ".join(error.message.split())[:120]
+
+
+def _pattern_hint(path: list) -> str:
+    last = path[-1] if path else ""
+    return {
+        "link": "an http:// or https:// URL without spaces or quotes, or empty",
+        "model": "plain text with a letter or digit, no '<', '>' or control characters",
+        "org": "plain text with a letter or digit, no '<', '>' or control characters",
+        "contact": "no '<', '>' or control characters",
+        "source": "no '<', '>' or control characters",
+        "description": "no control characters",
+        "date": "YYYY-MM-DD",
+        "dataset_revision": "letters, digits and . _ : / -",
+        "submission": "<org>__<model>/<run>",
+    }.get(str(last), "see the schema in dataset_card/schemas/")
+
+
+def schema_errors(schema: str, instance: Any) -> list[tuple[list, str]]:
+    """Every violation of `dataset_card/schemas/<schema>.schema.json` as (field path, message),
+    in field order."""
+    errors = [_describe(error) for error in _validator(schema).iter_errors(instance)]
+    return sorted(errors, key=lambda item: [str(p) for p in item[0]])
+
+
+def field_label(path: list) -> str | None:
+    """A field path as a problem line names it: `scores.pairing.test.f1`."""
+    return ".".join(show_name(str(p)) for p in path) or None
+
+
+def schema_problems(
+    schema: str, instance: Any, label: str, line_of: Callable[[list], int | None]
+) -> list[str]:
+    """Every violation of a schema, one problem line each."""
+    return [
+        problem(label, line_of(path), field_label(path), message)
+        for path, message in schema_errors(schema, instance)
+    ]
+
+
+def field_is_valid(schema: str, name: str, value: Any) -> bool:
+    """Whether one top-level field alone satisfies its schema."""
+    return jsonschema.Draft202012Validator(load_schema(schema)["properties"][name]).is_valid(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The submissions/ tree as a whole: the problems no single submission can see
+# --------------------------------------------------------------------------------------------
+
+
+def tree_problems(root: Path = SUBMISSIONS_DIR) -> list[str]:
+    """Problems of the submissions tree itself: stray files, links, misnamed or clashing
+    folders, and the same predictions committed twice."""
+    problems = []
+    seen_lower: dict[str, Path] = {}
+    seen_content: dict[str, Path] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name == "README.md" and entry.is_file() and not entry.is_symlink():
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            message = "only <org>__<model>/ folders and README.md belong here"
+            problems.append(problem(str(entry), None, None, message))
+            continue
+        if "__" not in entry.name:
+            problems.append(problem(str(entry), None, None, "folder name must be <org>__<model>"))
+        for run in sorted(entry.iterdir()):
+            if run.is_symlink() or not run.is_dir():
+                problems.append(problem(str(run), None, None, "only <run>/ folders belong here"))
+                continue
+            key = f"{entry.name}/{run.name}".lower()
+            if key in seen_lower:
+                message = f"clashes with {seen_lower[key]} on case-insensitive file systems"
+                problems.append(problem(str(run), None, None, message))
+            seen_lower[key] = run
+            problems += _repeated_predictions(run, seen_content)
+    return problems
+
+
+def _repeated_predictions(run: Path, seen: dict[str, Path]) -> list[str]:
+    """Stage files of `run` whose bytes an earlier run already holds (`seen`: digest -> file)."""
+    problems = []
+    for name in STAGE_FILES:
+        path = run / name
+        if not path.is_file() or path.is_symlink():
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in seen:
+            message = f"the same predictions as {seen[digest]}: a run is committed once"
+            problems.append(problem(str(path), None, None, message))
+        seen[digest] = path
+    return problems

@@ -11,10 +11,10 @@ from typing import Any
 from recenter_bench.errors import ValidationFailed
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.submissions.dataset import load_reference
-from recenter_bench.submissions.folder import check_folder, score_folder, validate_submission
+from recenter_bench.submissions.files import RESULTS_FILE, results_text
 from recenter_bench.submissions.hub import open_pull_request
-from recenter_bench.submissions.names import RESULTS_FILE
-from recenter_bench.submissions.results import metric_module, results_text
+from recenter_bench.submissions.pipeline import check_folder, score_folder, validate_submission
+from recenter_bench.submissions.score import metric_module
 
 
 def headline_lines(results: Mapping[str, Any]) -> list[str]:

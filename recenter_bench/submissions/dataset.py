@@ -21,7 +21,7 @@ from recenter_bench.paths import (
     PREVIEW_RELEASE_DIR,
     REPO_ROOT,
 )
-from recenter_bench.submissions.names import ID_FIELD, STAGES
+from recenter_bench.submissions.files import ID_FIELD, STAGES
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 

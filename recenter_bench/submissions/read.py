@@ -1,15 +1,40 @@
-"""Reading a submission folder from disk without trusting it: symbolic links, sub-folders,
-special files and oversized files are refused, never opened."""
+"""Step 1, read a submission without trusting it: its folder from disk (symbolic links,
+sub-folders, special files and oversized files are refused, never opened), and YAML / JSON from
+untrusted bytes with line numbers for messages.
+
+Anchors, aliases, tags, duplicate keys, NaN/Infinity and absurd nesting are refused or flagged
+instead of being silently accepted as Python's yaml and json modules would.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import stat
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from recenter_bench.submissions.messages import problem, show_name, too_big, unexpected_file
-from recenter_bench.submissions.names import ALLOWED_FILES, max_bytes
+import yaml
+
+from recenter_bench.paths import SUBMISSIONS_DIR
+from recenter_bench.submissions.files import (
+    ALLOWED_FILES,
+    max_bytes,
+    problem,
+    show,
+    show_name,
+    too_big,
+    unexpected_file,
+)
+
+# --------------------------------------------------------------------------------------------
+# A submission folder from disk
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -81,3 +106,199 @@ def _read_no_follow(path: Path, limit: int) -> bytes | None:
     finally:
         if fd != -1:
             os.close(fd)
+
+
+def find_submissions(root: Path = SUBMISSIONS_DIR) -> list[Path]:
+    """Every `<org>__<model>/<run>/` folder under a submissions tree, sorted."""
+    return sorted(
+        run
+        for org_model in root.iterdir()
+        if org_model.is_dir() and not org_model.is_symlink()
+        for run in org_model.iterdir()
+        if run.is_dir() and not run.is_symlink()
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# YAML and JSON from untrusted bytes
+# --------------------------------------------------------------------------------------------
+
+# Deeper JSON/YAML than any valid file has; refused before anything recurses.
+MAX_DEPTH = 16
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2-like scalars: only true/false are booleans and dates stay strings, so
+    `open_weights: yes`, `org: NO` or `date: 2026-11-27` mean what they look like."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if not tag.endswith((":bool", ":timestamp"))]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _key_lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple, int]]:
+    """(path, 1-based line) of every mapping key and sequence item of a composed YAML node."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = (*prefix, key.value)
+            yield path, key.start_mark.line + 1
+            yield from _key_lines(value, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield (*prefix, index), item.start_mark.line + 1
+            yield from _key_lines(item, (*prefix, index))
+
+
+def _duplicate_keys(node: yaml.Node, prefix: str = "") -> Iterator[tuple[str, int]]:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = f"{prefix}{key.value}"
+            if key.value in seen:
+                yield name, key.start_mark.line + 1
+            seen.add(key.value)
+            yield from _duplicate_keys(value, f"{name}.")
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{prefix}{index}.")
+
+
+@dataclass
+class Document:
+    """A parsed YAML/JSON document and the line of each key path (for messages)."""
+
+    data: Any
+    lines: dict[tuple, int]
+
+    def line(self, path: tuple | list) -> int | None:
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+
+def _refused_construct(text: str) -> tuple[int, str] | None:
+    """(line, why) of the first anchor, alias or explicit tag: they let a small file expand
+    into a huge one, or name Python objects."""
+    for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return line, "YAML anchors and aliases are not allowed"
+        implicit = getattr(event, "implicit", True)
+        if getattr(event, "tag", None) and not (
+            any(implicit) if isinstance(implicit, tuple) else implicit
+        ):
+            return line, "YAML tags are not allowed"
+    return None
+
+
+def parse_yaml(label: str, text: str) -> tuple[Document | None, list[str]]:
+    """Parse a YAML mapping; anchors, aliases, tags and duplicate keys are rejected."""
+    try:
+        refused = _refused_construct(text)
+        if refused:
+            return None, [problem(label, refused[0], None, refused[1])]
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        reason = " ".join(str(error.problem or error.context or "syntax error").split())
+        return None, [problem(label, line, None, f"not valid YAML: {reason}")]
+    except (yaml.YAMLError, RecursionError, ValueError) as error:
+        reason = " ".join(str(error).split())[:100] or type(error).__name__
+        return None, [problem(label, None, None, f"not valid YAML: {reason}")]
+    if not isinstance(data, dict):
+        return None, [problem(label, 1, None, "must be a mapping of `field: value` lines")]
+    if too_deep(data):
+        return None, [problem(label, None, None, "values are nested too deeply")]
+    problems = [problem(label, line, name, "appears twice") for name, line in _duplicate_keys(node)]
+    return Document(data, dict(_key_lines(node))), problems
+
+
+class NonFinite:
+    """NaN / Infinity in JSON (Python's json accepts them; the contract does not)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:  # messages quote the value as the file wrote it
+        return self.text
+
+
+def is_non_finite(value: Any) -> bool:
+    """NaN, ±Infinity, 1e999, or an integer too large for a float (a 400-digit literal)."""
+    return isinstance(value, NonFinite) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
+    )
+
+
+def _parse_float(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        self.msg = f"the key {show(key)} appears twice in one object"
+        super().__init__(self.msg)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook: a repeated key is an error, not a silent "last one wins"."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def json_loads(text: str) -> Any:
+    return json.loads(
+        text, parse_constant=NonFinite, parse_float=_parse_float, object_pairs_hook=_unique_keys
+    )
+
+
+def json_lines(text: str) -> dict[tuple, int]:
+    """Key lines of a JSON document (JSON as written by `score --write` is valid YAML)."""
+    try:
+        return dict(_key_lines(yaml.compose(text, Loader=_Loader)))
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return {}
+
+
+def decode(label: str, data: bytes) -> tuple[str | None, list[str]]:
+    """UTF-8 text (a byte-order mark allowed), or the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, [problem(label, line, None, "not UTF-8 text")]
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists/mappings nest deeper than `limit` (measured without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def non_finite_fields(row: Mapping[str, Any]) -> list[str]:
+    return [name for name, value in row.items() if is_non_finite(value)]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.submissions.results import results_text
+from recenter_bench.submissions.files import results_text
 
 
 def write_atomic(path: Path, data: bytes) -> None:

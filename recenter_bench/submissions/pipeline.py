@@ -1,16 +1,32 @@
-"""A submission folder: validate it, score it, write its results.json."""
+"""A submission end to end, whichever way it arrives: a folder on disk (`check_folder`,
+`validate_submission`, `score_folder`), the Space's upload box (`preview_submission`), or the
+files the project writes itself (`submission_files`). Each runs the steps one way: read
+(`read`), check (`check`), score (`score`), write (`write`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.submissions.check import Checked, check_files
 from recenter_bench.submissions.dataset import Reference, load_reference
-from recenter_bench.submissions.names import RESULTS_FILE, identity_of, submission_id
+from recenter_bench.submissions.files import (
+    METADATA_FILE,
+    RESULTS_FILE,
+    STAGE_FILES,
+    UPLOAD_ID,
+    identity_of,
+    jsonl_text,
+    metadata_text,
+    problem,
+    results_text,
+    submission_id,
+)
 from recenter_bench.submissions.read import read_folder
-from recenter_bench.submissions.results import compute_results
+from recenter_bench.submissions.score import compute_results
 from recenter_bench.submissions.write import write_json_atomic
 
 
@@ -83,3 +99,57 @@ def score_folder(
     if write:
         write_json_atomic(folder / RESULTS_FILE, results)
     return results
+
+
+def preview_submission(
+    files: dict[str, bytes], dataset_source: str | Path | None
+) -> tuple[list[str], dict | None]:
+    """Check uploaded files and preview their scores; nothing is written anywhere.
+
+    `files` maps a file name (`pairing.jsonl`, optionally `metadata.yaml` ...) to its bytes.
+    Returns (problems, one per line; scores `{stage: {split: {metric: value}}}` or None when
+    there are problems).
+    """
+    reference = load_reference(dataset_source)
+    checked = check_files(
+        {Path(str(name)).name: bytes(data) for name, data in files.items()},
+        reference,
+        require_metadata=False,
+    )
+    if not checked.problems and not checked.predictions:
+        message = f"no predictions: add one of {', '.join(STAGE_FILES)}"
+        checked.problems.append(problem("(upload)", None, None, message))
+    if checked.problems:
+        return checked.problems, None
+    return [], compute_results(UPLOAD_ID, checked.predictions, reference)["scores"]
+
+
+def submission_files(
+    folder: Path,
+    metadata: Mapping[str, Any],
+    predictions: Mapping[str, Sequence[Mapping[str, Any]]],
+    reference: Reference,
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """({file name: bytes}, results) of a complete rescored submission for `folder`, results.json
+    included; raises `ValidationFailed` when the files would not pass `recenter validate`."""
+    identity = identity_of(folder)
+    results = compute_results(
+        submission_id(identity), {s: list(r) for s, r in predictions.items()}, reference
+    )
+    files = {METADATA_FILE: metadata_text(metadata).encode("utf-8")}
+    for stage, rows in predictions.items():
+        files[f"{stage}.jsonl"] = jsonl_text(rows).encode("utf-8")
+    files[RESULTS_FILE] = results_text(results).encode("utf-8")
+    # results.json was computed from these very predictions just above: check every file rule,
+    # but do not score the predictions a second time to compare with it.
+    checked = check_files(
+        files,
+        reference,
+        label=lambda n: str(folder / n),
+        identity=identity,
+        check_results=False,
+        require_results=True,
+    )
+    if checked.problems:
+        raise ValidationFailed(checked.problems)
+    return files, results

@@ -1,18 +1,16 @@
-"""results.json: the scores a submission earns (always from the metric), its committed text,
-and where a committed copy differs from the recomputed one."""
+"""Step 3, score a submission: the results.json it earns (every score from the metric module;
+nothing here computes a metric), and where a committed copy differs from the recomputed one."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.submissions.dataset import Reference
-from recenter_bench.submissions.messages import problem, show
-from recenter_bench.submissions.names import STAGES
-from recenter_bench.submissions.parse import Document
+from recenter_bench.submissions.files import STAGES, problem, show
+from recenter_bench.submissions.read import Document
 
 # Relative tolerance when comparing a committed results.json with the recomputed scores: the
 # JSON round trip of a float is exact, so only platform-level noise in the last bits is allowed.
@@ -61,11 +59,6 @@ def compute_results(
             for stage in stages
         },
     }
-
-
-def results_text(results: Mapping[str, Any]) -> str:
-    """results.json as committed: 2-space indent, key order kept, a final newline."""
-    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -1,0 +1,141 @@
+"""What a submission folder holds: its file and folder names, their size limits, the committed
+text of each file, and the problem lines every check reports in (`file:line: field: what`).
+
+The bottom of the submissions package: every step (read, check, score, write, the Hub) names
+files and reports problems with what is here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from recenter_bench.errors import where
+from recenter_bench.paths import load_schema
+
+STAGES: tuple[str, ...] = ("extraction", "pairing", "response_quality")
+ID_FIELD = {"extraction": "attribute_id", "pairing": "pair_id", "response_quality": "rating_id"}
+METADATA_FILE = "metadata.yaml"
+RESULTS_FILE = "results.json"
+STAGE_FILES = {f"{stage}.jsonl": stage for stage in STAGES}
+ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RESULTS_FILE)
+# A full-size stage file (3,973 pairing rows with scores) is about 400 KB; the limits leave
+# room for long IDs and scores while keeping a hostile upload from exhausting memory.
+MAX_BYTES = {METADATA_FILE: 64 * 1024, RESULTS_FILE: 256 * 1024}
+MAX_STAGE_FILE_BYTES = 4 * 1024 * 1024
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# The Space's upload box has no folder; its preview is scored under this name.
+UPLOAD_ID = "upload__preview/preview"
+
+
+def max_bytes(name: str) -> int:
+    """The size limit of one file of a submission."""
+    return MAX_BYTES.get(name, MAX_STAGE_FILE_BYTES)
+
+
+def slug(name: str) -> str:
+    """A display name as it appears in a folder name: runs of other characters become '-'.
+
+    >>> slug("GPT-5.4 + optimized prompt")
+    'GPT-5.4-optimized-prompt'
+    >>> slug("meta-llama")
+    'meta-llama'
+    """
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+
+
+def folder_name(org: str, model: str) -> str:
+    """`<org>__<model>`: the first folder level of a submission (MTEB's results layout).
+
+    >>> folder_name("openai", "GPT-5.4")
+    'openai__GPT-5.4'
+    """
+    return f"{slug(org)}__{slug(model)}"
+
+
+def identity_of(folder: Path) -> tuple[str, str]:
+    """(`<org>__<model>`, `<run>`) of a submission folder, from its absolute path."""
+    absolute = Path(os.path.abspath(folder))
+    return absolute.parent.name, absolute.name
+
+
+def submission_id(identity: tuple[str, str] | None) -> str:
+    """`<org>__<model>/<run>` as results.json names it (the upload's name without a folder).
+
+    >>> submission_id(("openai__GPT-5.4", "paper"))
+    'openai__GPT-5.4/paper'
+    """
+    return "/".join(identity) if identity else UPLOAD_ID
+
+
+# --------------------------------------------------------------------------------------------
+# Problem lines: `file:line: field: what is wrong`, with untrusted text made safe to print
+# --------------------------------------------------------------------------------------------
+
+
+def problem(file: str, line: int | None, field_name: str | None, message: str) -> str:
+    """One problem line (the format of `recenter_bench.errors.where`).
+
+    >>> problem("a/pairing.jsonl", 3, "relevant", "must be true or false")
+    'a/pairing.jsonl:3: relevant: must be true or false'
+    """
+    return f"{where(file, line, field_name)}: {message}"
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """Untrusted input quoted on one line of ASCII (control characters and newlines escaped).
+
+    >>> show("a\\nb")
+    '"a\\\\nb"'
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=True, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value).encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def show_name(name: str) -> str:
+    """A file or field name from disk or an upload, safe to print on one line."""
+    shown = name.encode("unicode_escape", errors="backslashreplace").decode("ascii")
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def unexpected_file() -> str:
+    return f"unexpected file; a submission holds only {', '.join(ALLOWED_FILES)}"
+
+
+def too_big(size: int, name: str) -> str:
+    return f"file is {size:,} bytes; the limit is {max_bytes(name):,}"
+
+
+# --------------------------------------------------------------------------------------------
+# The committed text of each file
+# --------------------------------------------------------------------------------------------
+
+
+def metadata_text(metadata: Mapping[str, Any]) -> str:
+    """metadata.yaml as the project writes it: the schema's field order, block style."""
+    order = list(load_schema("submission_metadata")["properties"])
+    ordered = {key: metadata[key] for key in sorted(metadata, key=order.index)}
+    return yaml.safe_dump(
+        ordered, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
+
+
+def jsonl_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    """One JSON object per line, each line ending in a newline."""
+    return "".join(
+        json.dumps(dict(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows
+    )
+
+
+def results_text(results: Mapping[str, Any]) -> str:
+    """results.json as committed: 2-space indent, key order kept, a final newline."""
+    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
