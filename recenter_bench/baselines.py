@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 
 from recenter_bench import BENCHMARK_VERSION
+from recenter_bench.atomic import write_folder
 from recenter_bench.errors import UserError
 from recenter_bench.stemming import porter_step1
 from recenter_bench.submissions import (
-    RESULTS_FILE,
-    STAGE_FILES,
     STAGES,
     Reference,
     folder_name,
@@ -35,7 +34,6 @@ from recenter_bench.submissions import (
     load_reference,
     metric_module,
     submission_files,
-    write_atomic,
 )
 
 ORG = "recenter-bench"
@@ -301,13 +299,8 @@ def write_submission(
     if org_model != expected:
         raise UserError(f"--out: {out}: the folder must be {expected}/<run> for this baseline")
     files, results = submission_files(out, metadata, predictions, reference)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in STAGE_FILES:
-        if name not in files:
-            (out / name).unlink(missing_ok=True)
-    # results.json last: at every moment it matches the files already there, or is the old one.
-    for name in sorted(files, key=lambda name: name == RESULTS_FILE):
-        write_atomic(out / name, files[name])
+    # The whole folder at once: a reader sees the old submission or the new one, never a mix.
+    write_folder(out, files)
     return results
 
 

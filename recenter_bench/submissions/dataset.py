@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -84,17 +82,8 @@ def default_dataset() -> str:
 
         out = _cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
         if not (out / "data").is_dir():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            # Build beside the target and rename: two concurrent runs never see half a folder.
-            scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=out.parent))
-            build_dataset(PREVIEW_RELEASE_DIR, scratch / "dataset")
-            try:
-                os.replace(scratch / "dataset", out)
-            except OSError:
-                if not (out / "data").is_dir():
-                    raise
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            # The build is atomic: a concurrent run sees no folder or a whole one.
+            build_dataset(PREVIEW_RELEASE_DIR, out)
         return str(out)
     return HUB_DATASET_ID
 
