@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError
+from recenter_bench.hub import hub_api
 from recenter_bench.leaderboard.render import escape_markdown
 from recenter_bench.submissions.commands import headline_lines
 from recenter_bench.submissions.dataset import load_reference
@@ -42,7 +43,7 @@ from recenter_bench.submissions.files import (
     results_text,
     show_name,
 )
-from recenter_bench.submissions.hub import hub_api, hub_error
+from recenter_bench.submissions.hub import hub_error
 from recenter_bench.submissions.pipeline import check_folder
 from recenter_bench.submissions.score import RESCORE_HINT
 

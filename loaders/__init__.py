@@ -10,6 +10,7 @@ One module per job, in the order data flows:
 - `agreement`: inter-annotator agreement for the card (the metric's figures, plus Fleiss' kappa).
 - `card`: the dataset card and `eval.yaml` from `dataset_card/`; `static_card_text()`.
 - `build`: `build_dataset(release, out, wildchat=None, expect_paper_counts=False)`.
-- `load`: `load(config, split, source)`, `load_rows(config, source)`, `dataset_revision(source)`.
+- `load`: `load(config, split, source)` (with `datasets`), `load_rows(config, source)` (the
+  Parquet files read with pyarrow), `dataset_revision(source)`.
 - `push`: `push_dataset(folder, repo_id)`; `cli`: the `recenter build` / `push` handlers.
 """

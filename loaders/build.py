@@ -55,6 +55,7 @@ class BuildSummary:
     wildchat_hydrated: int | None  # None when no --wildchat source was given
     agreement: dict[str, dict[str, float | None]] = field(default_factory=dict)
     paper_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # found, expected
+    num_bytes: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> Arrow
 
     def total(self, config: str) -> int:
         return sum(self.counts[config].values())
@@ -129,13 +130,15 @@ def _paper_counts(summary: BuildSummary) -> dict[str, tuple[int, int]]:
     return {name: (found[name], expected) for name, expected in PAPER_COUNTS.items()}
 
 
-def write_parquet(rows: list[dict], config: str, path: Path) -> None:
-    """Write rows with the config's declared types; same rows -> same bytes."""
+def write_parquet(rows: list[dict], config: str, path: Path) -> int:
+    """Write rows with the config's declared types; same rows -> same bytes. Returns the size
+    of the rows in Arrow (what `datasets` reports as a split's `num_bytes`)."""
     schema = features(config).arrow_schema
     table = pa.Table.from_pylist(rows, schema=schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Fixed writer settings: the bytes depend only on the rows (and the pyarrow version).
     pq.write_table(table, path, compression="zstd", compression_level=9, write_statistics=True)
+    return table.nbytes
 
 
 def _check_out(out: Path) -> None:
@@ -207,7 +210,10 @@ def build_dataset(
     with replacing_folder(out) as tmp:
         for config in CONFIGS:
             for split, split_rows in rows.splits[config].items():
-                write_parquet(split_rows, config, tmp / "data" / config / f"{split}.parquet")
+                path = tmp / "data" / config / f"{split}.parquet"
+                summary.num_bytes.setdefault(config, {})[split] = write_parquet(
+                    split_rows, config, path
+                )
         (tmp / "README.md").write_text(card.render_card(summary), encoding="utf-8")
         (tmp / "eval.yaml").write_text(card.render_eval_yaml(), encoding="utf-8")
     return summary

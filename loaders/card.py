@@ -8,7 +8,7 @@ prose alone for places that show the card without a build (the leaderboard's Abo
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -17,6 +17,8 @@ from recenter_bench.loaders.schemas import CONFIGS, features
 from recenter_bench.paths import DATASET_CARD_DIR
 
 if TYPE_CHECKING:
+    from huggingface_hub import DatasetCardData
+
     from recenter_bench.loaders.build import BuildSummary
 
 TEMPLATE = DATASET_CARD_DIR / "card_template.md"
@@ -44,8 +46,15 @@ def _size_category(total: int) -> str:
     return "100K<n<1M"
 
 
-def card_metadata(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """The YAML header: static metadata plus `configs` and `dataset_info` of this build."""
+def card_metadata(
+    counts: dict[str, dict[str, int]], num_bytes: dict[str, dict[str, int]]
+) -> DatasetCardData:
+    """The YAML header: static metadata plus `configs` and `dataset_info` of this build, made
+    with the Hub's `DatasetCardData` and `datasets`' own writer of `dataset_info`."""
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCardData
+
     metadata = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     judged = sum(sum(counts[c].values()) for c in CONFIGS[1:])
     metadata["size_categories"] = [_size_category(judged)]
@@ -59,15 +68,15 @@ def card_metadata(counts: dict[str, dict[str, int]]) -> dict[str, Any]:
         }
         for config in CONFIGS
     ]
-    metadata["dataset_info"] = [
-        {
-            "config_name": config,
-            "features": features(config)._to_yaml_list(),
-            "splits": [{"name": split, "num_examples": n} for split, n in counts[config].items()],
-        }
-        for config in CONFIGS
-    ]
-    return metadata
+    data = DatasetCardData(**metadata)
+    infos = {}
+    for config in CONFIGS:
+        splits = SplitDict()
+        for split, n in counts[config].items():
+            splits.add(SplitInfo(name=split, num_bytes=num_bytes[config][split], num_examples=n))
+        infos[config] = DatasetInfo(features=features(config), splits=splits)
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    return data
 
 
 def _fmt(value: float | None) -> str:
@@ -161,7 +170,5 @@ def render_card(summary: BuildSummary) -> str:
         "agreement": _agreement_section(summary),
     }
     body = MARKER.sub(lambda m: sections[m["name"]], TEMPLATE.read_text(encoding="utf-8"))
-    header = yaml.safe_dump(
-        card_metadata(summary.counts), sort_keys=False, allow_unicode=True, width=100
-    )
-    return f"---\n{header}---\n\n{body}"
+    header = card_metadata(summary.counts, summary.num_bytes).to_yaml()
+    return f"---\n{header}\n---\n\n{body}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+
 # The paper's held-out prompts (appendix F): Stage 2 and 3 are split by LIMA prompt index.
 TEST_PROMPTS = frozenset(range(33, 38))
 VALIDATION_PROMPTS = frozenset(range(38, 43))
-SPLITS = ("train", "validation", "test")
+SPLITS = metric.SPLITS
 
 
 def _digest(*parts: object) -> str:

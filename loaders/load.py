@@ -1,22 +1,39 @@
-"""Load the published dataset (Hub ID or a built folder) with `datasets`, the way users do."""
+"""Load the published dataset (Hub ID or a built folder): with `datasets`, the way users do
+(`load`), or as plain rows read straight from its Parquet files (`load_rows`, what submissions
+are checked and scored on: pyarrow only, so the command line never imports `datasets`)."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
-
-import datasets
+from typing import TYPE_CHECKING, Any
 
 from recenter_bench.errors import UserError
+from recenter_bench.hub import download_dataset, hub_api
 from recenter_bench.loaders.ids import SPLITS
 from recenter_bench.loaders.schemas import CONFIGS
 from recenter_bench.paths import HUB_DATASET_ID
+
+if TYPE_CHECKING:
+    import datasets
 
 
 def _local(source: str | Path) -> Path | None:
     path = Path(source)
     return path if path.is_dir() else None
+
+
+def _check_source(config: str, source: str | Path) -> Path | None:
+    """The local folder `source` names, or None for a Hub ID; a UserError for anything else."""
+    if config not in CONFIGS:
+        raise UserError(f"config: unknown config {config!r} (expected one of {', '.join(CONFIGS)})")
+    local = _local(source)
+    # A Hub ID is "owner/name"; anything else that is not a folder is a mistyped local path.
+    if local is None and (str(source).startswith((".", "/", "~")) or str(source).count("/") != 1):
+        raise UserError(f"{source}: dataset folder not found")
+    if local is not None and not (local / "README.md").is_file():
+        raise UserError(f"{local}: not a dataset folder (no README.md); run `recenter build`")
+    return local
 
 
 def load(
@@ -26,16 +43,11 @@ def load(
 
     A local folder is read offline through its card's `configs:`, with the declared features.
     """
-    if config not in CONFIGS:
-        raise UserError(f"config: unknown config {config!r} (expected one of {', '.join(CONFIGS)})")
-    local = _local(source)
-    # A Hub ID is "owner/name"; anything else that is not a folder is a mistyped local path.
-    if local is None and (str(source).startswith((".", "/", "~")) or str(source).count("/") != 1):
-        raise UserError(f"{source}: dataset folder not found")
+    import datasets
+
+    local = _check_source(config, source)
     if local is None:
         return datasets.load_dataset(str(source), config, split=split)
-    if not (local / "README.md").is_file():
-        raise UserError(f"{local}: not a dataset folder (no README.md); run `recenter build`")
     # `datasets` keys its cache of a local folder on the folder's name and card metadata only,
     # so two builds named alike with equal counts (say, before and after a label fix) would share
     # a cache entry and the second load would return the first build's rows. A cache directory
@@ -45,9 +57,20 @@ def load(
 
 
 def load_rows(config: str, source: str | Path = HUB_DATASET_ID) -> dict[str, list[dict[str, Any]]]:
-    """split -> the config's rows as plain Python dicts (lists and None, no Arrow types)."""
-    loaded = load(config, source=source)
-    return {split: loaded[split].to_list() for split in SPLITS if split in loaded}
+    """split -> the config's rows as plain Python dicts (lists and None, no Arrow types), read
+    from `data/<config>/<split>.parquet` (the layout `recenter build` writes and the card's
+    `configs:` declare) with pyarrow; a Hub ID is downloaded to the Hub cache first. The rows
+    equal `load(config, split, source).to_list()` (a test compares them)."""
+    import pyarrow.parquet as pq
+
+    folder = _check_source(config, source) or Path(download_dataset(str(source)))
+    files = {split: folder / "data" / config / f"{split}.parquet" for split in SPLITS}
+    # ParquetFile, not read_table: one file needs no pyarrow.dataset (which imports pandas).
+    return {
+        split: pq.ParquetFile(path).read().to_pylist()
+        for split, path in files.items()
+        if path.is_file()
+    }
 
 
 def dataset_revision(source: str | Path = HUB_DATASET_ID) -> str:
@@ -59,9 +82,7 @@ def dataset_revision(source: str | Path = HUB_DATASET_ID) -> str:
     """
     local = _local(source)
     if local is None:
-        from huggingface_hub import HfApi
-
-        return HfApi().dataset_info(str(source)).sha or ""
+        return hub_api().dataset_info(str(source)).sha or ""
     files = sorted(local.glob("data/*/*.parquet"))
     if not files:
         raise UserError(f"{local}: not a dataset folder (no data/<config>/<split>.parquet)")

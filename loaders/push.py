@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 from recenter_bench.errors import UserError, first_line
+from recenter_bench.hub import hub_api
 from recenter_bench.loaders.schemas import CONFIGS
 
 
@@ -20,17 +19,6 @@ def check_dataset_folder(folder: Path) -> None:
     for config in CONFIGS:
         if not list((folder / "data" / config).glob("*.parquet")):
             raise UserError(f"{folder / 'data' / config}: no Parquet files (run `recenter build`)")
-
-
-def hub_api(endpoint: str | None = None, token: str | None = None) -> Any:
-    """An `HfApi` for the Hub that HF_ENDPOINT / HF_TOKEN select unless given (read at call
-    time, so tests can point the CLI at a local stand-in)."""
-    from huggingface_hub import HfApi
-
-    return HfApi(
-        endpoint=endpoint or os.environ.get("HF_ENDPOINT"),
-        token=token or os.environ.get("HF_TOKEN"),
-    )
 
 
 def push_dataset(

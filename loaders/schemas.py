@@ -8,16 +8,20 @@ can never drift apart.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import datasets
 import jsonschema
 
 from recenter_bench.errors import UserError
+from recenter_bench.metric.recenter_personalization.recenter_personalization import STAGES
 from recenter_bench.paths import load_schema
 
-# Order matters: it is the order of the card's `configs:` and of the build summary.
-CONFIGS = ("conversations", "extraction", "pairing", "response_quality")
+if TYPE_CHECKING:
+    import datasets
+
+# Order matters: it is the order of the card's `configs:` and of the build summary. The scored
+# configs are the metric's stages; `conversations` holds their inputs.
+CONFIGS = ("conversations", *STAGES)
 
 _SCALAR_DTYPES = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool"}
 
@@ -31,6 +35,8 @@ def schema(config: str) -> dict[str, Any]:
 
 
 def _feature(node: dict[str, Any]) -> Any:
+    import datasets
+
     kinds = node["type"] if isinstance(node["type"], list) else [node["type"]]
     # A nullable field ("integer" | "null") is stored as the non-null type; Arrow keeps nulls.
     kinds = [k for k in kinds if k != "null"]
@@ -47,6 +53,8 @@ def _feature(node: dict[str, Any]) -> Any:
 @cache
 def features(config: str) -> datasets.Features:
     """The `datasets.Features` of one config, in the schema's property order."""
+    import datasets
+
     return datasets.Features(
         {name: _feature(node) for name, node in schema(config)["properties"].items()}
     )

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from recenter_bench.errors import UserError, ValidationFailed
@@ -31,6 +31,8 @@ HANDLERS = {
     "import-votes": "recenter_bench.import_votes:import_votes_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
 }
+# Commands whose libraries are not in the core install: the extra that adds them.
+EXTRAS = {"leaderboard": "space"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,12 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    """Import a command's handler; a library of a missing extra is a one-line UserError."""
+    module_name, function_name = HANDLERS[command].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if command not in EXTRAS or (error.name or "").startswith("recenter_bench"):
+            raise
+        raise UserError(
+            f"`recenter {command}` needs {error.name}, which is not installed: "
+            f"pip install 'recenter-bench[{EXTRAS[command]}]'"
+        ) from None
+    return getattr(module, function_name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module_name, function_name = HANDLERS[args.command].split(":")
-    handler = getattr(importlib.import_module(module_name), function_name)
     try:
-        return int(handler(args) or 0)
+        return int(_handler(args.command)(args) or 0)
     except ValidationFailed as failure:
         for problem in failure.problems:
             print(f"error: {problem}", file=sys.stderr)

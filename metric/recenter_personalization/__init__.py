@@ -4,14 +4,19 @@ re-exported here for
 `from recenter_bench.metric.recenter_personalization import score_submission`."""
 
 from .recenter_personalization import (
+    ALL,
+    ANNOTATOR_LABELS,
     BASELINES,
     BOOTSTRAP_UNIT,
+    EXTRACTION_LABELS,
     HEADLINE,
+    HIGHER_IS_BETTER,
     HUMAN_METRIC_NAMES,
     ID_FIELD,
     METRIC_NAMES,
     METRIC_VERSION,
     PREDICTION_FIELD,
+    REFERENCE_FIELD,
     SPLITS,
     STAGES,
     __version__,
@@ -36,6 +41,11 @@ from .recenter_personalization import (
 )
 
 __all__ = [
+    "ALL",
+    "ANNOTATOR_LABELS",
+    "EXTRACTION_LABELS",
+    "HIGHER_IS_BETTER",
+    "REFERENCE_FIELD",
     "BASELINES",
     "BOOTSTRAP_UNIT",
     "HEADLINE",

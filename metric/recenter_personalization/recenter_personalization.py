@@ -14,25 +14,22 @@
 """Scoring of the Re-Centering Humans personalization benchmark (arXiv 2606.06614).
 
 One self-contained file, so `evaluate.load(<this folder>)` can copy it into its module cache:
-it imports only numpy and scipy, plus `datasets`/`evaluate` (guarded) for the `evaluate.Metric`
-wrapper. Every score of the project (CLI, CI, leaderboard) comes from the functions here.
+it imports only numpy (scipy for Kendall's tau, when asked for), and `evaluate` / `datasets`
+only for the `evaluate.Metric` wrapper, so scoring from the command line never loads them.
+Every score of the project (CLI, CI, leaderboard) comes from the functions here, and the facts
+of the benchmark (stages, splits, ID fields, labels, metric names and directions) are declared
+here once: the validator, the loaders and the leaderboard read them, and a test checks the
+JSON Schemas against them.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats as _stats
-
-try:  # The pure functions below must work where `evaluate` is not installed.
-    import datasets
-    import evaluate
-except ImportError:  # pragma: no cover - exercised only in minimal installs
-    datasets = None
-    evaluate = None
 
 __version__ = "1.1.0"
 METRIC_VERSION = __version__
@@ -56,6 +53,17 @@ PREDICTION_FIELD = {
     "response_quality": "rating",
 }
 BOOTSTRAP_UNIT = {"extraction": "user_id", "pairing": "prompt_id", "response_quality": "prompt_id"}
+
+# The human labels as the dataset rows hold them: each annotator's own judgment, and the field
+# of the reference a system is scored against (extraction: `label`, positive = problematic;
+# pairing: the majority vote; response_quality: the mean 1-5 rating, 1 = prefer generic).
+ANNOTATOR_LABELS = {
+    "extraction": ("accepted", "uncertain", "rejected"),
+    "pairing": (False, True),
+    "response_quality": (1, 2, 3, 4, 5),
+}
+REFERENCE_FIELD = {"extraction": "label", "pairing": "relevant", "response_quality": "mean_rating"}
+EXTRACTION_LABELS = ("accepted", "problematic")
 
 # The scores of a system (METRIC_NAMES) and of the human reference (HUMAN_METRIC_NAMES).
 METRIC_NAMES = {
@@ -142,7 +150,19 @@ HUMAN_METRIC_NAMES = {
     ),
 }
 
-RATING_LABELS = (1, 2, 3, 4, 5)
+# Which way a score is better (lm-eval's `higher_is_better`): every score above but the rates,
+# counts, means and the signed `inflation`, which have no better direction and are not listed.
+_NO_DIRECTION = frozenset(
+    {"flag_rate", "yes_rate", "human_yes_rate", "mean_rating", "human_mean_rating", "inflation"}
+    | {"n", "n_annotators", "tp", "fp", "fn", "tn"}
+)
+HIGHER_IS_BETTER = {
+    name: True
+    for names in (*METRIC_NAMES.values(), *HUMAN_METRIC_NAMES.values())
+    for name in names
+    if name not in _NO_DIRECTION
+}
+RATING_LABELS = ANNOTATOR_LABELS["response_quality"]
 CI_LEVEL = 0.95
 NAN = float("nan")
 # The `evaluate` features of each config: (predictions, references).
@@ -489,7 +509,9 @@ def kendall(x: Sequence[float], y: Sequence[float]) -> float:
     _check_same_length(x, y)
     if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return NAN
-    return float(_stats.kendalltau(x, y).statistic)
+    from scipy import stats  # only here: scipy.stats takes longer to import than all the rest
+
+    return float(stats.kendalltau(x, y).statistic)
 
 
 # --------------------------------------------------------------------------------------------
@@ -708,16 +730,16 @@ def reference_value(stage: str, row: Mapping[str, Any]) -> bool | float | None:
     >>> reference_value("response_quality", {"mean_rating": None}) is None
     True
     """
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    value = row.get(REFERENCE_FIELD[stage])
+    if value is None:
+        return None
     if stage == "extraction":
-        label = row.get("label")
-        return None if label is None else label == "problematic"
+        return value == EXTRACTION_LABELS[1]
     if stage == "pairing":
-        relevant = row.get("relevant")
-        return None if relevant is None else bool(relevant)
-    if stage == "response_quality":
-        mean = row.get("mean_rating")
-        return None if mean is None or math.isnan(float(mean)) else float(mean)
-    raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+        return bool(value)
+    return None if math.isnan(float(value)) else float(value)
 
 
 def annotator_labels(stage: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -1176,7 +1198,10 @@ def _check_inputs(stage: str, predictions: Any, references: Any) -> None:
             check(values, name)
 
 
-if evaluate is not None:
+def _metric_class() -> type:
+    """The `evaluate.Metric` of this module (imports evaluate and datasets)."""
+    import datasets
+    import evaluate
 
     @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
     class RecenterPersonalization(evaluate.Metric):
@@ -1239,3 +1264,20 @@ if evaluate is not None:
                 n_bootstrap,
                 seed,
             )
+
+    return RecenterPersonalization
+
+
+def __getattr__(name: str) -> Any:
+    # Scoring never needs evaluate (which imports datasets, and transformers where installed):
+    # the wrapper class is made on first access, not at import.
+    if name == "RecenterPersonalization":
+        globals()[name] = _metric_class()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# `evaluate.load` imports this file with evaluate already imported and looks for the Metric
+# subclass among the module's attributes: there, define it at import.
+if sys.modules.get("evaluate") is not None:
+    RecenterPersonalization = _metric_class()

@@ -11,13 +11,14 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.errors import UserError, first_line
+from recenter_bench.errors import UserError
+from recenter_bench.hub import download_dataset
 from recenter_bench.paths import (
     DATASET_CARD_DIR,
     HUB_DATASET_ID,
+    LOADERS_DIR,
     METRIC_DIR,
     PREVIEW_RELEASE_DIR,
-    REPO_ROOT,
 )
 from recenter_bench.submissions.files import ID_FIELD, STAGES
 
@@ -65,9 +66,9 @@ def _release_key(release: Path) -> str:
     digest = hashlib.sha256()
     files = [(release, p) for p in sorted(release.rglob("*")) if p.is_file()]
     # The builder: loaders, the schemas and card, and the metric it takes labels and agreement from.
-    files += [(REPO_ROOT, p) for p in sorted((REPO_ROOT / "loaders").glob("*.py"))]
-    files += [(REPO_ROOT, p) for p in sorted(DATASET_CARD_DIR.rglob("*.*"))]
-    files += [(REPO_ROOT, p) for p in sorted(METRIC_DIR.glob("*.py"))]
+    files += [(LOADERS_DIR, p) for p in sorted(LOADERS_DIR.glob("*.py"))]
+    files += [(DATASET_CARD_DIR, p) for p in sorted(DATASET_CARD_DIR.rglob("*.*"))]
+    files += [(METRIC_DIR, p) for p in sorted(METRIC_DIR.glob("*.py"))]
     for root, path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
@@ -88,18 +89,6 @@ def default_dataset() -> str:
     return HUB_DATASET_ID
 
 
-def _local_copy(source: str) -> str:
-    """A Hub dataset ID -> its snapshot folder, so a local path and the Hub give one revision."""
-    from huggingface_hub import snapshot_download
-
-    try:
-        return snapshot_download(source, repo_type="dataset")
-    except Exception as error:  # network, auth, missing repo: all a user-level problem
-        raise UserError(
-            f"--dataset: could not download {source!r} from the Hub: {first_line(error)}"
-        ) from None
-
-
 def resolve_dataset(source: str | Path | None) -> str:
     """`--dataset` -> a local dataset folder (built or downloaded when needed)."""
     if source is None:
@@ -110,7 +99,11 @@ def resolve_dataset(source: str | Path | None) -> str:
             raise UserError(f"--dataset: {text}: not a dataset folder (no data/ inside)")
         return text
     if HUB_ID.match(text) and not Path(text).exists():
-        return _local_copy(text)
+        # A snapshot folder, so a local path and the Hub give one revision.
+        try:
+            return download_dataset(text)
+        except UserError as error:
+            raise UserError(f"--dataset: {error}") from None
     raise UserError(f"--dataset: {text}: no such dataset folder or Hub dataset ID")
 
 
@@ -124,9 +117,6 @@ def load_reference(source: str | Path | None) -> Reference:
 
 @cache
 def _load_reference(folder: str, revision: str) -> Reference:
-    import datasets
-
     from recenter_bench.loaders.load import load_rows
 
-    datasets.disable_progress_bars()  # one line per problem on stderr, not progress bars
     return Reference.from_rows(folder, revision, {s: load_rows(s, folder) for s in STAGES})

@@ -17,10 +17,12 @@ from typing import Any
 import yaml
 
 from recenter_bench.errors import where
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.paths import load_schema
 
-STAGES: tuple[str, ...] = ("extraction", "pairing", "response_quality")
-ID_FIELD = {"extraction": "attribute_id", "pairing": "pair_id", "response_quality": "rating_id"}
+# The stages and the ID field of each are the metric's (the benchmark's one registry).
+STAGES: tuple[str, ...] = metric.STAGES
+ID_FIELD: dict[str, str] = metric.ID_FIELD
 METADATA_FILE = "metadata.yaml"
 RESULTS_FILE = "results.json"
 STAGE_FILES = {f"{stage}.jsonl": stage for stage in STAGES}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError
-from recenter_bench.loaders.push import hub_api
+from recenter_bench.hub import hub_api
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.submissions.files import identity_of
 
