@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError, first_line, where
+from recenter_bench.limits import too_deep
 from recenter_bench.paths import load_schema
 
 TASK4_ITEMS = Path("data/extracted/task4_items.jsonl")
@@ -47,20 +48,6 @@ STAGE1_LABELS = {"ok": "accepted", "unsure": "uncertain", "bad": "rejected"}
 # 5 levels), checked before a file is parsed or its values are used.
 MAX_FILE_BYTES = 1 << 30
 MAX_DEPTH = 32
-
-
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether lists/objects nest deeper than `limit` (measured without recursion)."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
 
 
 def _parse_line(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
@@ -87,7 +74,7 @@ def _parse_line(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
         raise UserError(f"{where(path, number, 'json')}: malformed JSONL line ({reason})") from None
     if not isinstance(record, dict):
         raise UserError(f"{where(path, number, 'json')}: expected a JSON object per line")
-    if too_deep(record):
+    if too_deep(record, MAX_DEPTH):
         raise too_deep_error
     return record
 

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 
 from recenter_bench.atomic import is_leftover
+from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR, load_schema
 from recenter_bench.submissions.dataset import Reference
 from recenter_bench.submissions.files import (
@@ -42,6 +43,7 @@ from recenter_bench.submissions.files import (
     unexpected_file,
 )
 from recenter_bench.submissions.read import (
+    MAX_DEPTH,
     Document,
     NonFinite,
     decode,
@@ -50,7 +52,6 @@ from recenter_bench.submissions.read import (
     json_loads,
     non_finite_fields,
     parse_yaml,
-    too_deep,
 )
 from recenter_bench.submissions.score import compute_results, metric_module, results_differences
 
@@ -345,7 +346,7 @@ def _parse_row(stage: str, line: str) -> tuple[dict[str, Any] | None, list[tuple
         return None, [(None, f"not valid JSON: {reason}{at}")]
     if not isinstance(row, dict):
         return None, [(None, f"must be a JSON object, got {kind_of(row)}")]
-    if too_deep(row):
+    if too_deep(row, MAX_DEPTH):
         return None, [(None, "values are nested too deeply")]
     bad = non_finite_fields(row)
     problems: list[tuple[str | None, str]] = [
@@ -388,7 +389,7 @@ def check_results_file(
         return None, [problem(name, line, None, f"not valid JSON: {reason}")]
     if not isinstance(results, dict):
         return None, [problem(name, 1, None, "must be a JSON object")]
-    if too_deep(results):
+    if too_deep(results, MAX_DEPTH):
         return None, [problem(name, None, None, "values are nested too deeply")]
     doc = Document(results, json_lines(text))
     problems = _non_finite_problems(results, name, doc)

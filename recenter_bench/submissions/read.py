@@ -340,19 +340,5 @@ def decode(label: str, data: bytes) -> tuple[str | None, list[str]]:
         return None, [problem(label, line, None, "not UTF-8 text")]
 
 
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether lists/mappings nest deeper than `limit` (measured without recursion)."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
-
-
 def non_finite_fields(row: Mapping[str, Any]) -> list[str]:
     return [name for name, value in row.items() if is_non_finite(value)]
