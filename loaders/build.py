@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from recenter_bench.atomic import replacing_folder
-from recenter_bench.errors import UserError, ValidationFailed
+from recenter_bench.errors import UserError, ValidationFailed, first_line
 from recenter_bench.loaders import agreement, card
 from recenter_bench.loaders.annotations import Judgments, read_judgments
 from recenter_bench.loaders.release import read_release
@@ -207,6 +207,15 @@ def build_dataset(
             ]
         )
 
+    try:
+        _write_build(out, rows, summary)
+    except OSError as error:  # a read-only or full disk: the old build, if any, is kept
+        reason = error.strerror or first_line(error)
+        raise UserError(f"{out}: --out: cannot write the dataset ({reason})") from None
+    return summary
+
+
+def _write_build(out: Path, rows: Rows, summary: BuildSummary) -> None:
     with replacing_folder(out) as tmp:
         for config in CONFIGS:
             for split, split_rows in rows.splits[config].items():
@@ -216,4 +225,3 @@ def build_dataset(
                 )
         (tmp / "README.md").write_text(card.render_card(summary), encoding="utf-8")
         (tmp / "eval.yaml").write_text(card.render_eval_yaml(), encoding="utf-8")
-    return summary

@@ -319,7 +319,14 @@ def read_convs_index(path: Path, users: set[str]) -> dict[str, list[str]]:
         raise UserError(f"{path}: missing file")
     # immutable=1: the release is read as a snapshot. Without it SQLite creates `-wal` and `-shm`
     # files beside a WAL-mode database even for a read-only connection, which writes into the
-    # release (and fails where the release folder is read-only).
+    # release (and fails where the release folder is read-only). A snapshot ignores the `-wal`
+    # file, so one that holds data must be folded into the database first.
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        raise UserError(
+            f"{wal}: holds changes not yet in {path.name}; fold them in (sqlite3 {path.name} "
+            "'PRAGMA wal_checkpoint(TRUNCATE)') and build again"
+        )
     uri = f"{path.absolute().as_uri()}?mode=ro&immutable=1"
     db = None
     try:
@@ -348,6 +355,12 @@ def read_convs_index(path: Path, users: set[str]) -> dict[str, list[str]]:
             raise UserError(f"{where(path, row_id, 'hashed_ip')}: user {user_id} listed twice")
         out[user_id] = parsed
     return out
+
+
+def holds_no_data(path: Path) -> bool:
+    """Whether a release file is one that SQLite's other readers may leave beside the index
+    without holding any data (`-shm`, an empty `-wal`): not part of the release's content."""
+    return path.name.endswith("-shm") or (path.name.endswith("-wal") and not path.stat().st_size)
 
 
 def _prompt_index(record: dict[str, Any], path: Path, line: int) -> int:

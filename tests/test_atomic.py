@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from recenter_bench import atomic
+from recenter_bench.cli import main
+from recenter_bench.errors import UserError
 from recenter_bench.loaders.build import build_dataset
 from tests.fixture_release import make_fixture_release
 
@@ -215,9 +217,18 @@ def test_a_failed_build_leaves_the_old_one(fixture_release, previous_build, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("recenter_bench.loaders.build.write_parquet", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match=r"out: --out: cannot write the dataset \(No space left"):
         build_dataset(fixture_release, previous_build)
     assert _tree(previous_build) == before and _names(previous_build.parent) == ["out"]
+
+
+def test_an_unwritable_out_is_one_line(fixture_release, tmp_path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = blocker / "dataset"  # its parent is a file
+    code = main(["build", "--release", str(fixture_release), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and err.startswith(f"error: {blocker}: --out"), err
 
 
 def test_write_folder_replaces_the_whole_folder(tmp_path) -> None:

@@ -363,3 +363,24 @@ def test_build_writes_nothing_into_the_release(release: Path, capsys) -> None:
     code, err, out = _run_build(release, capsys)
     assert code == 0 and (out / "README.md").is_file(), err
     assert _listing(release) == before
+
+
+def test_index_with_unfolded_changes_is_refused(release: Path, capsys) -> None:
+    # The index is read as an immutable snapshot, which would not see what a `-wal` file holds.
+    db = release / "data" / "indexes" / "convs_index.db"
+    (db.parent / "convs_index.db-wal").write_bytes(b"\0" * 100)
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "convs_index.db-wal: holds changes not yet in convs_index.db")
+
+
+def test_sqlite_side_files_do_not_change_the_preview_cache_key(release: Path) -> None:
+    # Issue 11, item 5: the `-wal` / `-shm` files a build created changed the key of the
+    # default dataset's cache, so the preview was built twice.
+    from recenter_bench.submissions.dataset import _release_key
+
+    key = _release_key(release)
+    (release / "data" / "indexes" / "convs_index.db-shm").write_bytes(b"\1" * 32768)
+    (release / "data" / "indexes" / "convs_index.db-wal").write_bytes(b"")
+    assert _release_key(release) == key
+    (release / "data" / "extracted" / "task5_items.jsonl").write_text("")
+    assert _release_key(release) != key

@@ -63,8 +63,14 @@ def _cache_root() -> Path:
 
 def _release_key(release: Path) -> str:
     """Content hash of a release and of the builder's code: a rebuilt cache is never stale."""
+    from recenter_bench.loaders.release import holds_no_data
+
     digest = hashlib.sha256()
-    files = [(release, p) for p in sorted(release.rglob("*")) if p.is_file()]
+    # Files another reader of the SQLite index may leave behind would change the key, and the
+    # preview would be built again for nothing.
+    files = [
+        (release, p) for p in sorted(release.rglob("*")) if p.is_file() and not holds_no_data(p)
+    ]
     # The builder: loaders, the schemas and card, and the metric it takes labels and agreement from.
     files += [(LOADERS_DIR, p) for p in sorted(LOADERS_DIR.glob("*.py"))]
     files += [(DATASET_CARD_DIR, p) for p in sorted(DATASET_CARD_DIR.rglob("*.*"))]
