@@ -35,10 +35,17 @@ _TEMP_FILE = re.compile(rf"^\.(?P<target>.+)\.{_RANDOM}\.tmp$")
 _TEMP_FOLDER = re.compile(rf"^\.(?P<target>.+)\.(?P<kind>tmp|old)-{_RANDOM}$")
 
 
+def leftover_target(name: str) -> str | None:
+    """The name of the file or folder a temporary of this module stands for (of a write in
+    progress, or of a killed one), or None when `name` is not one of them."""
+    match = _TEMP_FILE.match(name) or _TEMP_FOLDER.match(name)
+    return match["target"] if match else None
+
+
 def is_leftover(name: str) -> bool:
-    """Whether a file name is one of this module's temporaries (of a write in progress, or of
-    a killed one): readers of a folder skip these names instead of reporting them."""
-    return bool(_TEMP_FILE.match(name) or _TEMP_FOLDER.match(name))
+    """Whether a name is one of this module's temporaries: readers of a folder skip these
+    instead of reporting them."""
+    return leftover_target(name) is not None
 
 
 def _leftovers(target: Path) -> Iterator[tuple[Path, str]]:

@@ -114,6 +114,8 @@ def test_file_mode_follows_the_umask(tmp_path) -> None:
 
 
 def test_leftover_names() -> None:
+    assert atomic.leftover_target(".results.json.k2j4_x9a.tmp") == "results.json"
+    assert atomic.leftover_target(".out.tmp-abc123_z") == "out"
     assert atomic.is_leftover(".results.json.k2j4_x9a.tmp")
     assert atomic.is_leftover(".out.tmp-abc123_z") and atomic.is_leftover(".out.old-abc123_z")
     for name in ("results.json", ".results.json", "pairing.jsonl", ".hidden", "x.tmp"):

@@ -232,3 +232,12 @@ def test_a_killed_score_write_leaves_nothing_that_blocks(base, preview_dataset, 
         "results.json",
     ]
     assert _validate(base.dir, preview_dataset, capsys)[0] == 0
+
+
+def test_only_the_writers_own_temporaries_are_skipped(base, preview_dataset, capsys) -> None:
+    # A hidden file that merely looks like a temporary of something else is still reported.
+    (base.dir / ".notes.k2j4_x9a.tmp").write_text("x")
+    (base.dir / ".results.json.k2j4_x9a.tmp").write_text("x")
+    code, err, _ = _validate(base.dir, preview_dataset, capsys)
+    assert code == 1 and len(err) == 1
+    assert err[0].startswith(f"error: {base.dir / '.notes.k2j4_x9a.tmp'}: unexpected file")

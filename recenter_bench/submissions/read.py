@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from recenter_bench.atomic import is_leftover
+from recenter_bench.atomic import is_leftover, leftover_target
 from recenter_bench.paths import SUBMISSIONS_DIR
 from recenter_bench.submissions.files import (
     ALLOWED_FILES,
@@ -59,7 +59,7 @@ def read_folder(folder: Path) -> FolderFiles:
         read.problems.append(problem(shown, None, None, "no such submission folder"))
         return read
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if is_leftover(entry.name):
+        if leftover_target(entry.name) in ALLOWED_FILES:
             continue  # a temporary of a write in progress, or of a killed one (cleaned next time)
         data, why = _read_entry(entry)
         if data is not None:
