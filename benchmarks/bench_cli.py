@@ -2,7 +2,7 @@
 against a local built dataset, next to `python -c "import pandas, pyarrow.parquet"` (the peer:
 any tool that reads the dataset's Parquet files pays at least that), measured in the same run.
 
-The submission is the committed BM25 baseline (`submissions/recenter-bench__BM25/v1`: one
+The submission is the committed BM25 baseline (`submissions/recenter-bench__BM25/v2`: one
 prediction for each of the 3,969 pairing rows of the preview build). The dataset is built once
 from the authors' preview release beside the checkout (or pass `--dataset FOLDER`). Each
 command runs `--repeat` times in a fresh interpreter, alternating, so machine load hits all
@@ -55,7 +55,7 @@ def main() -> None:
 
     from recenter_bench.paths import PREVIEW_RELEASE_DIR, SUBMISSIONS_DIR
 
-    submission = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v1"
+    submission = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v2"
     with tempfile.TemporaryDirectory() as tmp:
         dataset = args.dataset
         if dataset is None:

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_LEADERBOARD_ID
+from recenter_bench.run.arguments import add_run_parser
 
 # command -> "module:function"; imported only when the command runs, so `recenter --help`
 # stays fast and a room's heavy imports (gradio, datasets) load only when needed.
@@ -27,6 +28,7 @@ HANDLERS = {
     "submit": "recenter_bench.submissions:submit_command",
     "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
+    "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
@@ -106,10 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
     p.add_argument("--comment", action="store_true", help="post the outcome on the pull request")
 
-    p = sub.add_parser("baseline", help="run a no-skill or retrieval baseline into a submission")
+    p = sub.add_parser("baseline", help="run a no-skill baseline into a submission")
     p.add_argument("name", help="baseline name (see `recenter baseline --help`)")
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
     p.add_argument("--out", required=True, help="submission folder to write")
+
+    add_run_parser(sub)
 
     p = sub.add_parser("reproduce", help="recompute the paper's numbers from a release")
     p.add_argument("--release", required=True)

@@ -3,8 +3,9 @@
 The paper's own judges are then scored by the same path as every other system (validated by
 `check_files`, scored by the metric). The vote files are in the layout of the release's
 `data/relevance_task5/<model>.jsonl`: one line per (user, prompt) with
-`items[{attribute, relevant, raw_answer, full_output}]`. Vote-derived predictions are written
-only where the user points `--out`; the repository never commits them.
+`items[{attribute, relevant, raw_answer, full_output}]`. The repository commits exactly two such
+folders, GPT-5.4's and Gemma-4-31B's (`submissions/<org>__<model>/authors-votes/`), credited in
+their metadata as the authors' predictions.
 """
 
 from __future__ import annotations
@@ -146,8 +147,9 @@ def import_votes(
     dataset_ids = {row["pair_id"] for rows in reference.rows["pairing"].values() for row in rows}
     predictions, dropped = vote_predictions(votes, release_pairs(release), dataset_ids, votes_path)
     description = (
-        f"Zero-shot relevance votes of {model} published by the paper's authors "
-        f"({votes_path.name}: {len(votes):,} votes), imported with `recenter import-votes`. "
+        f"Zero-shot relevance votes of {model} published by the paper's authors (Zhang, Liu and "
+        f"August 2026, arXiv 2606.06614; {votes_path.name}: {len(votes):,} votes): the authors' "
+        "predictions, re-scored here, imported with `recenter import-votes`. "
         "`relevant` is the authors' parse of the judge's YES/NO answer, as in the file"
         + (
             f"; {dropped} vote(s) on pairs the dataset leaves out (no human label) were dropped."

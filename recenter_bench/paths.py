@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,3 +52,10 @@ HUB_LEADERBOARD_ID = "recenter-bench/leaderboard"
 def load_schema(name: str) -> dict[str, Any]:
     """Return the JSON Schema `dataset_card/schemas/<name>.schema.json` (read once; read-only)."""
     return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def cache_root() -> Path:
+    """Where recenter-bench keeps its caches (built datasets, LLM answers): `$RECENTER_CACHE`,
+    else `$XDG_CACHE_HOME`, else `~/.cache`, each with `recenter-bench/` below."""
+    base = os.environ.get("RECENTER_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "recenter-bench" if base else Path.home() / ".cache" / "recenter-bench"

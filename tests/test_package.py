@@ -44,7 +44,7 @@ def test_import_recenter_bench_imports_nothing_heavy() -> None:
 
 @pytest.mark.parametrize("command", ["validate", "score"])
 def test_validate_and_score_load_no_heavy_library(command: str, preview_dataset: Path) -> None:
-    submission = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v1"
+    submission = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v2"
     names = imported(
         "-m", "recenter_bench.cli", command, str(submission), "--dataset", str(preview_dataset)
     )

@@ -167,7 +167,10 @@ def test_bad_files_are_refused_without_being_downloaded(hub, submission, referen
 
     comment = check_pull_request(REPO, number, api=api, dataset_source=reference.source)
     lines = [line for line in comment.splitlines() if line.startswith("- ")]
-    allowed = "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, results.json"
+    allowed = (
+        "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, "
+        "raw_answers.jsonl, results.json"
+    )
     expected = [
         "leaderboard/app.py: outside submissions/; a submission pull request changes only "
         "submissions/<org>__<model>/<run>/ (a maintainer reviews other changes)",

@@ -41,7 +41,10 @@ BASE_METADATA = {
     "provenance": "rescored",
 }
 PAPER = "arXiv:2606.06614v1"  # a reported row's dataset_revision: the paper it comes from
-ALLOWED = "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, results.json"
+ALLOWED = (
+    "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, raw_answers.jsonl, "
+    "results.json"
+)
 
 
 @dataclass
@@ -242,7 +245,7 @@ CASES: list[Case] = [
         lambda c: write_metadata(c, score=0.99),
         [
             "{dir}/metadata.yaml:15: score: unknown field; allowed: benchmark_version, contact, "
-            "dataset_revision, date, description, link, model, open_weights, org, provenance, "
+            "dataset_revision, date, description, link, model, open_weights, org, provenance, run, "
             "source, stages, trained_on, type"
         ],
     ),

@@ -148,7 +148,7 @@ def test_preview_reports_problems_without_scores(reference: Reference) -> None:
     assert scores is None
     assert problems[0] == (
         "evil.sh: unexpected file; a submission holds only metadata.yaml, extraction.jsonl, "
-        "pairing.jsonl, response_quality.jsonl, results.json"
+        "pairing.jsonl, response_quality.jsonl, raw_answers.jsonl, results.json"
     )
     assert problems[1] == "pairing.jsonl:1: pair_id: must be a string, got a number 1"
     assert problems[2] == "pairing.jsonl:1: relevant: missing required field"

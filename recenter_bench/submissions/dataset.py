@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from recenter_bench.paths import (
     LOADERS_DIR,
     METRIC_DIR,
     PREVIEW_RELEASE_DIR,
+    cache_root,
 )
 from recenter_bench.submissions.files import ID_FIELD, STAGES
 
@@ -56,11 +56,6 @@ class Reference:
         return [row[ID_FIELD[stage]] for row in self.rows[stage].get("test", [])]
 
 
-def _cache_root() -> Path:
-    base = os.environ.get("RECENTER_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    return Path(base) / "recenter-bench" if base else Path.home() / ".cache" / "recenter-bench"
-
-
 def _release_key(release: Path) -> str:
     """Content hash of a release and of the builder's code: a rebuilt cache is never stale."""
     from recenter_bench.loaders.release import holds_no_data
@@ -87,7 +82,7 @@ def default_dataset() -> str:
     if (PREVIEW_RELEASE_DIR / "data").is_dir():
         from recenter_bench.loaders.build import build_dataset
 
-        out = _cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
+        out = cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
         if not (out / "data").is_dir():
             # The build is atomic: a concurrent run sees no folder or a whole one.
             build_dataset(PREVIEW_RELEASE_DIR, out)

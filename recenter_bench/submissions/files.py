@@ -26,10 +26,13 @@ ID_FIELD: dict[str, str] = metric.ID_FIELD
 METADATA_FILE = "metadata.yaml"
 RESULTS_FILE = "results.json"
 STAGE_FILES = {f"{stage}.jsonl": stage for stage in STAGES}
-ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RESULTS_FILE)
+# Every answer of an LLM judge made by `recenter run`, kept beside its predictions; not scored.
+RAW_ANSWERS_FILE = "raw_answers.jsonl"
+ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RAW_ANSWERS_FILE, RESULTS_FILE)
 # A full-size stage file (3,973 pairing rows with scores) is about 400 KB; the limits leave
 # room for long IDs and scores while keeping a hostile upload from exhausting memory.
-MAX_BYTES = {METADATA_FILE: 64 * 1024, RESULTS_FILE: 256 * 1024}
+# Raw answers of a reasoning judge over the 3,973 pairs can reach tens of MB.
+MAX_BYTES = {METADATA_FILE: 64 * 1024, RESULTS_FILE: 256 * 1024, RAW_ANSWERS_FILE: 64 * 1024 * 1024}
 MAX_STAGE_FILE_BYTES = 4 * 1024 * 1024
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # The Space's upload box has no folder; its preview is scored under this name.

@@ -1,0 +1,142 @@
+"""`recenter run` speed: requests per second against an OpenAI-compatible stand-in, a cached
+rerun, and the embedding system's encode time.
+
+- Requests/s: the stand-in (tests/openai_standin.py, in its own process so that it does not
+  share the runner's interpreter) answers every chat request after 50 ms, as a fast endpoint
+  would. The runner sends N Stage-2 requests through the official `openai` client at
+  concurrency 1, 8 and 64; the named peer is the ideal rate, concurrency / 50 ms. Target (from
+  the issue): at 64, at least 20x the rate at 1, i.e. the runner is not the bottleneck.
+- Cached rerun: the same requests again, all answered from the answer cache (zero requests).
+- Encode: all-MiniLM-L6-v2 over the pairing config's distinct texts (each encoded once),
+  against encoding both texts of every pair as a loop over the pairs would (the same batching,
+  timed on 800 texts and extrapolated).
+
+Not a test: run `python benchmarks/bench_run.py [--requests N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+LATENCY_S = 0.05
+TARGET_RATIO = 20.0
+
+
+def _serve(port_queue: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
+    from tests.openai_standin import StandIn
+
+    with StandIn(lambda body: (200, "Short reason.\n\nAnswer: NO"), latency_s=LATENCY_S) as s:
+        port_queue.put(s.url)
+        stop.wait()
+
+
+def _requests(n: int) -> list[dict]:
+    return [
+        {
+            "model": "stand-in",
+            "messages": [{"role": "user", "content": f"Is attribute {i} relevant? Answer: YES/NO"}],
+            "temperature": 0.0,
+            "max_tokens": 4096,
+        }
+        for i in range(n)
+    ]
+
+
+def bench_requests(n: int) -> None:
+    from recenter_bench.run.cache import AnswerCache
+    from recenter_bench.run.llm import Endpoint, ask
+
+    os.environ.setdefault("OPENAI_API_KEY", "EMPTY")
+    urls: multiprocessing.Queue = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    server = multiprocessing.Process(target=_serve, args=(urls, stop), daemon=True)
+    server.start()
+    url = urls.get(timeout=30)
+    rates = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for concurrency in (1, 8, 64):
+                count = max(40, n // 8) if concurrency == 1 else n
+                cache = AnswerCache(Path(tmp) / f"c{concurrency}")
+                endpoint = Endpoint(url, "stand-in", concurrency=concurrency)
+                start = time.perf_counter()
+                answers = ask(endpoint, _requests(count), cache, show_progress=False)
+                elapsed = time.perf_counter() - start
+                assert all(a.text for a in answers)
+                rates[concurrency] = count / elapsed
+                ideal = concurrency / LATENCY_S
+                print(
+                    f"concurrency {concurrency:>2}: {count:>5} requests in {elapsed:6.2f} s = "
+                    f"{rates[concurrency]:7.1f} req/s (ideal {ideal:6.0f} req/s, "
+                    f"{rates[concurrency] / ideal:4.0%} of it)"
+                )
+            ratio = rates[64] / rates[1]
+            verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+            print(
+                f"rate at 64 / rate at 1 = {ratio:.1f}x ({verdict} the {TARGET_RATIO:.0f}x target)"
+            )
+            cache = AnswerCache(Path(tmp) / "c64")
+            start = time.perf_counter()
+            answers = ask(Endpoint(url, "stand-in"), _requests(n), cache, show_progress=False)
+            elapsed = time.perf_counter() - start
+            assert all(a.cached for a in answers)
+            print(
+                f"cached rerun: {n} answers in {elapsed:.2f} s, 0 requests sent "
+                f"({elapsed / rates[64] ** -1 / n:.1%} of the time at concurrency 64)"
+            )
+    finally:
+        stop.set()
+        server.join(timeout=10)
+
+
+def bench_encode() -> None:
+    from recenter_bench.run.embed import MINILM, Encoder
+    from recenter_bench.submissions import default_dataset, load_reference
+
+    reference = load_reference(default_dataset())
+    rows = [row for rows in reference.rows["pairing"].values() for row in rows]
+    encoder = Encoder(MINILM)
+    start = time.perf_counter()
+    encoder.encode(["warm-up"])
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    encoder.encode([row["prompt"] for row in rows] + [row["attribute"] for row in rows])
+    distinct = time.perf_counter() - start
+    # The peer: one text per side of every pair (7,938 texts), batched the same way, as code
+    # that loops over the pairs would collect them; timed on a sample and extrapolated.
+    sample = [t for row in rows[:400] for t in (row["prompt"], row["attribute"])]
+    naive = Encoder(MINILM)
+    model = naive._load()
+    start = time.perf_counter()
+    model.encode(sample, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    per_text = (time.perf_counter() - start) / len(sample)
+    every_text = per_text * 2 * len(rows)
+    print(
+        f"encode: model load {load:.1f} s; {encoder.encoded:,} distinct texts of "
+        f"{len(rows):,} pairs in {distinct:.1f} s; encoding both texts of every pair "
+        f"({2 * len(rows):,} texts) would take about {every_text:.0f} s "
+        f"({every_text / distinct:.1f}x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--skip-encode", action="store_true")
+    args = parser.parse_args()
+    bench_requests(args.requests)
+    if not args.skip_encode:
+        bench_encode()
+
+
+if __name__ == "__main__":
+    main()

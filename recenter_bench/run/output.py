@@ -1,0 +1,56 @@
+"""Writing a submission folder the project makes (`recenter run`, `recenter baseline`).
+
+The files come from the submissions side's `submission_files` (checked by the same
+`check_files` as `recenter validate`, results.json computed by the metric) plus, for an LLM
+judge, the raw answers file; the folder is replaced whole (`recenter_bench.atomic.write_folder`),
+so a reader sees the earlier run's files or this run's, never a mix, and files of an earlier run
+that this one does not write are gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from recenter_bench.atomic import write_folder
+from recenter_bench.errors import UserError
+from recenter_bench.submissions import (
+    RAW_ANSWERS_FILE,
+    Reference,
+    folder_name,
+    identity_of,
+    jsonl_text,
+    submission_files,
+)
+
+
+def out_identity(out: Path, org: str | None, model: str | None) -> tuple[str, str]:
+    """(org, model display name) of a submission to be written to `out`: the flags' values,
+    else the `<org>__<model>` parts of the folder name; they must make that folder name."""
+    org_model, _ = identity_of(out)
+    if "__" not in org_model and not (org and model):
+        raise UserError(f"--out: {out}: expected a folder <org>__<model>/<run>")
+    folder_org, _, folder_model = org_model.partition("__")
+    org, model = org or folder_org, model or folder_model
+    if folder_name(org, model) != org_model:
+        raise UserError(
+            f"--out: {out}: org {org!r} and model {model!r} make the folder "
+            f"{folder_name(org, model)}/<run>; rename --out or change --org / --display-name"
+        )
+    return org, model
+
+
+def write_submission(
+    out: Path,
+    metadata: Mapping[str, Any],
+    predictions: Mapping[str, Sequence[Mapping[str, Any]]],
+    reference: Reference,
+    raw_answers: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Write a complete submission folder and return its results.json document."""
+    files, results = submission_files(out, metadata, predictions, reference)
+    if raw_answers is not None:
+        files[RAW_ANSWERS_FILE] = jsonl_text(raw_answers).encode("utf-8")
+    write_folder(out, files)
+    return results

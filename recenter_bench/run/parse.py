@@ -1,0 +1,126 @@
+"""Reading a judge's decision out of its free-text answer, one parser per stage.
+
+Stage 2 follows the order of rules the paper's judge script applies (listed in
+`../shared/protocol/README.md`; this code is the project's own): the first rule that matches
+wins, and an answer with no decision is counted as NO. Stages 1 and 3 read the answer formats
+that the project's own prompts ask for (`prompts/stage1-verify-v1.txt`,
+`prompts/stage3-compare-v1.txt`). Every parser returns None when it finds nothing, so the caller
+can count the answers it could not read before applying the stage's default.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+THINK_UNCLOSED = re.compile(r"<think>.*\Z", re.DOTALL | re.IGNORECASE)
+LEADING_FENCE = re.compile(r"\A\s*```[A-Za-z0-9_-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
+ANSWER_LINE = re.compile(r"answer\s*:\s*\**\s*(yes|no)\b", re.IGNORECASE)
+BOXED_YES_NO = re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*(yes|no)\s*\}?\s*\}", re.IGNORECASE)
+JSON_OBJECT = re.compile(r"\{[^{}]*\}")
+KEY_VALUE = re.compile(
+    r"[\"']?(relevant|answer|decision)[\"']?\s*[:=]\s*[\"']?(yes|no|true|false|1|0)\b",
+    re.IGNORECASE,
+)
+BOLD_YES_NO = re.compile(r"\*\*\s*(yes|no)\s*\*\*", re.IGNORECASE)
+WORD_YES_NO = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+DECISION_KEYS = ("relevant", "answer", "decision")
+TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
+def strip_reasoning(text: str) -> str:
+    """The answer without `<think>` blocks (an unclosed one runs to the end), and the inside of
+    a fenced code block it starts with.
+
+    >>> strip_reasoning("<think>maybe YES</think>```\\nAnswer: NO\\n```")
+    'Answer: NO'
+    """
+    text = THINK_UNCLOSED.sub("", THINK_BLOCK.sub("", text))
+    fenced = LEADING_FENCE.match(text)
+    return fenced.group(1) if fenced else text
+
+
+def _first_rule(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    """The last match (lower-cased) of the first pattern that matches at all: rules in order."""
+    for pattern in patterns:
+        found = pattern.findall(text)
+        if found:
+            return found[-1].lower()
+    return None
+
+
+def _json_decision(text: str) -> bool | None:
+    """A decision key in a JSON object of the text, or such a key-value pair anywhere in it."""
+    for candidate in reversed(JSON_OBJECT.findall(text)):
+        try:
+            document = json.loads(candidate)
+        except ValueError:
+            continue
+        if not isinstance(document, dict):
+            continue
+        for key in DECISION_KEYS:
+            value = document.get(key)
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, int | str) and str(value).strip().lower() in TRUE_WORDS:
+                return TRUE_WORDS[str(value).strip().lower()]
+    pair = KEY_VALUE.findall(text)
+    return TRUE_WORDS[pair[-1][1].lower()] if pair else None
+
+
+def parse_relevance(answer: str) -> bool | None:
+    """Stage 2: True (YES, relevant), False (NO) or None (no decision found).
+
+    >>> parse_relevance("It would change the tone.\\n\\nAnswer: YES")
+    True
+    >>> parse_relevance("<think>Answer: YES</think>The final call: \\\\boxed{NO}")
+    False
+    >>> parse_relevance('{"relevant": false, "why": "no effect"}')
+    False
+    >>> parse_relevance("**NO** - the answer would be the same. Yes, really.")
+    False
+    >>> parse_relevance("I cannot tell.") is None
+    True
+    """
+    text = strip_reasoning(answer)
+    word = _first_rule((ANSWER_LINE, BOXED_YES_NO), text)
+    if word is not None:
+        return word == "yes"
+    decision = _json_decision(text)
+    if decision is not None:
+        return decision
+    word = _first_rule((BOLD_YES_NO, WORD_YES_NO), text)
+    return None if word is None else word == "yes"
+
+
+BOXED_VERDICT = re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*(accepted|rejected)\s*\}?\s*\}", re.I)
+VERDICT_LINE = re.compile(r"verdict\s*:\s*\**\s*(accepted|rejected)\b", re.IGNORECASE)
+
+
+def parse_verdict(answer: str) -> bool | None:
+    """Stage 1: True (rejected: the attribute is problematic), False (accepted) or None.
+
+    >>> parse_verdict("The messages never mention dogs. \\\\boxed{rejected}")
+    True
+    >>> parse_verdict("Verdict: accepted") is False
+    True
+    """
+    word = _first_rule((BOXED_VERDICT, VERDICT_LINE), strip_reasoning(answer))
+    return None if word is None else word == "rejected"
+
+
+RATING_LINE = re.compile(r"rating\s*:\s*\**\s*([1-5])\b", re.IGNORECASE)
+BOXED_RATING = re.compile(r"\\boxed\{\s*([1-5])\s*\}")
+
+
+def parse_rating(answer: str) -> int | None:
+    """Stage 3: the 1-5 rating the answer ends with (`Rating: N` or `\\boxed{N}`), or None.
+
+    >>> parse_rating("B is more specific.\\nRating: 4")
+    4
+    >>> parse_rating("Rating: 7") is None
+    True
+    """
+    word = _first_rule((RATING_LINE, BOXED_RATING), strip_reasoning(answer))
+    return None if word is None else int(word)

@@ -1,0 +1,225 @@
+"""Systems as data: one YAML file per system under `recenter_bench/run/systems/`.
+
+A system file says what runs (`kind`), on which stage, with which model, prompt template and
+decoding parameters, how scores become decisions, and which splits any fitting reads (`fit_on`
+for parameters, `choose_on` for choices between candidates). A user adds a system by adding a
+file (or passing `--system PATH`), or overrides one's fields with flags. Every field is checked
+here, before anything runs: an unknown field, a wrong type or a split other than train and
+validation is one line naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recenter_bench.errors import UserError, where
+from recenter_bench.submissions import STAGES, parse_yaml
+
+SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+LLM_JUDGE = "llm-judge"
+KINDS = (LLM_JUDGE, "embedding-similarity", "embedding-classifier", "bm25")
+METADATA_TYPE = {
+    LLM_JUDGE: "zero-shot LLM",
+    "embedding-similarity": "retrieval",
+    "embedding-classifier": "fine-tuned",
+    "bm25": "retrieval",
+}
+FITTING_SPLITS = ("train", "validation")
+FITTED = ("embedding-similarity", "embedding-classifier", "bm25")
+MAX_SYSTEM_FILE_BYTES = 64 * 1024
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _is_list_of_str(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_scalar_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in value.items()
+    )
+
+
+# field -> (kinds it belongs to (None = every kind), check, what the check wants)
+FIELDS: dict[str, tuple[tuple[str, ...] | None, Any, str]] = {
+    "kind": (None, lambda v: v in KINDS, f"one of {', '.join(KINDS)}"),
+    "stage": (None, lambda v: v in STAGES, f"one of {', '.join(STAGES)}"),
+    "description": (None, _is_str, "a non-empty string"),
+    "model": (None, _is_str, "a non-empty string"),
+    "display_name": (None, _is_str, "a non-empty string"),
+    "link": (None, lambda v: isinstance(v, str), "a string"),
+    "open_weights": (None, lambda v: isinstance(v, bool), "true or false"),
+    "fit_on": (FITTED, lambda v: v in FITTING_SPLITS, "train or validation"),
+    "choose_on": (FITTED, lambda v: v in FITTING_SPLITS, "train or validation"),
+    "prompt": ((LLM_JUDGE,), _is_str, "a template file name under prompts/"),
+    "prompt_version": ((LLM_JUDGE,), _is_str, "a non-empty string"),
+    "prompt_max_chars": (
+        (LLM_JUDGE,),
+        lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0),
+        "a positive integer or null",
+    ),
+    "decoding": ((LLM_JUDGE,), _is_scalar_map, "a mapping of parameter names to values"),
+    "position_bias": (
+        (LLM_JUDGE,),
+        lambda v: v in ("both-orders",),
+        "both-orders (each pair of responses is judged in both orders)",
+    ),
+    "prefixes": (
+        ("embedding-similarity", "embedding-classifier"),
+        _is_list_of_str,
+        "a list of strings",
+    ),
+    "rules": (
+        ("embedding-similarity", "bm25"),
+        lambda v: _is_list_of_str(v) and v and set(v) <= {"positive", "threshold", "top-share"},
+        "a list of positive, threshold, top-share",
+    ),
+    "stopwords": (("bm25",), lambda v: _is_list_of_str(v) and v, "a list such as [none, en]"),
+    "directions": (
+        ("bm25",),
+        lambda v: _is_list_of_str(v) and v and set(v) <= {"prompt->attribute", "attribute->prompt"},
+        "a list of prompt->attribute, attribute->prompt",
+    ),
+    "regularization": (
+        ("embedding-classifier",),
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+        "a positive number (scikit-learn's C)",
+    ),
+}
+REQUIRED = ("kind", "stage", "description")
+
+
+@dataclass(frozen=True)
+class System:
+    """One system, as read from its file (plus flags); `fields` holds the kind's settings."""
+
+    name: str
+    source: str
+    kind: str
+    stage: str
+    description: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+    @property
+    def fit_on(self) -> str:
+        """The split whose labels fit the system's parameters (a threshold, weights)."""
+        return self.get("fit_on", "train")
+
+    @property
+    def choose_on(self) -> str:
+        """The split whose labels choose between candidates (default: `fit_on`)."""
+        return self.get("choose_on", self.fit_on)
+
+    @property
+    def trained_on(self) -> list[str]:
+        """The splits whose labels the system reads (metadata's `trained_on`)."""
+        if self.kind not in FITTED:
+            return []
+        return [s for s in FITTING_SPLITS if s in (self.fit_on, self.choose_on)]
+
+    @property
+    def metadata_type(self) -> str:
+        return METADATA_TYPE[self.kind]
+
+
+def system_names() -> list[str]:
+    """The systems shipped with the package."""
+    return sorted(p.stem for p in SYSTEMS_DIR.glob("*.yaml"))
+
+
+def default_system(stage: str) -> str:
+    """The system `recenter run STAGE` uses without `--system`: the stage's LLM judge."""
+    return f"llm-judge-{stage}"
+
+
+def system_path(name_or_path: str) -> Path:
+    """A shipped system's name, or the path of a system file."""
+    if name_or_path in system_names():
+        return SYSTEMS_DIR / f"{name_or_path}.yaml"
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    raise UserError(
+        f"--system: unknown system {name_or_path!r} (expected a YAML file or one of "
+        f"{', '.join(system_names())})"
+    )
+
+
+def load_system(
+    name_or_path: str, overrides: Mapping[str, tuple[str, Any]] | None = None
+) -> System:
+    """Read and check one system file; `overrides` ({field: (the flag that set it, value)})
+    replace its fields (a `decoding` override is merged into the file's decoding)."""
+    path = system_path(name_or_path)
+    data = path.read_bytes()
+    if len(data) > MAX_SYSTEM_FILE_BYTES:
+        raise UserError(f"{path}: larger than {MAX_SYSTEM_FILE_BYTES // 1024} KiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    doc, problems = parse_yaml(str(path), text)
+    if problems or doc is None:
+        raise UserError(problems[0] if problems else f"{path}: empty file")
+    if not isinstance(doc.data, dict):
+        raise UserError(f"{path}: expected a mapping of fields")
+    values = dict(doc.data)
+    kind = values.get("kind")
+    for key, value in values.items():
+        _check_field(path, doc.line((key,)), key, value, kind)
+    for key in REQUIRED:
+        if key not in values:
+            raise UserError(f"{where(path, None, key)}: missing (every system file needs it)")
+    for key, (flag, value) in (overrides or {}).items():
+        if value is None:
+            continue
+        if key in ("kind", "stage"):
+            raise UserError(f"{flag}: what a system is cannot be overridden; use another system")
+        if key == "decoding" and isinstance(value, dict):
+            value = {**values.get("decoding", {}), **value}
+        _check_field(path, None, key, value, kind, flag=flag)
+        values[key] = value
+    return System(
+        name=path.stem,
+        source=str(path),
+        kind=values.pop("kind"),
+        stage=values.pop("stage"),
+        description=values.pop("description"),
+        fields=values,
+    )
+
+
+def _check_field(
+    path: Path, line: int | None, key: str, value: Any, kind: Any, flag: str | None = None
+) -> None:
+    label = flag or where(path, line, key)
+    if key not in FIELDS:
+        raise UserError(f"{label}: unknown field (expected one of {', '.join(FIELDS)})")
+    kinds, check, wanted = FIELDS[key]
+    if kinds is not None and kind in KINDS and kind not in kinds:
+        raise UserError(f"{label}: not a field of a {kind} system")
+    if not check(value):
+        raise UserError(f"{label}: must be {wanted}, got {value!r}"[:300])
+
+
+def read_prompt(system: System) -> str:
+    """The text of the system's prompt template (a file under prompts/, or a path)."""
+    name = system.get("prompt")
+    if not name:
+        raise UserError(f"{system.source}: prompt: missing (an llm-judge system needs one)")
+    path = PROMPTS_DIR / name
+    if not path.is_file():
+        path = Path(name)
+    if not path.is_file():
+        raise UserError(f"{where(system.source, None, 'prompt')}: no template named {name!r}")
+    return path.read_text(encoding="utf-8")

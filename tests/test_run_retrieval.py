@@ -1,0 +1,179 @@
+"""`recenter run` systems that read no endpoint: BM25 (bm25s), all-MiniLM-L6-v2 similarity and
+logistic regression on frozen embeddings. Their rules are fit on train and chosen on
+validation; these tests show that the test split's labels never reach any fitting, that each
+distinct text is encoded once, and that the rule search agrees with scikit-learn."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from recenter_bench.cli import main
+from recenter_bench.run import embed, rules
+from recenter_bench.run.runner import run_system
+from recenter_bench.run.systems import load_system
+from recenter_bench.submissions import Reference, validate_submission
+
+SPLITS = ["train", "validation", "test"]
+
+
+def _flip(reference: Reference, split: str) -> Reference:
+    """The same dataset with every pairing label of `split` flipped."""
+    rows = copy.deepcopy(reference.rows)
+    for row in rows["pairing"][split]:
+        row["relevant"] = not row["relevant"]
+    return dataclasses.replace(reference, rows=rows)
+
+
+@pytest.fixture(scope="module")
+def outcomes(reference: Reference) -> dict:
+    """Each system run once on the preview (the encoder's vectors are shared in the process)."""
+    return {
+        name: run_system(load_system(name), reference, SPLITS)
+        for name in ("bm25s", "minilm-similarity", "minilm-logreg")
+    }
+
+
+@pytest.mark.parametrize("name", ["bm25s", "minilm-similarity", "minilm-logreg"])
+def test_test_labels_never_reach_fitting(name: str, outcomes: dict, reference: Reference) -> None:
+    """Flipping every test label changes nothing; flipping the train labels changes the rule."""
+    flipped_test = run_system(load_system(name), _flip(reference, "test"), SPLITS)
+    assert flipped_test.predictions == outcomes[name].predictions
+    assert flipped_test.record == outcomes[name].record
+    flipped_train = run_system(load_system(name), _flip(reference, "train"), SPLITS)
+    assert flipped_train.record["candidates"] != outcomes[name].record["candidates"]
+
+
+def test_classifier_is_fit_on_train_rows_only(
+    reference: Reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = []
+    real_fit = embed.fit_classifier
+
+    def spy(features: np.ndarray, labels: np.ndarray, regularization: float):
+        seen.append((features.copy(), labels.copy()))
+        return real_fit(features, labels, regularization)
+
+    monkeypatch.setattr(embed, "fit_classifier", spy)
+    run_system(load_system("minilm-logreg"), reference, SPLITS)
+    train = sorted(reference.rows["pairing"]["train"], key=lambda r: r["pair_id"])
+    for prefix, (features, labels) in zip(["", "The user "], seen, strict=True):
+        assert labels.tolist() == [r["relevant"] for r in train]
+        assert np.array_equal(features, embed.pair_features(train, embed.MINILM, prefix))
+
+
+def test_each_distinct_text_is_encoded_once(outcomes: dict, reference: Reference) -> None:
+    rows = [r for rs in reference.rows["pairing"].values() for r in rs]
+    texts = {r["prompt"] for r in rows} | {r["attribute"] for r in rows}
+    texts |= {embed.strip_prefix(r["attribute"], "The user ") for r in rows}
+    encoder = embed.encoder(embed.MINILM)
+    # no text went through the model twice, and there are far fewer texts than pairs
+    assert encoder.encoded == len(encoder.vectors) and texts <= encoder.vectors.keys()
+    assert len(texts) < len(rows)  # a loop over pairs would encode 2 texts per pair per variant
+
+
+def test_cosine_scores_match_a_direct_computation(reference: Reference) -> None:
+    rows = reference.rows["pairing"]["validation"][:20]
+    model = embed.encoder(embed.MINILM)._load()
+    prompts = model.encode([r["prompt"] for r in rows])
+    attributes = model.encode([r["attribute"] for r in rows])
+    direct = [
+        float(p @ a / np.linalg.norm(p) / np.linalg.norm(a))
+        for p, a in zip(prompts, attributes, strict=True)
+    ]
+    got = embed.cosine_scores(rows, embed.MINILM, "")
+    assert got.tolist() == pytest.approx(direct, abs=1e-5)
+
+
+def test_bm25_scores_are_bm25s_retrieval_scores(reference: Reference) -> None:
+    """A pair's score is what bm25s's own retrieve gives that document for that query."""
+    import bm25s
+    import Stemmer
+
+    from recenter_bench.run.lexical import bm25_scores
+
+    rows = reference.rows["pairing"]["test"]
+    scores = bm25_scores(rows, "prompt->attribute", "none")
+    documents = sorted({r["attribute"] for r in rows})
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(documents, stopwords=None, stemmer=stemmer, show_progress=False),
+                    show_progress=False)  # fmt: skip
+    row = max(range(len(rows)), key=lambda i: scores[i])
+    query = bm25s.tokenize([rows[row]["prompt"]], stopwords=None, stemmer=stemmer,
+                           show_progress=False)  # fmt: skip
+    found, values = retriever.retrieve(query, k=1, show_progress=False)
+    assert documents[found[0][0]] == rows[row]["attribute"]
+    assert values[0][0] == pytest.approx(scores[row], rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Rules, cross-checked against scikit-learn
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_best_threshold_is_the_best_of_all_thresholds(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels = rng.random(200) < 0.2
+    scores = np.round(rng.random(200) + labels * 0.3, 2)  # ties on purpose
+    threshold, best = rules.best_threshold(scores, labels)
+    brute = {t: f1_score(labels, scores >= t) for t in np.unique(scores)}
+    assert best == pytest.approx(max(brute.values()))
+    assert best == pytest.approx(f1_score(labels, scores >= threshold))
+
+
+def test_top_share_keeps_the_top_of_each_group() -> None:
+    scores = np.array([0.1, 0.9, 0.5, 0.3, 0.8, 0.2])
+    groups = ["a", "a", "a", "b", "b", "b"]
+    assert rules.top_share(scores, groups, 0.3).tolist() == [False, True, False, False, True, False]
+    assert rules.top_share(scores, groups, 0.5).tolist() == [False, True, True, True, True, False]
+
+
+def test_choose_keeps_the_best_validation_candidate() -> None:
+    labels = [True, False, True, False, True, False]
+    splits = ["train", "train", "validation", "validation", "test", "test"]
+    good = np.array([0.6, 0.1, 0.8, 0.2, 0.0, 0.0])
+    bad = np.array([0.6, 0.1, 0.2, 0.8, 0.0, 0.0])
+    choice, scores = rules.choose(
+        {"bad": lambda: bad, "good": lambda: good}, ["threshold"], splits, list(range(6)), labels
+    )
+    assert choice.variant == "good" and scores is good
+    assert [row["validation_f1"] for row in choice.table] == [0.0, 1.0]
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------------
+
+
+def test_run_bm25s_writes_a_valid_submission(tmp_path: Path, reference: Reference, capsys) -> None:
+    out = tmp_path / "recenter-bench__BM25" / "v2"
+    code = main(["run", "pairing", "--system", "bm25s", "--dataset", reference.source,
+                 "--out", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0 and printed.endswith(f"wrote {out}\n") and "pairing/test: f1 " in printed
+    assert sorted(p.name for p in out.iterdir()) == [
+        "metadata.yaml",
+        "pairing.jsonl",
+        "results.json",
+    ]
+    assert validate_submission(out, reference=reference, require_results=True) == []
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["scores"]["pairing"]) == {"train", "validation", "test", "all"}
+
+
+def test_a_misnamed_out_folder_is_refused(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "someone__my-bm25" / "v1"
+    assert main(["run", "pairing", "--system", "bm25s", "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: --out: {out}: org 'someone' and model 'BM25' make the folder someone__BM25/<run>;"
+        " rename --out or change --org / --display-name\n"
+    )
+    assert not out.exists()
