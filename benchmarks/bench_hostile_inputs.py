@@ -33,8 +33,8 @@ from recenter_bench.cli import main  # noqa: E402
 from recenter_bench.submissions import check_files, load_reference  # noqa: E402
 from recenter_bench.submissions.read import parse_yaml  # noqa: E402
 
-VALID = REPO / "submissions" / "recenter-bench__BM25" / "v1"
-IDENTITY = ("recenter-bench__BM25", "v1")
+VALID = REPO / "submissions" / "recenter-bench__BM25" / "v2"
+IDENTITY = (VALID.parent.name, VALID.name)
 
 
 def best_of(run: Callable[[], object], times: int = 3) -> float:

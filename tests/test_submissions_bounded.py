@@ -18,7 +18,7 @@ from recenter_bench.submissions import Reference, check_files
 from recenter_bench.submissions.files import MAX_PROBLEMS
 from recenter_bench.submissions.read import parse_yaml
 from tests.test_atomic import _kill, _run_until_paused
-from tests.test_submissions_bad import PAPER, make_base, write_metadata
+from tests.test_submissions_bad import ALLOWED, PAPER, make_base, write_metadata
 
 
 @pytest.fixture
@@ -70,11 +70,7 @@ def test_many_stray_files_are_capped_too(base, preview_dataset, capsys) -> None:
         (base.dir / f"notes-{i:03}.txt").write_text("x")
     code, lines, _ = _validate(base.dir, preview_dataset, capsys)
     assert code == 1 and len(lines) == MAX_PROBLEMS + 1
-    assert lines[0].endswith(
-        "notes-000.txt: unexpected file; a submission holds only "
-        "metadata.yaml, extraction.jsonl, pairing.jsonl, "
-        "response_quality.jsonl, results.json"
-    )
+    assert lines[0].endswith(f"notes-000.txt: unexpected file; a submission holds only {ALLOWED}")
     assert lines[-1] == f"error: ... and {200 - MAX_PROBLEMS} more problem(s) not shown"
 
 
