@@ -1,8 +1,8 @@
 """`recenter build`: a release in the export layout -> a Hub-ready dataset folder, atomically.
 
-Everything is read and checked first; the folder is written into a temporary sibling of `out`
-and moved into place only when every file is complete, so a failed build leaves no output and
-an existing dataset folder is either kept whole or replaced whole.
+Everything is read and checked first; the folder is then written through
+`recenter_bench.atomic.replacing_folder`, so a failed or killed build leaves no output, and an
+existing dataset folder is either kept whole or replaced whole (never absent in between).
 
 Replacing: an existing `out` is replaced only when it holds nothing but a previous build
 (`README.md`, `eval.yaml`, `data/`); any other folder is refused, so a mistyped `--out` cannot
@@ -11,16 +11,14 @@ delete someone's files.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from recenter_bench.errors import UserError, ValidationFailed
+from recenter_bench.atomic import replacing_folder
+from recenter_bench.errors import UserError, ValidationFailed, first_line
 from recenter_bench.loaders import agreement, card
 from recenter_bench.loaders.annotations import Judgments, read_judgments
 from recenter_bench.loaders.release import read_release
@@ -157,21 +155,6 @@ def _check_out(out: Path) -> None:
         raise UserError(f"{out.parent}: --out: parent is not a folder")
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Swap the finished build in: the old build stays whole until the new one is in place."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, old / "build")
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(old / "build", out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def build_dataset(
     release: Path,
     out: Path,
@@ -224,9 +207,16 @@ def build_dataset(
             ]
         )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
+        _write_build(out, rows, summary)
+    except OSError as error:  # a read-only or full disk: the old build, if any, is kept
+        reason = error.strerror or first_line(error)
+        raise UserError(f"{out}: --out: cannot write the dataset ({reason})") from None
+    return summary
+
+
+def _write_build(out: Path, rows: Rows, summary: BuildSummary) -> None:
+    with replacing_folder(out) as tmp:
         for config in CONFIGS:
             for split, split_rows in rows.splits[config].items():
                 path = tmp / "data" / config / f"{split}.parquet"
@@ -235,10 +225,3 @@ def build_dataset(
                 )
         (tmp / "README.md").write_text(card.render_card(summary), encoding="utf-8")
         (tmp / "eval.yaml").write_text(card.render_eval_yaml(), encoding="utf-8")
-        # mkdtemp makes a 0700 folder; a dataset folder is meant to be shared.
-        os.chmod(tmp, 0o755)
-        _move_into_place(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return summary

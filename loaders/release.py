@@ -18,6 +18,7 @@ The layout (see the preview release's README) is read as the tool writes it:
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.errors import UserError, where
+from recenter_bench.errors import UserError, first_line, where
+from recenter_bench.limits import too_deep
 from recenter_bench.paths import load_schema
 
 TASK4_ITEMS = Path("data/extracted/task4_items.jsonl")
@@ -42,23 +44,57 @@ SOURCES = ("wildchat", "cupid", "prefeval", "personalens")
 STAGE1_LABELS = {"ok": "accepted", "unsure": "uncertain", "bad": "rejected"}
 
 
+# Limits far above any real export (the largest preview file is 3.6 MB, its deepest line 5
+# levels), checked before a file is parsed or its values are used; and the integers a column
+# can hold.
+MAX_FILE_BYTES = 1 << 30
+MAX_DEPTH = 32
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _parse_line(raw: bytes, path: Path, number: int) -> dict[str, Any] | None:
+    """One line of a JSONL file -> its object (None for a blank line); a bad line is a
+    `UserError`. Python's JSON parser is linear in the line's length and gives up past the
+    recursion limit, so a hostile line costs no more than reading it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"{where(path, number, 'json')}: not UTF-8 text (bad byte at column {error.start + 1})"
+        ) from None
+    if not text.strip():
+        return None
+    too_deep_error = UserError(
+        f"{where(path, number, 'json')}: values nested more than {MAX_DEPTH} levels deep"
+    )
+    try:
+        record = json.loads(text)
+    except RecursionError:
+        raise too_deep_error from None
+    except ValueError as error:  # bad JSON, or an integer of more than 4,300 digits
+        reason = getattr(error, "msg", None) or first_line(error)
+        raise UserError(f"{where(path, number, 'json')}: malformed JSONL line ({reason})") from None
+    if not isinstance(record, dict):
+        raise UserError(f"{where(path, number, 'json')}: expected a JSON object per line")
+    if too_deep(record, MAX_DEPTH):
+        raise too_deep_error
+    return record
+
+
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for every non-blank line; a bad line is a `UserError`."""
     if not path.is_file():
         raise UserError(f"{path}: missing file")
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise UserError(
-                    f"{where(path, number, 'json')}: malformed JSONL line ({error.msg})"
-                ) from None
-            if not isinstance(record, dict):
-                raise UserError(f"{where(path, number, 'json')}: expected a JSON object per line")
-            yield number, record
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError(
+            f"{path}: {size:,} bytes; a release file may have at most {MAX_FILE_BYTES:,}"
+        )
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            record = _parse_line(raw, path, number)
+            if record is not None:
+                yield number, record
 
 
 _KINDS: dict[str, type | tuple[type, ...]] = {
@@ -85,7 +121,19 @@ def need(
         raise UserError(
             f"{where(path, line, name)}: expected {kind}, got {type(value).__name__} {value!r:.40}"
         )
+    # JSON numbers that no column can hold: NaN, Infinity, 1e999, integers past 64 bits.
+    if kind == "int" and not INT64_MIN <= value <= INT64_MAX:
+        raise UserError(f"{where(path, line, name)}: integer out of the 64-bit range")
+    if kind == "number" and not _finite(value):
+        raise UserError(f"{where(path, line, name)}: expected a finite number, got {value!r:.40}")
     return value
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def need_objects(
@@ -268,20 +316,35 @@ def read_convs_index(path: Path, users: set[str]) -> dict[str, list[str]]:
     """
     if not path.is_file():
         raise UserError(f"{path}: missing file")
+    # immutable=1: the release is read as a snapshot. Without it SQLite creates `-wal` and `-shm`
+    # files beside a WAL-mode database even for a read-only connection, which writes into the
+    # release (and fails where the release folder is read-only). A snapshot ignores the `-wal`
+    # file, so one that holds data must be folded into the database first.
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        raise UserError(
+            f"{wal}: holds changes not yet in {path.name}; fold them in (sqlite3 {path.name} "
+            "'PRAGMA wal_checkpoint(TRUNCATE)') and build again"
+        )
+    uri = f"{path.absolute().as_uri()}?mode=ro&immutable=1"
+    db = None
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            rows = db.execute(
-                "SELECT id, hashed_ip, conversation_hash FROM convs_index ORDER BY id"
-            ).fetchall()
-    except sqlite3.DatabaseError as error:
+        db = sqlite3.connect(uri, uri=True)
+        rows = db.execute(
+            "SELECT id, hashed_ip, conversation_hash FROM convs_index ORDER BY id"
+        ).fetchall()
+    except sqlite3.Error as error:
         raise UserError(f"{where(path, None, 'convs_index')}: unreadable index ({error})") from None
+    finally:
+        if db is not None:
+            db.close()
     out: dict[str, list[str]] = {}
     for row_id, user_id, hashes in rows:
         if user_id not in users:
             continue
         try:
             parsed = json.loads(hashes) if hashes else []
-        except json.JSONDecodeError:
+        except (ValueError, TypeError, RecursionError):  # not JSON text, or hostile JSON
             parsed = None
         if not isinstance(parsed, list) or not all(isinstance(h, str) for h in parsed):
             raise UserError(
@@ -291,6 +354,12 @@ def read_convs_index(path: Path, users: set[str]) -> dict[str, list[str]]:
             raise UserError(f"{where(path, row_id, 'hashed_ip')}: user {user_id} listed twice")
         out[user_id] = parsed
     return out
+
+
+def holds_no_data(path: Path) -> bool:
+    """Whether a release file is one that SQLite's other readers may leave beside the index
+    without holding any data (`-shm`, an empty `-wal`): not part of the release's content."""
+    return path.name.endswith("-shm") or (path.name.endswith("-wal") and not path.stat().st_size)
 
 
 def _prompt_index(record: dict[str, Any], path: Path, line: int) -> int:

@@ -40,17 +40,25 @@ Records = Iterator[tuple[str, dict[str, Any]]]
 
 
 def _parquet_records(path: Path) -> Records:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # pyarrow pre-buffers every row group it will read by default, which makes memory grow with
-    # the file (about 2x its size); streamed reads with a fixed buffer keep it flat.
-    parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-    missing = [c for c in COLUMNS if c not in parquet.schema_arrow.names]
-    if missing:
-        raise UserError(f"{where(path, None, missing[0])}: missing column (not WildChat's schema)")
-    for batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=COLUMNS):
-        for record in batch.to_pylist():
-            yield str(path), record
+    try:
+        # pyarrow pre-buffers every row group it will read by default, which makes memory grow
+        # with the file (about 2x its size); streamed reads with a fixed buffer keep it flat.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        missing = [c for c in COLUMNS if c not in parquet.schema_arrow.names]
+        if missing:
+            raise UserError(
+                f"{where(path, None, missing[0])}: missing column (not WildChat's schema)"
+            )
+        for batch in parquet.iter_batches(batch_size=BATCH_SIZE, columns=COLUMNS):
+            for record in batch.to_pylist():
+                yield str(path), record
+    except (pa.ArrowException, OSError) as error:  # a corrupt or truncated file
+        raise UserError(
+            f"{path}: --wildchat: not a readable Parquet file ({first_line(error)})"
+        ) from None
 
 
 def _jsonl_records(path: Path) -> Records:
@@ -82,8 +90,13 @@ def _hub_records(dataset_id: str) -> Records:
         raise UserError(
             f"--wildchat {dataset_id}: cannot stream the dataset: {first_line(error)}"
         ) from None
-    for record in stream.select_columns(COLUMNS):
-        yield dataset_id, record
+    try:
+        for record in stream.select_columns(COLUMNS):
+            yield dataset_id, record
+    except Exception as error:  # a missing column, a corrupt shard, the network going away
+        raise UserError(
+            f"--wildchat {dataset_id}: cannot read the dataset: {first_line(error)}"
+        ) from None
 
 
 def _records(source: str) -> Records:

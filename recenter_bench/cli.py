@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_LEADERBOARD_ID
@@ -35,8 +37,24 @@ HANDLERS = {
 EXTRAS = {"leaderboard": "space"}
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is a user mistake like any other: one line on stderr, exit code 1
+    (argparse would print the whole usage and exit with 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _port(text: str) -> int:
+    """A TCP port number, checked before the app is built (Gradio would fail late, with a
+    traceback, on a number past 65535)."""
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text[:12]!r} is not a TCP port (1-65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="recenter",
         description="Build, score and rank the Re-Centering Humans personalization benchmark.",
     )
@@ -114,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--submissions", help="submissions folder (default: the repository's own)")
     p.add_argument("--dataset", help="dataset for the Submit tab's score preview")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=_port, default=7860)
     return parser
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
+from recenter_bench.atomic import write_folder
 from recenter_bench.errors import UserError, where
 from recenter_bench.submissions import (
     Reference,
@@ -119,23 +118,9 @@ def _org_of(out: Path, org: str | None) -> str:
     return org_model.split("__", 1)[0]
 
 
-def _write_folder(out: Path, files: Mapping[str, bytes]) -> None:
-    """Write every file into a hidden sibling folder, then rename it into place: a reader (or a
-    crash) sees no folder or the complete one, never part of it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        # mkdtemp makes the folder private (0700); the submission gets the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        scratch.chmod(0o777 & ~umask)
-        for name, data in files.items():
-            (scratch / name).write_bytes(data)
-        if out.exists() or out.is_symlink():
-            raise UserError(f"--out: {out}: already exists; nothing was written")
-        os.rename(scratch, out)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+def _refuse_existing(out: Path) -> None:
+    if out.exists() or out.is_symlink():
+        raise UserError(f"--out: {out}: already exists; remove it or choose another run folder")
 
 
 def import_votes(
@@ -154,8 +139,7 @@ def import_votes(
     exist: an existing submission is never overwritten.
     """
     votes_path, out = Path(votes_path), Path(out)
-    if out.exists() or out.is_symlink():
-        raise UserError(f"--out: {out}: already exists; remove it or choose another run folder")
+    _refuse_existing(out)
     org = _org_of(out, org)
     votes = read_votes(votes_path)
     if reference is None:
@@ -189,7 +173,8 @@ def import_votes(
         "provenance": "rescored",
     }
     files, results = submission_files(out, metadata, {"pairing": predictions}, reference)
-    _write_folder(out, files)
+    _refuse_existing(out)  # again: building the dataset took a while
+    write_folder(out, files)
     return results
 
 

@@ -481,3 +481,9 @@ def make_fixture_dataset(root: Path) -> Path:
     out = root / "dataset"
     build_dataset(make_fixture_release(root / "release"), out)
     return out
+
+
+def read_only_index(path: Path) -> sqlite3.Connection:
+    """The release's SQLite index opened as the loader opens it: nothing is written beside it
+    (a plain connect to a WAL-mode database creates `-wal` and `-shm` files in the release)."""
+    return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from recenter_bench.cli import main
 from recenter_bench.loaders import build as build_module
+from recenter_bench.loaders import release as release_module
 from tests.fixture_release import make_fixture_release
 
 
@@ -250,3 +253,134 @@ def test_console_script_exit_codes(release: Path) -> None:
     assert bad.stderr.startswith("error: ") and "task4_items.jsonl:1: json:" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not (release.parent / "out2").exists()
+
+
+# Issue 11, item 7: mutated release files gave tracebacks (UnicodeDecodeError, RecursionError,
+# ValueError); item 8: a non-finite confidence was published into the Parquet.
+def _replace_in_line(path: Path, number: int, old: bytes, new: bytes) -> None:
+    lines = path.read_bytes().split(b"\n")
+    assert old in lines[number - 1]
+    lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "extracted/task5_items.jsonl",
+            b'"prompt_text": "',
+            b'"prompt_text": "\xff\xfe',
+            "task5_items.jsonl:2: json: not UTF-8 text (bad byte at column",
+        ),
+        (
+            "extracted/task6_items.jsonl",
+            b'"user_id": ',
+            b'"deep": ' + b"[" * 100_000 + b"]" * 100_000 + b', "user_id": ',
+            "task6_items.jsonl:2: json: values nested more than 32 levels deep",
+        ),
+        (
+            "extracted/task6_items.jsonl",
+            b'"user_id": ',
+            b'"deep": ' + b"[" * 40 + b"]" * 40 + b', "user_id": ',
+            "task6_items.jsonl:2: json: values nested more than 32 levels deep",
+        ),
+        (
+            "extracted/task4_items.jsonl",
+            b'"item_index": ',
+            b'"item_index": ' + b"9" * 5000,
+            "task4_items.jsonl:2: json: malformed JSONL line (Exceeds the limit (4300 digits)",
+        ),
+        (
+            "extracted/task4_items.jsonl",
+            b'"item_index": ',
+            b'"item_index": ' + b"9" * 30,
+            "task4_items.jsonl:2: item_index: integer out of the 64-bit range",
+        ),
+        (
+            "extracted/task5_items.jsonl",
+            b'"confidence": ',
+            b'"confidence": NaN, "was": ',
+            "task5_items.jsonl:2: profile_attributes[0].confidence: expected a finite number, "
+            "got nan",
+        ),
+        (
+            "extracted/task4_items.jsonl",
+            b'"confidence": ',
+            b'"confidence": -Infinity, "was": ',
+            "task4_items.jsonl:2: merged_attributes[0].confidence: expected a finite number, "
+            "got -inf",
+        ),
+        (
+            "extracted/task4_items.jsonl",
+            b'"confidence": ',
+            b'"confidence": 1e999, "was": ',
+            "task4_items.jsonl:2: merged_attributes[0].confidence: expected a finite number",
+        ),
+        (
+            "attr_evidence_cache.jsonl",
+            b'"conv_idx": ',
+            b'"conv_idx": 1' + b"0" * 400 + b', "was": ',
+            "attr_evidence_cache.jsonl:2: evidence[0].conv_idx: integer out of the 64-bit range",
+        ),
+    ],
+)
+def test_hostile_values_are_one_line(release, capsys, file, old, new, expected) -> None:
+    _replace_in_line(release / "data" / file, 2, old, new)
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, expected)
+
+
+def test_hostile_hash_list_in_the_index(release: Path, capsys) -> None:
+    db = release / "data" / "indexes" / "convs_index.db"
+    with closing(sqlite3.connect(db)) as connection, connection:
+        connection.execute("UPDATE convs_index SET conversation_hash = ?", ("[" * 100_000,))
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "convs_index.db:", "conversation_hash: expected a JSON list")
+
+
+def test_oversized_release_file_is_refused_before_reading(release, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(release_module, "MAX_FILE_BYTES", 1000)
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "task4_items.jsonl: ", "bytes; a release file may have at most")
+
+
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_build_writes_nothing_into_the_release(release: Path, capsys) -> None:
+    # Issue 11, item 5: opening the index (a WAL-mode database, like the preview's) created
+    # `-wal` and `-shm` files in the release.
+    db = release / "data" / "indexes" / "convs_index.db"
+    with closing(sqlite3.connect(db)) as connection:
+        assert connection.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    before = _listing(release)
+    assert "data/indexes/convs_index.db" in before and len(before) > 10
+    code, err, out = _run_build(release, capsys)
+    assert code == 0 and (out / "README.md").is_file(), err
+    assert _listing(release) == before
+
+
+def test_index_with_unfolded_changes_is_refused(release: Path, capsys) -> None:
+    # The index is read as an immutable snapshot, which would not see what a `-wal` file holds.
+    db = release / "data" / "indexes" / "convs_index.db"
+    (db.parent / "convs_index.db-wal").write_bytes(b"\0" * 100)
+    code, err, out = _run_build(release, capsys)
+    _assert_failed(code, err, out, "convs_index.db-wal: holds changes not yet in convs_index.db")
+
+
+def test_sqlite_side_files_do_not_change_the_preview_cache_key(release: Path) -> None:
+    # Issue 11, item 5: the `-wal` / `-shm` files a build created changed the key of the
+    # default dataset's cache, so the preview was built twice.
+    from recenter_bench.submissions.dataset import _release_key
+
+    key = _release_key(release)
+    (release / "data" / "indexes" / "convs_index.db-shm").write_bytes(b"\1" * 32768)
+    (release / "data" / "indexes" / "convs_index.db-wal").write_bytes(b"")
+    assert _release_key(release) == key
+    (release / "data" / "extracted" / "task5_items.jsonl").write_text("")
+    assert _release_key(release) != key

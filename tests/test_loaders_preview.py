@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import datasets
@@ -16,6 +16,7 @@ from recenter_bench.loaders import ids
 from recenter_bench.loaders.card import static_card_text
 from recenter_bench.loaders.load import dataset_revision, load, load_rows
 from recenter_bench.loaders.schemas import CONFIGS, features
+from tests.fixture_release import read_only_index
 
 EXPECTED_COUNTS = {
     # 185 synthetic conversations + 286 WildChat hashes of the 34 indexed Stage-1 users.
@@ -121,7 +122,7 @@ def test_conversations_reference_wildchat_by_hash(preview_release: Path, rows) -
     assert all(not r["text_included"] and r["turns"] == [] for r in wildchat)
     synthetic = [r for r in conversations if r["source"] != "wildchat"]
     assert len(synthetic) == 185 and all(r["text_included"] and r["turns"] for r in synthetic)
-    with sqlite3.connect(preview_release / "data" / "indexes" / "convs_index.db") as db:
+    with closing(read_only_index(preview_release / "data" / "indexes" / "convs_index.db")) as db:
         indexed = {
             h
             for ip, hashes in db.execute("SELECT hashed_ip, conversation_hash FROM convs_index")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import datasets
@@ -15,7 +15,7 @@ from recenter_bench.cli import main
 from recenter_bench.loaders import wildchat
 from recenter_bench.loaders.build import build_dataset
 from recenter_bench.loaders.load import load_rows
-from tests.fixture_release import make_fixture_release
+from tests.fixture_release import make_fixture_release, read_only_index
 
 
 def _wildchat_records(hashes: list[str], decoys: int = 0) -> list[dict]:
@@ -66,7 +66,7 @@ def preview_hashes(preview_release: Path) -> list[str]:
         for line in (preview_release / "data/extracted/task4_items.jsonl").open()
         if json.loads(line)["source"] == "wildchat"
     }
-    with sqlite3.connect(preview_release / "data/indexes/convs_index.db") as db:
+    with closing(read_only_index(preview_release / "data/indexes/convs_index.db")) as db:
         rows = db.execute("SELECT hashed_ip, conversation_hash FROM convs_index").fetchall()
     return sorted({h for ip, hashes in rows if ip in users for h in json.loads(hashes)})
 
@@ -195,6 +195,24 @@ def test_parquet_without_wildchat_columns(release, tmp_path, capsys) -> None:
     code = main(["build", "--release", str(release), "--out", str(out), "--wildchat", str(source)])
     err = capsys.readouterr().err
     assert code == 1 and f"{source}: conversation_hash: missing column" in err
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "truncated", "empty"])
+def test_corrupt_parquet_is_one_line(release, fixture_hashes, tmp_path, capsys, damage) -> None:
+    # Issue 11, item 7: a corrupt --wildchat Parquet raised pyarrow's ArrowInvalid.
+    source = _write_parquet(tmp_path / "wc.parquet", _wildchat_records(fixture_hashes, 50))
+    data = source.read_bytes()
+    source.write_bytes(
+        {"random bytes": b"PAR1" + bytes(range(256)) * 4, "truncated": data[: len(data) // 2]}.get(
+            damage, b""
+        )
+    )
+    out = tmp_path / "out"
+    code = main(["build", "--release", str(release), "--out", str(out), "--wildchat", str(source)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and not out.exists()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: {source}: --wildchat: not a readable Parquet file ("), err
 
 
 def test_unreachable_hub_id_is_a_user_error(release, tmp_path, capsys) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -92,7 +93,7 @@ def test_ratings_keep_their_precision_through_evaluate(offline):
     import evaluate
 
     loaded = evaluate.load(str(METRIC_DIR), config_name="response_quality")
-    references = [1 / 3, 2 / 3, 5 / 3, 13 / 3]  # float32 would round these
+    references = [4 / 3, 5 / 3, 7 / 3, 13 / 3]  # float32 would round these
     result = loaded.compute(predictions=[1.1, 2.2, 3.3, 4.4], references=references, n_bootstrap=0)
     assert result["human_mean_rating"] == sum(references) / 4
 
@@ -138,6 +139,66 @@ def test_module_file_imports_only_numpy_scipy_and_evaluate_on_demand():
             imported.add(node.module.split(".")[0])
     allowed = {"__future__", "math", "sys", "collections", "typing", "numpy", "scipy"}
     assert imported - allowed == {"datasets", "evaluate"}
+
+
+# Issue 11, item 8: `evaluate` cast ["no", "no", "no", "no"] and [0.1, ...] to True (F1 0.667,
+# yes_rate 1.0 for four "no"-ish answers); non-finite ratings and ratings off the scale passed.
+BAD_INPUTS = [
+    ("pairing", ["no", "no", "no", "no"], "got 'no'"),
+    ("pairing", [0.1, 0.1, 0.1, 0.1], "got 0.1"),
+    ("extraction", [True, False, 0.5, True], "got 0.5"),
+    ("pairing", [True, False, float("nan"), True], "got nan"),
+    ("pairing", [True, None, True, True], "got None"),
+    ("response_quality", [1.0, 2.0, float("nan"), 4.0], "expected finite numbers, got nan"),
+    ("response_quality", [1.0, 2.0, float("inf"), 4.0], "expected finite numbers, got inf"),
+    ("response_quality", ["1", "2", "3", "4"], "expected numbers, got '1'"),
+    ("response_quality", [True, 2, 3, 4], "expected numbers, got True"),
+    ("response_quality", [0.5, 2, 3, 5], "ratings are in [1, 5], got 0.5"),
+]
+
+
+@pytest.mark.parametrize(("stage", "predictions", "message"), BAD_INPUTS)
+def test_compute_rejects_what_it_used_to_cast(offline, stage, predictions, message) -> None:
+    import evaluate
+
+    loaded = evaluate.load(str(METRIC_DIR), config_name=stage)
+    references = [1.0, 2.0, 3.0, 4.0] if stage == "response_quality" else [True, False] * 2
+    with pytest.raises(ValueError, match=f"^predictions: .*{re.escape(message)}"):
+        loaded.compute(predictions=predictions, references=references, n_bootstrap=0)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        loaded.add_batch(predictions=predictions, references=references)
+    # the pure function refuses the same values
+    score = metric.score_ratings if stage == "response_quality" else metric.score_binary
+    with pytest.raises(ValueError, match=re.escape(message)):
+        score(predictions, references, n_bootstrap=0)
+
+
+def test_add_checks_one_value(offline) -> None:
+    import evaluate
+
+    loaded = evaluate.load(str(METRIC_DIR), config_name="pairing")
+    with pytest.raises(ValueError, match="got 'yes'"):
+        loaded.add(prediction="yes", reference=True)
+    for prediction, reference in [(True, True), (0, False), (1, True)]:
+        loaded.add(prediction=prediction, reference=reference)
+    assert loaded.compute(n_bootstrap=0)["f1"] == 1.0
+
+
+def test_integers_zero_and_one_are_still_booleans(offline) -> None:
+    import evaluate
+
+    loaded = evaluate.load(str(METRIC_DIR), config_name="pairing")
+    as_ints = loaded.compute(predictions=[1, 0, 1, 1], references=[1, 0, 0, 1], n_bootstrap=0)
+    as_bools = metric.score_binary(
+        [True, False, True, True], [True, False, False, True], n_bootstrap=0
+    )
+    assert json.dumps(as_ints) == json.dumps(as_bools)  # NaN != NaN, but prints alike
+
+
+def test_version_was_bumped_with_a_changelog_entry() -> None:
+    changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert metric.METRIC_VERSION == "1.1.0"
+    assert f"## metric `recenter_personalization` {metric.METRIC_VERSION} (" in changelog
 
 
 def test_evaluate_wrapper_is_made_on_first_access():

@@ -34,12 +34,13 @@ BASE_METADATA = {
     "trained_on": [],
     "stages": ["pairing"],
     "benchmark_version": "1.0",
-    "dataset_revision": "abc123",
+    "dataset_revision": None,  # the revision of the dataset checked against (`write_metadata`)
     "date": "2026-11-27",
     "contact": "tiny@example.org",
     "description": "A test submission.",
     "provenance": "rescored",
 }
+PAPER = "arXiv:2606.06614v1"  # a reported row's dataset_revision: the paper it comes from
 ALLOWED = (
     "metadata.yaml, extraction.jsonl, pairing.jsonl, response_quality.jsonl, raw_answers.jsonl, "
     "results.json"
@@ -73,7 +74,7 @@ class Context:
 
 
 def write_metadata(ctx: Context, **changes: object) -> None:
-    metadata = {**BASE_METADATA, **changes}
+    metadata = {**BASE_METADATA, "dataset_revision": ctx.reference.revision, **changes}
     metadata = {k: v for k, v in metadata.items() if v is not None}
     text = yaml.safe_dump(metadata, sort_keys=False)
     (ctx.dir / "metadata.yaml").write_text(text, encoding="utf-8")
@@ -327,7 +328,10 @@ CASES: list[Case] = [
     ),
     (
         "metadata-reported-without-source",
-        lambda c: (write_metadata(c, provenance="reported"), (c.dir / "pairing.jsonl").unlink()),
+        lambda c: (
+            write_metadata(c, provenance="reported", dataset_revision=PAPER),
+            (c.dir / "pairing.jsonl").unlink(),
+        ),
         [
             "{dir}/metadata.yaml: source: missing required field",
             "{dir}/results.json:6: provenance: says 'rescored' but metadata.yaml says 'reported'",
@@ -335,7 +339,9 @@ CASES: list[Case] = [
     ),
     (
         "reported-with-predictions",
-        lambda c: write_metadata(c, provenance="reported", source="Table 3"),
+        lambda c: write_metadata(
+            c, provenance="reported", source="Table 3", dataset_revision=PAPER
+        ),
         [
             "{dir}/pairing.jsonl: a reported submission carries no predictions; remove this "
             "file or set provenance: rescored",

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 METRIC_VERSION = __version__
 
 
@@ -194,9 +194,12 @@ prediction, or a correlation with a constant input) come back as NaN, never as a
 _KWARGS_DESCRIPTION = """
 Args:
     predictions (`list` of `bool` for extraction / pairing, of `float` in [1, 5] for
-        response_quality): the system's outputs, aligned with `references`.
+        response_quality): the system's outputs, aligned with `references`. Booleans may also
+        be the integers 0 and 1; anything else (a string such as "no", a probability such as
+        0.1, NaN or infinity, a rating outside [1, 5]) raises ValueError instead of being cast.
     references (`list` of `bool` / `float`): the human reference: problematic (extraction),
-        relevant by majority vote (pairing), mean human rating (response_quality).
+        relevant by majority vote (pairing), mean human rating (response_quality); checked the
+        same way.
     groups (`list` of `str`, optional): the bootstrap unit of each row (user for extraction,
         prompt for pairing and response_quality). Default: every row is its own unit.
     annotator_labels (`list` of `dict[str, bool]`, optional, binary stages): each row's label by
@@ -228,6 +231,13 @@ Examples:
         >>> results = metric.compute(predictions=[3, 3, 3, 3], references=[1.0, 2.5, 4.0, 5.0])
         >>> print(results["spearman"], results["mean_rating"], results["inflation"])
         nan 3.0 -0.125
+
+    Example 3, a probability is not a decision (it would count as True if cast):
+        >>> metric = evaluate.load(here, config_name="pairing")
+        >>> metric.compute(predictions=[0.1, 0.9], references=[False, True])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: predictions: expected booleans (True/False or 0/1), got 0.1; threshold ...
 """
 
 _CITATION = """\
@@ -258,17 +268,63 @@ def _array(values: Iterable[Any], dtype: Any = None) -> np.ndarray:
     return np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype).ravel()
 
 
+def _odd_one_out(items: Any, accepted: Any) -> tuple[bool, Any]:
+    """(found, the first item `accepted` rejects), looked up in the values as given: numpy's
+    conversion may have hidden it (`[True, 2]` becomes `[1, 2]`, `[1, "x"]` strings)."""
+    listed = items.ravel().tolist() if isinstance(items, np.ndarray) else items
+    for value in listed:
+        if not accepted(value):
+            return True, value
+    return False, None
+
+
 def _as_bool(values: Iterable[Any], name: str) -> np.ndarray:
-    array = _array(values)
-    if array.size and array.dtype != bool and not np.isin(array, (0, 1)).all():
-        raise ValueError(f"{name}: expected booleans, got {array[~np.isin(array, (0, 1))][0]!r}")
+    """Booleans (or the integers 0 and 1). Anything else is an error, not a cast: `bool("no")`
+    and `bool(0.1)` are True, which would score a string or a probability as a "yes"."""
+    items = values if isinstance(values, np.ndarray) else list(values)
+    array = _array(items)
+    if array.dtype == bool or (array.dtype.kind in "iu" and np.isin(array, (0, 1)).all()):
+        return array.astype(bool)
+    found, bad = _odd_one_out(items, _is_bool)
+    if found:
+        raise ValueError(
+            f"{name}: expected booleans (True/False or 0/1), got {bad!r:.40}; "
+            "threshold scores or probabilities before scoring"
+        )
     return array.astype(bool)
 
 
+def _is_bool(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return True
+    return isinstance(value, int | np.integer) and value in (0, 1)
+
+
 def _as_float(values: Iterable[Any], name: str) -> np.ndarray:
-    array = _array(values, float)
+    """Finite real numbers; a string, a boolean or NaN/infinity is an error, not a cast."""
+    items = values if isinstance(values, np.ndarray) else list(values)
+    array = _array(items)
+    if array.dtype.kind not in "iuf" or not isinstance(items, np.ndarray):
+        found, bad = _odd_one_out(items, _is_number)
+        if found:
+            raise ValueError(f"{name}: expected numbers, got {bad!r:.40}")
+    array = array.astype(float)
     if not np.isfinite(array).all():
-        raise ValueError(f"{name}: expected finite numbers")
+        bad = float(array[~np.isfinite(array)][0])
+        raise ValueError(f"{name}: expected finite numbers, got {bad!r}")
+    return array
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, float | int | np.number) and not isinstance(value, bool)
+
+
+def _as_rating(values: Iterable[Any], name: str) -> np.ndarray:
+    """Ratings on the annotators' scale: finite numbers in [1, 5]."""
+    array = _as_float(values, name)
+    outside = array[(array < RATING_LABELS[0]) | (array > RATING_LABELS[-1])]
+    if outside.size:
+        raise ValueError(f"{name}: ratings are in [1, 5], got {float(outside[0])!r}")
     return array
 
 
@@ -642,8 +698,8 @@ def score_ratings(
     >>> round(scores["spearman"], 4), scores["inflation"]
     (0.9487, 0.75)
     """
-    pred = _as_float(predictions, "predictions")
-    ref = _as_float(references, "references")
+    pred = _as_rating(predictions, "predictions")
+    ref = _as_rating(references, "references")
     _check_same_length(pred, ref)
     low, high = spearman_bootstrap_ci(ref, pred, groups, n_bootstrap, seed)
     mean_pred = float(pred.mean()) if pred.size else NAN
@@ -1134,6 +1190,14 @@ def undefined_reasons(scores: Mapping[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
+def _check_inputs(stage: str, predictions: Any, references: Any) -> None:
+    """Raise ValueError on inputs `compute` would reject, before `evaluate` casts them."""
+    check = _as_rating if stage == "response_quality" else _as_bool
+    for name, values in (("predictions", predictions), ("references", references)):
+        if values is not None:
+            check(values, name)
+
+
 def _metric_class() -> type:
     """The `evaluate.Metric` of this module (imports evaluate and datasets)."""
     import datasets
@@ -1163,6 +1227,22 @@ def _metric_class() -> type:
                 homepage="https://arxiv.org/abs/2606.06614",
                 reference_urls=["https://arxiv.org/abs/2606.06614"],
             )
+
+        # `evaluate` casts the inputs to the declared features before `_compute` sees them, and
+        # its bool cast turns "no" or 0.1 into True: the values are checked as given, first.
+        def add_batch(self, *, predictions: Any = None, references: Any = None, **kwargs: Any):
+            """Add a batch of predictions and references, checked as given."""
+            _check_inputs(self.config_name, predictions, references)
+            return super().add_batch(predictions=predictions, references=references, **kwargs)
+
+        def add(self, *, prediction: Any = None, reference: Any = None, **kwargs: Any):
+            """Add one prediction and reference, checked as given."""
+            _check_inputs(
+                self.config_name,
+                None if prediction is None else [prediction],
+                None if reference is None else [reference],
+            )
+            return super().add(prediction=prediction, reference=reference, **kwargs)
 
         def _compute(
             self,

@@ -5,18 +5,19 @@ The key is the SHA-256 of the request's content (model name, messages, decoding 
 not of the endpoint's URL, so the same requests sent to another server that serves the same
 model are answered from the cache. Only real answers are stored; a request that failed is
 simply absent, so the next run sends exactly the requests that failed. Each answer is its own
-small JSON file written atomically, so concurrent writers and a crash never leave half an entry.
+small JSON file written by `recenter_bench.atomic.write_file`, so concurrent writers and a crash
+never leave half an entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from recenter_bench.atomic import write_file
 
 
 def request_key(request: Mapping[str, Any]) -> str:
@@ -51,11 +52,4 @@ class AnswerCache:
         if path.parent not in self._made:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(dict(entry), handle, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_file(path, json.dumps(dict(entry), ensure_ascii=False).encode("utf-8"))

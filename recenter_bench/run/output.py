@@ -2,9 +2,9 @@
 
 The files come from the submissions side's `submission_files` (checked by the same
 `check_files` as `recenter validate`, results.json computed by the metric) plus, for an LLM
-judge, the raw answers file; they are written atomically one by one, results.json last, so at
-every moment results.json matches the predictions already there or is the old one. Files of an
-earlier run that this one does not write are removed.
+judge, the raw answers file; the folder is replaced whole (`recenter_bench.atomic.write_folder`),
+so a reader sees the earlier run's files or this run's, never a mix, and files of an earlier run
+that this one does not write are gone.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from recenter_bench.atomic import write_folder
 from recenter_bench.errors import UserError
 from recenter_bench.submissions import (
-    ALLOWED_FILES,
-    METADATA_FILE,
     RAW_ANSWERS_FILE,
-    RESULTS_FILE,
     Reference,
     folder_name,
     identity_of,
     jsonl_text,
     submission_files,
-    write_atomic,
 )
 
 
@@ -55,10 +52,5 @@ def write_submission(
     files, results = submission_files(out, metadata, predictions, reference)
     if raw_answers is not None:
         files[RAW_ANSWERS_FILE] = jsonl_text(raw_answers).encode("utf-8")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ALLOWED_FILES:
-        if name not in files and name != METADATA_FILE:
-            (out / name).unlink(missing_ok=True)
-    for name in sorted(files, key=lambda name: name == RESULTS_FILE):
-        write_atomic(out / name, files[name])
+    write_folder(out, files)
     return results

@@ -18,10 +18,9 @@ Modules, in the order a submission passes through them (each imports only those 
 - `read`: step 1, a folder read from disk and YAML/JSON parsed from untrusted bytes;
 - `score`: step 3, the scores the metric gives, compared with a committed results.json;
 - `check`: step 2, every check of every file (`check_files`), and of the submissions/ tree;
-- `write`: atomic writes;
 - `pipeline`: the steps end to end for a folder (`check_folder`, `validate_submission`,
   `score_folder`), an upload (`preview_submission`) and the project's own files
-  (`submission_files`);
+  (`submission_files`); results.json is written by `recenter_bench.atomic`;
 - `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
 """
 
@@ -59,7 +58,6 @@ from recenter_bench.submissions.pipeline import (
 )
 from recenter_bench.submissions.read import find_submissions, parse_yaml, read_folder
 from recenter_bench.submissions.score import compute_results, metric_module, results_differences
-from recenter_bench.submissions.write import write_atomic, write_json_atomic
 
 __all__ = [
     "ALLOWED_FILES",
@@ -98,6 +96,4 @@ __all__ = [
     "tree_problems",
     "validate_command",
     "validate_submission",
-    "write_atomic",
-    "write_json_atomic",
 ]

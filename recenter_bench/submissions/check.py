@@ -10,7 +10,9 @@ pass, compares a committed results.json with what the predictions earn (step 3, 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+import io
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +20,8 @@ from typing import Any
 
 import jsonschema
 
+from recenter_bench.atomic import is_leftover
+from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR, load_schema
 from recenter_bench.submissions.dataset import Reference
 from recenter_bench.submissions.files import (
@@ -28,6 +32,7 @@ from recenter_bench.submissions.files import (
     RUN_NAME,
     STAGE_FILES,
     STAGES,
+    Problems,
     folder_name,
     max_bytes,
     problem,
@@ -38,6 +43,7 @@ from recenter_bench.submissions.files import (
     unexpected_file,
 )
 from recenter_bench.submissions.read import (
+    MAX_DEPTH,
     Document,
     NonFinite,
     decode,
@@ -46,7 +52,6 @@ from recenter_bench.submissions.read import (
     json_loads,
     non_finite_fields,
     parse_yaml,
-    too_deep,
 )
 from recenter_bench.submissions.score import compute_results, metric_module, results_differences
 
@@ -84,6 +89,7 @@ def check_files(
     require_metadata: bool = True,
     require_results: bool = False,
     rejected: Collection[str] = (),
+    found: Sequence[str] = (),
 ) -> Checked:
     """Check a submission given as {file name: bytes}.
 
@@ -91,57 +97,65 @@ def check_files(
     upload); `check_results` compares a present results.json with what the predictions earn;
     `require_results` makes a missing results.json a problem (CI and `submit`); `rejected`
     names files that exist but were already refused (links, oversized), so they are not also
-    reported missing.
+    reported missing; `found` holds problems already found reading them (listed first).
+    At most MAX_PROBLEMS problems are listed; a last line counts the others.
     """
     checked = Checked(files=dict(files))
-    problems = checked.problems
+    problems = Problems()
+    problems.extend(found)
     present = set(files) | set(rejected)
     ok: dict[str, bytes] = {}
     for name, data in files.items():
         if name not in ALLOWED_FILES:
-            problems.append(problem(label(show_name(name)), None, None, unexpected_file()))
+            problems.add(label(show_name(name)), None, None, unexpected_file())
         elif len(data) > max_bytes(name):
-            problems.append(problem(label(name), None, None, too_big(len(data), name)))
+            problems.add(label(name), None, None, too_big(len(data), name))
         else:
             ok[name] = data
 
     if METADATA_FILE in ok:
-        checked.metadata_doc, found = check_metadata(ok[METADATA_FILE], label, identity)
-        problems += found
+        checked.metadata_doc, metadata_problems = check_metadata(ok[METADATA_FILE], label, identity)
+        problems.extend(metadata_problems)
     elif require_metadata and METADATA_FILE not in present:
         message = "missing; every submission needs one (see submissions/README.md)"
-        problems.append(problem(label(METADATA_FILE), None, None, message))
+        problems.add(label(METADATA_FILE), None, None, message)
     metadata = checked.metadata
     reported = (metadata or {}).get("provenance") == "reported"
+    if checked.metadata_doc is not None:
+        problems.extend(revision_problems(checked.metadata_doc, label(METADATA_FILE), reference))
 
-    _check_stage_files(checked, ok, present, reference, label, reported)
+    _check_stage_files(checked, problems, ok, present, reference, label, reported)
 
     if RESULTS_FILE in ok:
-        checked.results_doc, found = check_results_file(
+        checked.results_doc, results_problems = check_results_file(
             ok[RESULTS_FILE], label(RESULTS_FILE), metadata, identity
         )
-        problems += found
+        problems.extend(results_problems)
     elif RESULTS_FILE not in present and (reported or require_results):
         why = (
             "a reported submission holds the paper's numbers in it"
             if reported
             else "run `recenter score FOLDER --write` to write it"
         )
-        problems.append(problem(label(RESULTS_FILE), None, None, f"missing; {why}"))
+        problems.add(label(RESULTS_FILE), None, None, f"missing; {why}")
 
     # Compare with what the predictions earn only once everything else is right: scores of
     # broken predictions would only add noise to the messages.
     comparable = metadata is not None and checked.results is not None and not reported
     if check_results and comparable and not problems and not rejected:
         checked.expected = compute_results(submission_id(identity), checked.predictions, reference)
-        problems += results_differences(
-            checked.results, checked.expected, label(RESULTS_FILE), checked.results_doc
+        problems.extend(
+            results_differences(
+                checked.results, checked.expected, label(RESULTS_FILE), checked.results_doc
+            )
         )
+    checked.problems = problems.report()
     return checked
 
 
 def _check_stage_files(
     checked: Checked,
+    problems: Problems,
     ok: Mapping[str, bytes],
     present: set[str],
     reference: Reference,
@@ -149,14 +163,13 @@ def _check_stage_files(
     reported: bool,
 ) -> None:
     """Each stage file against the stages metadata.yaml lists, then its own lines."""
-    problems = checked.problems
     stages_listed = listed_stages(checked.metadata)
     for name, stage in STAGE_FILES.items():
         if name not in present:
             if stages_listed is not None and stage in stages_listed and not reported:
                 line = checked.metadata_doc.line(("stages",)) if checked.metadata_doc else None
                 message = f"lists {stage} but {name} is missing"
-                problems.append(problem(label(METADATA_FILE), line, "stages", message))
+                problems.add(label(METADATA_FILE), line, "stages", message)
             continue
         if name not in checked.files:
             continue  # refused on disk already
@@ -165,15 +178,15 @@ def _check_stage_files(
                 "a reported submission carries no predictions; "
                 "remove this file or set provenance: rescored"
             )
-            problems.append(problem(label(name), None, None, message))
+            problems.add(label(name), None, None, message)
             continue
         if stages_listed is not None and stage not in stages_listed:
             message = f"{stage} is not listed under stages in {METADATA_FILE}"
-            problems.append(problem(label(name), None, None, message))
+            problems.add(label(name), None, None, message)
         if name in ok:
-            rows, found = check_stage_file(stage, label(name), ok[name], reference)
-            problems += found
-            checked.predictions[stage] = rows
+            checked.predictions[stage] = check_stage_file(
+                stage, label(name), ok[name], reference, problems
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,6 +237,36 @@ def _folder_problems(doc: Document, name: str, folder: str, identity: tuple[str,
     return problems
 
 
+# A reported row's numbers were printed in a paper, not computed on a dataset revision: its
+# dataset_revision names that paper (the project's rows: `arXiv:2606.06614v1`).
+PAPER_TAG = re.compile(r"^arXiv:[0-9]{4}\.[0-9]{4,5}v[0-9]+$")
+
+
+def revision_problems(doc: Document, name: str, reference: Reference) -> list[str]:
+    """metadata.yaml's dataset_revision against the dataset the submission is checked on. A
+    rescored submission's must be that dataset's revision (a `TODO` or `Infinity` would leave
+    its scores tied to no data); a reported one names the paper its numbers come from."""
+    revision = doc.data.get("dataset_revision")
+    if not field_is_valid(METADATA_SCHEMA, "dataset_revision", revision):
+        return []  # the schema's problem line already says what is wrong
+    if doc.data.get("provenance") == "reported":
+        if PAPER_TAG.match(revision):
+            return []
+        message = (
+            f"says {show(revision)}; a reported submission names the paper its numbers are "
+            "printed in, e.g. arXiv:2606.06614v1"
+        )
+    elif revision != reference.revision:
+        message = (
+            f"says {show(revision)} but the dataset checked against is revision "
+            f"{reference.revision}; make the predictions on that revision, or check against the "
+            "dataset they were made on (--dataset)"
+        )
+    else:
+        return []
+    return [problem(name, doc.line(("dataset_revision",)), "dataset_revision", message)]
+
+
 def listed_stages(metadata: dict[str, Any] | None) -> list[str] | None:
     """The stages metadata.yaml lists, or None when it lists none validly."""
     stages = (metadata or {}).get("stages")
@@ -238,32 +281,45 @@ def listed_stages(metadata: dict[str, Any] | None) -> list[str] | None:
 # --------------------------------------------------------------------------------------------
 
 
+# Distinct lines whose check is remembered within one file: a repeated line (a file pasted
+# twice, a million `{}`) is checked once. A full stage file has at most 3,973 distinct rows.
+MAX_REMEMBERED_LINES = 10_000
+
+
 def check_stage_file(
-    stage: str, label: str, data: bytes, reference: Reference
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Parse and check one stage file: (the valid rows, every problem)."""
-    text, problems = decode(label, data)
+    stage: str, label: str, data: bytes, reference: Reference, problems: Problems
+) -> list[dict[str, Any]]:
+    """Parse and check one stage file: the valid rows; its problems go to `problems`."""
+    text, decode_problems = decode(label, data)
+    problems.extend(decode_problems)
     if text is None:
-        return [], problems
+        return []
     id_field = ID_FIELD[stage]
     known = reference.split_of_id[stage]
     rows: list[dict[str, Any]] = []
     first_line: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), start=1):
+    remembered: dict[str, tuple[dict[str, Any] | None, list[tuple[str | None, str]]]] = {}
+    # Lines one at a time (a list of a million short strings would weigh more than the file).
+    for number, line in enumerate(io.StringIO(text, newline="\n"), start=1):
+        line = line.removesuffix("\n")
         if not line.strip():
             continue  # blank lines (e.g. a trailing newline) carry nothing
-        row, row_problems = _parse_row(stage, label, number, line)
-        problems.extend(row_problems)
+        parsed = remembered.get(line)
+        if parsed is None:
+            parsed = _parse_row(stage, line)
+            if len(remembered) < MAX_REMEMBERED_LINES:
+                remembered[line] = parsed
+        row, row_problems = parsed
+        for field_name, message in row_problems:
+            problems.add(label, number, field_name, message)
         if row is None or row_problems:
             continue
         key = row[id_field]
         if key not in known:
             message = f"unknown ID {show(key)}: not in the {stage} config of the dataset"
-            problems.append(problem(label, number, id_field, message))
+            problems.add(label, number, id_field, message)
         elif key in first_line:
-            problems.append(
-                problem(label, number, id_field, f"duplicate of line {first_line[key]}")
-            )
+            problems.add(label, number, id_field, f"duplicate of line {first_line[key]}")
         else:
             first_line[key] = number
             rows.append(row)
@@ -274,33 +330,30 @@ def check_stage_file(
             f"{len(missing)} of the {len(test_ids)} rows of the test split have no prediction "
             f"(first missing: {missing[0]}); every stage entered must cover its test split"
         )
-        problems.append(problem(label, None, id_field, message))
-    return rows, problems
+        problems.add(label, None, id_field, message)
+    return rows
 
 
-def _parse_row(
-    stage: str, label: str, number: int, line: str
-) -> tuple[dict[str, Any] | None, list[str]]:
-    """One JSON line -> (the row, its problems); a non-finite number is reported once, not
-    also as the schema's type error."""
+def _parse_row(stage: str, line: str) -> tuple[dict[str, Any] | None, list[tuple[str | None, str]]]:
+    """One JSON line -> (the row, its problems as (field, message)); a non-finite number is
+    reported once, not also as the schema's type error."""
     try:
         row = json_loads(line)
     except (ValueError, RecursionError) as error:
         reason = getattr(error, "msg", None) or type(error).__name__
         column = getattr(error, "colno", None)
         at = f" (column {column})" if column else ""
-        return None, [problem(label, number, None, f"not valid JSON: {reason}{at}")]
+        return None, [(None, f"not valid JSON: {reason}{at}")]
     if not isinstance(row, dict):
-        return None, [problem(label, number, None, f"must be a JSON object, got {kind_of(row)}")]
-    if too_deep(row):
-        return None, [problem(label, number, None, "values are nested too deeply")]
+        return None, [(None, f"must be a JSON object, got {kind_of(row)}")]
+    if too_deep(row, MAX_DEPTH):
+        return None, [(None, "values are nested too deeply")]
     bad = non_finite_fields(row)
-    problems = [
-        problem(label, number, show_name(name), f"{show(row[name])} is not a finite number")
-        for name in bad
+    problems: list[tuple[str | None, str]] = [
+        (show_name(name), f"{show(row[name])} is not a finite number") for name in bad
     ]
     problems += [
-        problem(label, number, field_label(path), message)
+        (field_label(path), message)
         for path, message in schema_errors(f"{stage}_predictions", row)
         if not (path and path[0] in bad)
     ]
@@ -336,7 +389,7 @@ def check_results_file(
         return None, [problem(name, line, None, f"not valid JSON: {reason}")]
     if not isinstance(results, dict):
         return None, [problem(name, 1, None, "must be a JSON object")]
-    if too_deep(results):
+    if too_deep(results, MAX_DEPTH):
         return None, [problem(name, None, None, "values are nested too deeply")]
     doc = Document(results, json_lines(text))
     problems = _non_finite_problems(results, name, doc)
@@ -463,20 +516,24 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def _describe(error: jsonschema.ValidationError) -> tuple[list, str]:
-    """(field path, message) of one schema error, worded for a person, not a validator."""
+def _describe(error: jsonschema.ValidationError) -> list[tuple[list, str]]:
+    """(field path, message) of each field one schema error is about, worded for a person."""
     path = list(error.absolute_path)
     kind, expected, value = error.validator, error.validator_value, error.instance
     if kind == "required":
         missing = [name for name in expected if name not in (value or {})]
-        name = missing[0] if missing else "?"
-        return [*path, name], "missing required field"
+        return [([*path, name], "missing required field") for name in missing]
     if kind == "additionalProperties":
         allowed = sorted((error.schema.get("properties") or {}).keys())
-        extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
-        name = show_name(str(extra[0])) if extra else "?"
+        extra = [k for k in value if k not in allowed] if isinstance(value, dict) else []
         hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-        return [*path, name], f"unknown field{hint}"
+        return [([*path, show_name(str(name))], f"unknown field{hint}") for name in extra]
+    return [_describe_one(error, path, kind, expected, value)]
+
+
+def _describe_one(
+    error: jsonschema.ValidationError, path: list, kind: str, expected: Any, value: Any
+) -> tuple[list, str]:
     if kind == "type":
         kinds = expected if isinstance(expected, list) else [expected]
         wanted = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
@@ -528,8 +585,16 @@ def _pattern_hint(path: list) -> str:
 def schema_errors(schema: str, instance: Any) -> list[tuple[list, str]]:
     """Every violation of `dataset_card/schemas/<schema>.schema.json` as (field path, message),
     in field order."""
-    errors = [_describe(error) for error in _validator(schema).iter_errors(instance)]
-    return sorted(errors, key=lambda item: [str(p) for p in item[0]])
+    # jsonschema raises one `required` error per missing field, each describing them all: a
+    # field is reported once however many errors name it.
+    described = {
+        (tuple(path), message): None
+        for error in _validator(schema).iter_errors(instance)
+        for path, message in _describe(error)
+    }
+    return sorted(
+        ((list(path), message) for path, message in described), key=lambda i: [str(p) for p in i[0]]
+    )
 
 
 def field_label(path: list) -> str | None:
@@ -566,6 +631,8 @@ def tree_problems(root: Path = SUBMISSIONS_DIR) -> list[str]:
     for entry in sorted(root.iterdir()):
         if entry.name == "README.md" and entry.is_file() and not entry.is_symlink():
             continue
+        if is_leftover(entry.name):
+            continue  # a killed write's temporary: ignored, cleaned by the next write
         if entry.is_symlink() or not entry.is_dir():
             message = "only <org>__<model>/ folders and README.md belong here"
             problems.append(problem(str(entry), None, None, message))
@@ -573,6 +640,8 @@ def tree_problems(root: Path = SUBMISSIONS_DIR) -> list[str]:
         if "__" not in entry.name:
             problems.append(problem(str(entry), None, None, "folder name must be <org>__<model>"))
         for run in sorted(entry.iterdir()):
+            if is_leftover(run.name):
+                continue
             if run.is_symlink() or not run.is_dir():
                 problems.append(problem(str(run), None, None, "only <run>/ folders belong here"))
                 continue

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -61,8 +58,14 @@ class Reference:
 
 def _release_key(release: Path) -> str:
     """Content hash of a release and of the builder's code: a rebuilt cache is never stale."""
+    from recenter_bench.loaders.release import holds_no_data
+
     digest = hashlib.sha256()
-    files = [(release, p) for p in sorted(release.rglob("*")) if p.is_file()]
+    # Files another reader of the SQLite index may leave behind would change the key, and the
+    # preview would be built again for nothing.
+    files = [
+        (release, p) for p in sorted(release.rglob("*")) if p.is_file() and not holds_no_data(p)
+    ]
     # The builder: loaders, the schemas and card, and the metric it takes labels and agreement from.
     files += [(LOADERS_DIR, p) for p in sorted(LOADERS_DIR.glob("*.py"))]
     files += [(DATASET_CARD_DIR, p) for p in sorted(DATASET_CARD_DIR.rglob("*.*"))]
@@ -81,17 +84,8 @@ def default_dataset() -> str:
 
         out = cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
         if not (out / "data").is_dir():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            # Build beside the target and rename: two concurrent runs never see half a folder.
-            scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=out.parent))
-            build_dataset(PREVIEW_RELEASE_DIR, scratch / "dataset")
-            try:
-                os.replace(scratch / "dataset", out)
-            except OSError:
-                if not (out / "data").is_dir():
-                    raise
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            # The build is atomic: a concurrent run sees no folder or a whole one.
+            build_dataset(PREVIEW_RELEASE_DIR, out)
         return str(out)
     return HUB_DATASET_ID
 

@@ -112,6 +112,41 @@ def show_name(name: str) -> str:
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
+# At most this many problem lines are reported for one submission; the rest are counted. A
+# hostile file (a million `{}` lines) then costs neither memory per problem nor a huge report.
+MAX_PROBLEMS = 50
+
+
+class Problems:
+    """Problem lines under a budget: the first `limit` are kept, later ones only counted (and
+    never formatted), and `report()` sums the rest up in one last line."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.lines: list[str] = []
+        self.more = 0
+        self.limit = limit
+
+    def add(self, file: str, line: int | None, field_name: str | None, message: str) -> None:
+        if len(self.lines) < self.limit:
+            self.lines.append(problem(file, line, field_name, message))
+        else:
+            self.more += 1
+
+    def extend(self, lines: Sequence[str]) -> None:
+        """Add problem lines already formatted."""
+        room = max(0, self.limit - len(self.lines))
+        self.lines += lines[:room]
+        self.more += max(0, len(lines) - room)
+
+    def __len__(self) -> int:
+        return len(self.lines) + self.more
+
+    def report(self) -> list[str]:
+        """The kept lines, then `... and K more problem(s)` when some were only counted."""
+        more = [f"... and {self.more:,} more problem(s) not shown"] if self.more else []
+        return self.lines + more
+
+
 def unexpected_file() -> str:
     return f"unexpected file; a submission holds only {', '.join(ALLOWED_FILES)}"
 

@@ -1,7 +1,7 @@
 """A submission end to end, whichever way it arrives: a folder on disk (`check_folder`,
 `validate_submission`, `score_folder`), the Space's upload box (`preview_submission`), or the
 files the project writes itself (`submission_files`). Each runs the steps one way: read
-(`read`), check (`check`), score (`score`), write (`write`).
+(`read`), check (`check`), score (`score`), write (`recenter_bench.atomic`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from recenter_bench.atomic import write_file
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.submissions.check import Checked, check_files
 from recenter_bench.submissions.dataset import Reference, load_reference
@@ -27,7 +28,6 @@ from recenter_bench.submissions.files import (
 )
 from recenter_bench.submissions.read import read_folder
 from recenter_bench.submissions.score import compute_results
-from recenter_bench.submissions.write import write_json_atomic
 
 
 def check_folder(
@@ -50,8 +50,8 @@ def check_folder(
         check_results=check_results,
         require_results=require_results,
         rejected=read.rejected,
+        found=read.problems,
     )
-    checked.problems[:0] = read.problems
     return checked
 
 
@@ -97,7 +97,7 @@ def score_folder(
         return dict(checked.results or {})
     results = compute_results(submission_id(identity_of(folder)), checked.predictions, reference)
     if write:
-        write_json_atomic(folder / RESULTS_FILE, results)
+        write_file(folder / RESULTS_FILE, results_text(results).encode("utf-8"))
     return results
 
 

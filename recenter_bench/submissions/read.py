@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from recenter_bench.atomic import is_leftover, leftover_target
 from recenter_bench.paths import SUBMISSIONS_DIR
 from recenter_bench.submissions.files import (
     ALLOWED_FILES,
@@ -58,6 +59,8 @@ def read_folder(folder: Path) -> FolderFiles:
         read.problems.append(problem(shown, None, None, "no such submission folder"))
         return read
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if leftover_target(entry.name) in ALLOWED_FILES:
+            continue  # a temporary of a write in progress, or of a killed one (cleaned next time)
         data, why = _read_entry(entry)
         if data is not None:
             read.files[entry.name] = data
@@ -109,13 +112,14 @@ def _read_no_follow(path: Path, limit: int) -> bytes | None:
 
 
 def find_submissions(root: Path = SUBMISSIONS_DIR) -> list[Path]:
-    """Every `<org>__<model>/<run>/` folder under a submissions tree, sorted."""
+    """Every `<org>__<model>/<run>/` folder under a submissions tree, sorted (temporaries of
+    the atomic writer left by a killed run are not submissions)."""
     return sorted(
         run
         for org_model in root.iterdir()
-        if org_model.is_dir() and not org_model.is_symlink()
+        if org_model.is_dir() and not org_model.is_symlink() and not is_leftover(org_model.name)
         for run in org_model.iterdir()
-        if run.is_dir() and not run.is_symlink()
+        if run.is_dir() and not run.is_symlink() and not is_leftover(run.name)
     )
 
 
@@ -126,21 +130,87 @@ def find_submissions(root: Path = SUBMISSIONS_DIR) -> list[Path]:
 # Deeper JSON/YAML than any valid file has; refused before anything recurses.
 MAX_DEPTH = 16
 
+# libyaml's parser when PyYAML was built with it (the wheels are): linear in the input where
+# the pure-Python scanner is quadratic in the nesting depth.
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _Loader(yaml.SafeLoader):
+
+class _Resolver(yaml.resolver.Resolver):
     """YAML 1.2-like scalars: only true/false are booleans and dates stay strings, so
     `open_weights: yes`, `org: NO` or `date: 2026-11-27` mean what they look like."""
 
 
-_Loader.yaml_implicit_resolvers = {
+_Resolver.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if not tag.endswith((":bool", ":timestamp"))]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for key, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
+_Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+
+
+class _Refused(ValueError):
+    """A construct the project does not accept, at a line of the text."""
+
+    def __init__(self, line: int, why: str) -> None:
+        super().__init__(why)
+        self.line, self.why = line, why
+
+
+def _checked_events(text: str) -> list[yaml.Event]:
+    """Parse once: every event of the text, refusing anchors, aliases, explicit tags (they let
+    a small file expand into a huge one, or name Python objects) and nesting deeper than
+    MAX_DEPTH as soon as they appear, before anything is built from them."""
+    events, depth = [], 0
+    for event in yaml.parse(text, Loader=_PARSER):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(line, "YAML anchors and aliases are not allowed")
+        implicit = getattr(event, "implicit", True)
+        if getattr(event, "tag", None) and not (
+            any(implicit) if isinstance(implicit, tuple) else implicit
+        ):
+            raise _Refused(line, "YAML tags are not allowed")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(line, f"values are nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        events.append(event)
+    return events
+
+
+class _Replay(yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+    """PyYAML's safe composer and constructor fed with events already parsed, so one parse
+    gives both the node tree (lines, duplicate keys) and the data."""
+
+    def __init__(self, events: list[yaml.Event]) -> None:
+        self._events = events
+        self._next = 0
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+    def check_event(self, *choices: type) -> bool:
+        if self._next >= len(self._events):
+            return False
+        return not choices or isinstance(self._events[self._next], choices)
+
+    def peek_event(self) -> yaml.Event:
+        return self._events[self._next]
+
+    def get_event(self) -> yaml.Event:
+        self._next += 1
+        return self._events[self._next - 1]
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, _Replay]:
+    """The node tree of a single-document YAML text (None when empty), parsed once."""
+    replay = _Replay(_checked_events(text))
+    return replay.get_single_node(), replay
 
 
 def _key_lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple, int]]:
@@ -186,41 +256,24 @@ class Document:
         return None
 
 
-def _refused_construct(text: str) -> tuple[int, str] | None:
-    """(line, why) of the first anchor, alias or explicit tag: they let a small file expand
-    into a huge one, or name Python objects."""
-    for event in yaml.parse(text, Loader=_Loader):
-        line = event.start_mark.line + 1
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            return line, "YAML anchors and aliases are not allowed"
-        implicit = getattr(event, "implicit", True)
-        if getattr(event, "tag", None) and not (
-            any(implicit) if isinstance(implicit, tuple) else implicit
-        ):
-            return line, "YAML tags are not allowed"
-    return None
-
-
 def parse_yaml(label: str, text: str) -> tuple[Document | None, list[str]]:
-    """Parse a YAML mapping; anchors, aliases, tags and duplicate keys are rejected."""
+    """Parse a YAML mapping (once, with libyaml); anchors, aliases, tags, duplicate keys and
+    nesting deeper than MAX_DEPTH are rejected."""
     try:
-        refused = _refused_construct(text)
-        if refused:
-            return None, [problem(label, refused[0], None, refused[1])]
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node, replay = _compose(text)
+        data = replay.construct_document(node) if node is not None else None
+    except _Refused as refused:
+        return None, [problem(label, refused.line, None, refused.why)]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         reason = " ".join(str(error.problem or error.context or "syntax error").split())
         return None, [problem(label, line, None, f"not valid YAML: {reason}")]
-    except (yaml.YAMLError, RecursionError, ValueError) as error:
+    except (yaml.YAMLError, ValueError) as error:
         reason = " ".join(str(error).split())[:100] or type(error).__name__
         return None, [problem(label, None, None, f"not valid YAML: {reason}")]
     if not isinstance(data, dict):
         return None, [problem(label, 1, None, "must be a mapping of `field: value` lines")]
-    if too_deep(data):
-        return None, [problem(label, None, None, "values are nested too deeply")]
     problems = [problem(label, line, name, "appears twice") for name, line in _duplicate_keys(node)]
     return Document(data, dict(_key_lines(node))), problems
 
@@ -272,9 +325,10 @@ def json_loads(text: str) -> Any:
 def json_lines(text: str) -> dict[tuple, int]:
     """Key lines of a JSON document (JSON as written by `score --write` is valid YAML)."""
     try:
-        return dict(_key_lines(yaml.compose(text, Loader=_Loader)))
-    except (yaml.YAMLError, RecursionError, ValueError):
+        node, _ = _compose(text)
+    except (yaml.YAMLError, ValueError):
         return {}
+    return dict(_key_lines(node)) if node is not None else {}
 
 
 def decode(label: str, data: bytes) -> tuple[str | None, list[str]]:
@@ -284,20 +338,6 @@ def decode(label: str, data: bytes) -> tuple[str | None, list[str]]:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return None, [problem(label, line, None, "not UTF-8 text")]
-
-
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """Whether lists/mappings nest deeper than `limit` (measured without recursion)."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
 
 
 def non_finite_fields(row: Mapping[str, Any]) -> list[str]:

@@ -4,7 +4,7 @@ nothing here computes a metric), and where a committed copy differs from the rec
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
@@ -77,7 +77,8 @@ def _union(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 def results_differences(
     committed: Mapping[str, Any], expected: Mapping[str, Any], label: str, doc: Document | None
 ) -> list[str]:
-    """Where a committed results.json differs from the recomputed one, one line per value."""
+    """Where a committed results.json differs from the recomputed one: a line per header field,
+    and one for the scores (the first difference, and how many there are)."""
     line = doc.line if doc else (lambda path: None)
 
     def differs(path: tuple, message: str) -> str:
@@ -88,22 +89,34 @@ def results_differences(
         for key in (*HEADER_FIELDS, "provenance")
         if committed.get(key) != expected[key]
     ]
-    got, want = committed.get("scores", {}), expected["scores"]
+    scores = list(_score_differences(committed.get("scores", {}), expected["scores"]))
+    if len(scores) == 1:
+        problems.append(differs(*scores[0]))
+    elif scores:
+        path, message = scores[0]
+        summary = (
+            f"{len(scores)} scores differ from what the predictions earn; the first, "
+            f"{'.'.join(path)}, {message}"
+        )
+        problems.append(differs(("scores",), summary))
+    return problems
+
+
+def _score_differences(got: Mapping[str, Any], want: Mapping[str, Any]) -> Iterator[tuple]:
+    """(path, what differs) of each score of a committed results.json that is wrong."""
     for stage in [s for s in STAGES if s in got or s in want]:
         for split in _union(got.get(stage, {}), want.get(stage, {})):
             have = got.get(stage, {}).get(split)
             earn = want.get(stage, {}).get(split)
             path = ("scores", stage, split)
             if have is None or earn is None:
-                what = "is not earned by the predictions" if earn is None else "is missing"
-                problems.append(differs(path, what))
+                yield path, "is not earned by the predictions" if earn is None else "is missing"
                 continue
             for name in _union(have, earn):
                 if name not in earn:
-                    problems.append(differs((*path, name), "is not a score the metric gives"))
+                    yield (*path, name), "is not a score the metric gives"
                 elif name not in have:
-                    problems.append(differs((*path, name), "is missing"))
+                    yield (*path, name), "is missing"
                 elif not _same(have[name], earn[name]):
                     message = f"says {show(have[name])} but the predictions earn {show(earn[name])}"
-                    problems.append(differs((*path, name), message))
-    return problems
+                    yield (*path, name), message
