@@ -24,10 +24,6 @@ import sys
 
 # Before gradio is imported: the Space must not phone home (and offline it would log errors).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-if not __package__:
-    # Run as a script (`python app.py`, as a Space does): import the repository's packages
-    # from the checkout this file sits in, installed or not.
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -197,8 +197,9 @@ def test_integers_zero_and_one_are_still_booleans(offline) -> None:
 
 def test_version_was_bumped_with_a_changelog_entry() -> None:
     changelog = (REPO_ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert metric.METRIC_VERSION == "1.1.0"
-    assert f"## metric `recenter_personalization` {metric.METRIC_VERSION} (" in changelog
+    # 1.0.0 cast strings and probabilities to booleans; refusing them changed the accepted inputs.
+    assert metric.METRIC_VERSION != "1.0.0"
+    assert f"### Metric `recenter_personalization` {metric.METRIC_VERSION}\n" in changelog
 
 
 def test_evaluate_wrapper_is_made_on_first_access():

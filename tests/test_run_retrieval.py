@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,8 @@ from recenter_bench.cli import main
 from recenter_bench.run import embed, rules
 from recenter_bench.run.runner import run_system
 from recenter_bench.run.systems import load_system
-from recenter_bench.submissions import Reference, validate_submission
+from recenter_bench.submissions import Reference
+from tests.written_submission import assert_complete_pairing_submission
 
 SPLITS = ["train", "validation", "test"]
 
@@ -159,14 +159,7 @@ def test_run_bm25s_writes_a_valid_submission(tmp_path: Path, reference: Referenc
                  "--out", str(out)])  # fmt: skip
     printed = capsys.readouterr().out
     assert code == 0 and printed.endswith(f"wrote {out}\n") and "pairing/test: f1 " in printed
-    assert sorted(p.name for p in out.iterdir()) == [
-        "metadata.yaml",
-        "pairing.jsonl",
-        "results.json",
-    ]
-    assert validate_submission(out, reference=reference, require_results=True) == []
-    results = json.loads((out / "results.json").read_text())
-    assert set(results["scores"]["pairing"]) == {"train", "validation", "test", "all"}
+    assert_complete_pairing_submission(out, reference)
 
 
 def test_a_misnamed_out_folder_is_refused(tmp_path: Path, capsys) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from recenter_bench.baselines import baseline_submission
 from recenter_bench.cli import main
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
-from recenter_bench.submissions import Reference, validate_submission
+from recenter_bench.submissions import Reference
+from tests.written_submission import assert_complete_pairing_submission
 
 
 def test_no_skill_baselines_are_the_metrics(reference: Reference) -> None:
@@ -30,14 +30,7 @@ def test_baseline_command_writes_a_valid_submission(
     code = main(["baseline", name, "--dataset", reference.source, "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0 and printed.endswith(f"wrote {out}\n")
-    assert sorted(p.name for p in out.iterdir()) == [
-        "metadata.yaml",
-        "pairing.jsonl",
-        "results.json",
-    ]
-    assert validate_submission(out, reference=reference, require_results=True) == []
-    results = json.loads((out / "results.json").read_text())
-    assert set(results["scores"]["pairing"]) == {"train", "validation", "test", "all"}
+    assert_complete_pairing_submission(out, reference)
 
 
 def test_baseline_refuses_a_misnamed_folder(tmp_path: Path, reference: Reference, capsys) -> None:
