@@ -332,6 +332,28 @@ def test_bad_set_flags(tmp_path: Path, capsys) -> None:
     assert err == "error: --set prompt_max_chars: must be a positive integer or null, got 0\n"
 
 
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("[" * 30_000 + "]" * 30_000, "nesting depth"),  # was a RecursionError traceback
+        ("[" * 100 + "]" * 100, "nested more than 16 levels deep"),
+        ("&a [*a, *a]", "YAML anchors and aliases are not allowed"),
+        ("!!binary AAAA", "YAML tags are not allowed"),
+    ],
+)
+def test_set_values_are_read_as_strictly_as_a_system_file(
+    tmp_path: Path, capsys, value: str, message: str
+) -> None:
+    err = _bad(tmp_path, capsys, "pairing", "--set", f"description={value}")
+    assert err.startswith("error: --set description:1: ") and message in err
+
+
+def test_set_booleans_are_the_system_files(tmp_path: Path, capsys) -> None:
+    # `yes` is a string in a system file (YAML 1.2 booleans); a flag reads it the same way.
+    err = _bad(tmp_path, capsys, "pairing", "--set", "open_weights=yes")
+    assert err == "error: --set open_weights: must be true or false, got 'yes'\n"
+
+
 def test_help_lists_every_shipped_system() -> None:
     from recenter_bench.run.arguments import EPILOG
     from recenter_bench.run.systems import system_names

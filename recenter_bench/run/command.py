@@ -14,7 +14,7 @@ from recenter_bench.paths import cache_root
 from recenter_bench.run.output import out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
 from recenter_bench.run.systems import LLM_JUDGE, System, default_system, load_system
-from recenter_bench.submissions import load_reference, metric_module
+from recenter_bench.submissions import load_reference, metric_module, parse_yaml_value
 
 
 def default_cache_dir() -> Path:
@@ -27,19 +27,17 @@ def _check_positive(name: str, value: float) -> None:
 
 
 def _set_overrides(pairs: list[str]) -> dict[str, tuple[str, Any]]:
-    """`--set FIELD=VALUE` flags -> overrides; `decoding.NAME=VALUE` sets one decoding entry."""
-    import yaml
-
+    """`--set FIELD=VALUE` flags -> overrides; `decoding.NAME=VALUE` sets one decoding entry.
+    A value is read by the same strict YAML reader as a system file."""
     overrides: dict[str, tuple[str, Any]] = {}
     decoding: dict[str, Any] = {}
     for pair in pairs:
         field, sep, text = pair.partition("=")
         if not sep or not field:
-            raise UserError(f"--set {pair}: expected FIELD=VALUE")
-        try:
-            value = yaml.safe_load(text) if text else ""
-        except yaml.YAMLError:
-            raise UserError(f"--set {pair}: the value is not valid YAML") from None
+            raise UserError(f"--set {pair[:60]}: expected FIELD=VALUE")
+        value, problems = parse_yaml_value(f"--set {field[:60]}", text) if text else ("", [])
+        if problems:
+            raise UserError(problems[0])
         if field.startswith("decoding."):
             decoding[field.removeprefix("decoding.")] = value
         else:

@@ -56,7 +56,12 @@ from recenter_bench.submissions.pipeline import (
     submission_files,
     validate_submission,
 )
-from recenter_bench.submissions.read import find_submissions, parse_yaml, read_folder
+from recenter_bench.submissions.read import (
+    find_submissions,
+    parse_yaml,
+    parse_yaml_value,
+    read_folder,
+)
 from recenter_bench.submissions.score import compute_results, metric_module, results_differences
 
 __all__ = [
@@ -83,6 +88,7 @@ __all__ = [
     "metric_module",
     "open_pull_request",
     "parse_yaml",
+    "parse_yaml_value",
     "preview_submission",
     "read_folder",
     "resolve_dataset",

@@ -256,22 +256,37 @@ class Document:
         return None
 
 
-def parse_yaml(label: str, text: str) -> tuple[Document | None, list[str]]:
-    """Parse a YAML mapping (once, with libyaml); anchors, aliases, tags, duplicate keys and
-    nesting deeper than MAX_DEPTH are rejected."""
+def _load(label: str, text: str) -> tuple[yaml.Node | None, Any, list[str]]:
+    """(node tree, data, problems) of one YAML document under the project's rules."""
     try:
         node, replay = _compose(text)
         data = replay.construct_document(node) if node is not None else None
     except _Refused as refused:
-        return None, [problem(label, refused.line, None, refused.why)]
+        return None, None, [problem(label, refused.line, None, refused.why)]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         reason = " ".join(str(error.problem or error.context or "syntax error").split())
-        return None, [problem(label, line, None, f"not valid YAML: {reason}")]
+        return None, None, [problem(label, line, None, f"not valid YAML: {reason}")]
     except (yaml.YAMLError, ValueError) as error:
         reason = " ".join(str(error).split())[:100] or type(error).__name__
-        return None, [problem(label, None, None, f"not valid YAML: {reason}")]
+        return None, None, [problem(label, None, None, f"not valid YAML: {reason}")]
+    return node, data, []
+
+
+def parse_yaml_value(label: str, text: str) -> tuple[Any, list[str]]:
+    """One YAML value (a flag's `FIELD=VALUE`) read as strictly as a file: libyaml, no anchors,
+    aliases or tags, nesting at most MAX_DEPTH, YAML 1.2 booleans."""
+    _, data, problems = _load(label, text)
+    return data, problems
+
+
+def parse_yaml(label: str, text: str) -> tuple[Document | None, list[str]]:
+    """Parse a YAML mapping (once, with libyaml); anchors, aliases, tags, duplicate keys and
+    nesting deeper than MAX_DEPTH are rejected."""
+    node, data, problems = _load(label, text)
+    if problems:
+        return None, problems
     if not isinstance(data, dict):
         return None, [problem(label, 1, None, "must be a mapping of `field: value` lines")]
     problems = [problem(label, line, name, "appears twice") for name, line in _duplicate_keys(node)]
