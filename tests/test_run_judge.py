@@ -218,6 +218,37 @@ def test_429_and_5xx_are_retried_with_backoff(
     assert relevant and relevant <= {p["pair_id"] for p in predictions if p["relevant"]}
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        '{"answer": "Answer: YES", "usage": 5}',
+        '{"answer": "Answer: YES", "usage": {"prompt_tokens": "many"}}',
+        '{"answer": "Answer: YES", "usage": {"prompt_tokens": 1e300}}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"answer": "' + "x" * (5 * 1024 * 1024) + '"}',
+        "not json",
+    ],
+    ids=["usage-not-a-mapping", "count-not-a-number", "count-a-float", "deep", "huge", "text"],
+)
+def test_a_damaged_cache_entry_is_asked_again(
+    fixture_dataset: Path, tmp_path: Path, damage: str
+) -> None:
+    out = tmp_path / "acme__judge" / "v1"
+    cache = tmp_path / "cache"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(cache)]
+    with StandIn(_answer_by_attribute) as server:
+        assert run(out, *flags, "--base-url", server.url) == 0
+        before = (out / "pairing.jsonl").read_text()
+        entries = sorted(cache.rglob("*.json"))
+        entries[0].write_text(damage)
+        server.counts.clear()
+        assert run(out, *flags, "--base-url", server.url) == 0  # was a traceback
+        assert server.counts["chat"] == 1  # only the damaged entry's request
+    assert (out / "pairing.jsonl").read_text() == before
+    assert json.loads(entries[0].read_text())["answer"].startswith("Thinking about")
+
+
 # --------------------------------------------------------------------------------------------
 # Bad input: one line, exit 1, nothing written
 # --------------------------------------------------------------------------------------------

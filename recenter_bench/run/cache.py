@@ -19,6 +19,14 @@ from typing import Any
 
 from recenter_bench.atomic import write_file
 
+# Far above any real entry (a request of a few thousand words and an answer of 4,096 tokens).
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
+TOKEN_COUNTS = ("prompt_tokens", "completion_tokens")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
 
 def request_key(request: Mapping[str, Any]) -> str:
     """The SHA-256 of a request's canonical JSON (sorted keys, no whitespace).
@@ -41,11 +49,21 @@ class AnswerCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
+        """The entry of a key, or None when it is absent or damaged (too large, not JSON, nested
+        absurdly deep, or not of the shape `put` writes): such a request is asked again and its
+        entry rewritten."""
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # absent, or unreadable: asked again and rewritten
-        return entry if isinstance(entry, dict) and isinstance(entry.get("answer"), str) else None
+            with self._path(key).open("rb") as handle:
+                data = handle.read(MAX_ENTRY_BYTES + 1)
+            entry = json.loads(data) if len(data) <= MAX_ENTRY_BYTES else None
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(entry, dict) or not isinstance(entry.get("answer"), str):
+            return None
+        usage = entry.get("usage", {})
+        if not isinstance(usage, dict) or not all(_is_count(usage.get(n, 0)) for n in TOKEN_COUNTS):
+            return None
+        return entry
 
     def put(self, key: str, entry: Mapping[str, Any]) -> None:
         path = self._path(key)

@@ -217,13 +217,13 @@ def ask(
     keys = [request_key(request) for request in requests]
     answers: list[Answer | None] = []
     for key in keys:
-        entry = cache.get(key)
-        usage = (entry or {}).get("usage") or {}
+        entry = cache.get(key)  # checked: `usage` holds token counts when present
+        usage = entry.get("usage", {}) if entry else {}
         answers.append(
             Answer(
                 text=entry["answer"],
-                prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                completion_tokens=int(usage.get("completion_tokens", 0)),
+                prompt_tokens=usage.get("prompt_tokens", 0),
+                completion_tokens=usage.get("completion_tokens", 0),
                 cached=True,
             )
             if entry
