@@ -306,6 +306,26 @@ def test_refused_key(fixture_dataset: Path, tmp_path: Path, capsys) -> None:
     assert err == f"error: --base-url: {server.url} refused the API key in $OPENAI_API_KEY\n"
 
 
+def test_cache_dir_that_cannot_hold_the_cache(
+    fixture_dataset: Path, tmp_path: Path, capsys
+) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("x")
+    out = tmp_path / "acme__judge" / "v1"
+    with StandIn(_answer_by_attribute) as server:
+        code = run(
+            out, "pairing", "--dataset", str(fixture_dataset), "--model", "stand-in",
+            "--base-url", server.url, "--cache-dir", str(not_a_folder / "cache"),
+        )  # fmt: skip
+        assert server.counts["chat"] == 0  # refused before any request was sent
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()  # was a NotADirectoryError traceback
+    assert err == (
+        f"error: --cache-dir: {not_a_folder / 'cache'}: cannot hold the answer cache "
+        "(Not a directory)\n"
+    )
+
+
 def test_unknown_system(tmp_path: Path, capsys) -> None:
     err = _bad(tmp_path, capsys, "pairing", "--system", "gpt-oracle")
     assert err.startswith("error: --system: unknown system 'gpt-oracle' (expected a YAML file")

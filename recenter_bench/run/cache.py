@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from recenter_bench.atomic import write_file
+from recenter_bench.errors import UserError
 
 # Far above any real entry (a request of a few thousand words and an answer of 4,096 tokens).
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
@@ -44,6 +46,19 @@ class AnswerCache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._made: set[Path] = set()  # sub-folders known to exist: one mkdir each, not per put
+
+    def create(self) -> None:
+        """Make the cache folder before the first request is sent, so that a path that cannot
+        hold it is one line naming it, not a traceback after the first answer came back."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            usable = os.access(self.root, os.W_OK | os.X_OK)
+        except OSError as error:
+            usable, why = False, error.strerror or type(error).__name__
+        else:
+            why = "not writable"
+        if not usable:
+            raise UserError(f"--cache-dir: {self.root}: cannot hold the answer cache ({why})")
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"

@@ -169,6 +169,7 @@ async def _ask_all(
     client = _client(endpoint)
     async with client:
         await check_endpoint(client, endpoint)
+        cache.create()
         limit = asyncio.Semaphore(endpoint.concurrency)
         tokens = failed = 0
         cached = len(requests) - len(todo)
