@@ -346,6 +346,24 @@ def test_system_file_with_a_wrong_field(tmp_path: Path, capsys) -> None:
     )
 
 
+def test_unreadable_system_and_prompt_files(tmp_path: Path, capsys) -> None:
+    system = tmp_path / "mine.yaml"
+    system.write_bytes(b"kind: llm-judge\nstage: pairing\ndescription: \xff\n")
+    err = _bad(tmp_path, capsys, "pairing", "--system", str(system))
+    assert err == f"error: {system}:3: not UTF-8 text\n"
+    system.write_text("kind: bm25\n" + "#" * 70_000)
+    err = _bad(tmp_path, capsys, "pairing", "--system", str(system))
+    assert err == f"error: {system}: larger than 64 KiB\n"
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_bytes(b"Attribute: {attribute}\n\xff{prompt}\n")
+    flags = ["--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--prompt", str(prompt)]
+    err = _bad(tmp_path, capsys, "pairing", *flags)  # was a UnicodeDecodeError traceback
+    assert err == f"error: {prompt}:2: not UTF-8 text\n"
+    prompt.write_text("{attribute} {prompt}" * 10_000)
+    err = _bad(tmp_path, capsys, "pairing", *flags)
+    assert err == f"error: {prompt}: larger than 64 KiB\n"
+
+
 def test_system_for_another_stage(tmp_path: Path, capsys) -> None:
     err = _bad(tmp_path, capsys, "extraction", "--system", "bm25s")
     assert err == "error: --system: bm25s runs on pairing, not extraction\n"

@@ -17,6 +17,7 @@ from typing import Any
 
 from recenter_bench.errors import UserError, where
 from recenter_bench.submissions import STAGES, parse_yaml
+from recenter_bench.submissions.read import decode
 
 SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
@@ -30,7 +31,7 @@ METADATA_TYPE = {
 }
 FITTING_SPLITS = ("train", "validation")
 FITTED = ("embedding-similarity", "embedding-classifier", "bm25")
-MAX_SYSTEM_FILE_BYTES = 64 * 1024
+MAX_FILE_BYTES = 64 * 1024  # a system file, a prompt template
 
 
 def _is_str(value: Any) -> bool:
@@ -132,6 +133,22 @@ class System:
         return METADATA_TYPE[self.kind]
 
 
+def _read_text(path: Path) -> str:
+    """A system or prompt file's text; one larger than MAX_FILE_BYTES is refused before it is
+    read whole."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise UserError(f"{path}: cannot be read ({error.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UserError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB")
+    text, problems = decode(str(path), data)
+    if text is None:
+        raise UserError(problems[0])
+    return text
+
+
 def system_names() -> list[str]:
     """The systems shipped with the package."""
     return sorted(p.stem for p in SYSTEMS_DIR.glob("*.yaml"))
@@ -161,14 +178,7 @@ def load_system(
     """Read and check one system file; `overrides` ({field: (the flag that set it, value)})
     replace its fields (a `decoding` override is merged into the file's decoding)."""
     path = system_path(name_or_path)
-    data = path.read_bytes()
-    if len(data) > MAX_SYSTEM_FILE_BYTES:
-        raise UserError(f"{path}: larger than {MAX_SYSTEM_FILE_BYTES // 1024} KiB")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
-    doc, problems = parse_yaml(str(path), text)
+    doc, problems = parse_yaml(str(path), _read_text(path))
     if problems or doc is None:
         raise UserError(problems[0] if problems else f"{path}: empty file")
     if not isinstance(doc.data, dict):
@@ -222,4 +232,4 @@ def read_prompt(system: System) -> str:
         path = Path(name)
     if not path.is_file():
         raise UserError(f"{where(system.source, None, 'prompt')}: no template named {name!r}")
-    return path.read_text(encoding="utf-8")
+    return _read_text(path)
