@@ -399,6 +399,11 @@ def test_bad_set_flags(tmp_path: Path, capsys) -> None:
     assert err == "error: --set kind: what a system is cannot be overridden; use another system\n"
     err = _bad(tmp_path, capsys, "pairing", "--set", "prompt_max_chars=0")
     assert err == "error: --set prompt_max_chars: must be a positive integer or null, got 0\n"
+    err = _bad(tmp_path, capsys, "pairing", "--system", "bm25s", "--set", "stopwords=[xx]")
+    assert err == (  # was bm25s's ValueError traceback once the dataset was loaded
+        "error: --set stopwords: must be a list of none, en, english, en_plus, english_plus, "
+        "got ['xx']\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,8 @@ METADATA_TYPE = {
 }
 FITTING_SPLITS = ("train", "validation")
 FITTED = ("embedding-similarity", "embedding-classifier", "bm25")
+# bm25s's English stop-word lists (the stemmer is English), and none; bm25s raises on others.
+BM25_STOPWORDS = ("none", "en", "english", "en_plus", "english_plus")
 MAX_FILE_BYTES = 64 * 1024  # a system file, a prompt template
 
 
@@ -82,7 +84,11 @@ FIELDS: dict[str, tuple[tuple[str, ...] | None, Any, str]] = {
         lambda v: _is_list_of_str(v) and v and set(v) <= {"positive", "threshold", "top-share"},
         "a list of positive, threshold, top-share",
     ),
-    "stopwords": (("bm25",), lambda v: _is_list_of_str(v) and v, "a list such as [none, en]"),
+    "stopwords": (
+        ("bm25",),
+        lambda v: _is_list_of_str(v) and v and set(v) <= set(BM25_STOPWORDS),
+        f"a list of {', '.join(BM25_STOPWORDS)}",
+    ),
     "directions": (
         ("bm25",),
         lambda v: _is_list_of_str(v) and v and set(v) <= {"prompt->attribute", "attribute->prompt"},
