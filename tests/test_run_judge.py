@@ -399,6 +399,13 @@ def test_bad_set_flags(tmp_path: Path, capsys) -> None:
     assert err == "error: --set kind: what a system is cannot be overridden; use another system\n"
     err = _bad(tmp_path, capsys, "pairing", "--set", "prompt_max_chars=0")
     assert err == "error: --set prompt_max_chars: must be a positive integer or null, got 0\n"
+    err = _bad(tmp_path, capsys, "pairing", "--temperature", "nan")
+    assert err.startswith("error: --temperature/--max-tokens: must be a mapping of parameter")
+    err = _bad(tmp_path, capsys, "pairing", "--set", "decoding.top_p=.inf")
+    assert err.startswith("error: --set decoding: must be a mapping of parameter names")
+    flags = ["--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--timeout", "nan"]
+    err = _bad(tmp_path, capsys, "pairing", *flags)  # was httpx's ValueError traceback
+    assert err == "error: --timeout: must be positive, got nan\n"
     err = _bad(tmp_path, capsys, "pairing", "--system", "bm25s", "--set", "stopwords=[xx]")
     assert err == (  # was bm25s's ValueError traceback once the dataset was loaded
         "error: --set stopwords: must be a list of none, en, english, en_plus, english_plus, "

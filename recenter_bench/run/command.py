@@ -22,7 +22,7 @@ def default_cache_dir() -> Path:
 
 
 def _check_positive(name: str, value: float) -> None:
-    if value <= 0:
+    if not value > 0:  # NaN too
         raise UserError(f"--{name}: must be positive, got {value}")
 
 

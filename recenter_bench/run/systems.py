@@ -10,6 +10,7 @@ validation is one line naming the file, line and field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +46,12 @@ def _is_list_of_str(value: Any) -> bool:
 
 
 def _is_scalar_map(value: Any) -> bool:
+    """Strings, booleans and finite numbers by name (a request body is JSON: no NaN)."""
     return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in value.items()
+        isinstance(k, str)
+        and isinstance(v, str | int | float | bool)
+        and not (isinstance(v, float) and not math.isfinite(v))
+        for k, v in value.items()
     )
 
 
