@@ -18,14 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
-from recenter_bench.atomic import write_folder
 from recenter_bench.errors import UserError, where
-from recenter_bench.submissions import (
-    Reference,
-    identity_of,
-    load_reference,
-    submission_files,
-)
+from recenter_bench.run.output import write_submission
+from recenter_bench.submissions import Reference, identity_of, load_reference
 
 VOTES_GLOB = "data/relevance_task5/*.jsonl"
 PaperPair = tuple[str, int, str]  # (user_id, prompt_index, attribute)
@@ -172,10 +167,8 @@ def import_votes(
         "description": description,
         "provenance": "rescored",
     }
-    files, results = submission_files(out, metadata, {"pairing": predictions}, reference)
     _refuse_existing(out)  # again: building the dataset took a while
-    write_folder(out, files)
-    return results
+    return write_submission(out, metadata, {"pairing": predictions}, reference)
 
 
 def import_votes_command(args: argparse.Namespace) -> int:

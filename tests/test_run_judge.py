@@ -326,6 +326,22 @@ def test_cache_dir_that_cannot_hold_the_cache(
     )
 
 
+def test_out_that_cannot_be_made_is_refused_before_the_run(
+    fixture_dataset: Path, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "acme__judge" / "v1"
+    with StandIn(_answer_by_attribute) as server:
+        code = run(
+            out, "pairing", "--dataset", str(fixture_dataset), "--model", "stand-in",
+            "--base-url", server.url, "--cache-dir", str(tmp_path / "cache"),
+        )  # fmt: skip
+        assert server.counts == {}  # was a traceback after every request had been answered
+    assert code == 1 and capsys.readouterr().err == (
+        f"error: --out: {out}: cannot be created ({tmp_path / 'a-file'} is not a writable folder)\n"
+    )
+
+
 def test_unknown_system(tmp_path: Path, capsys) -> None:
     err = _bad(tmp_path, capsys, "pairing", "--system", "gpt-oracle")
     assert err.startswith("error: --system: unknown system 'gpt-oracle' (expected a YAML file")

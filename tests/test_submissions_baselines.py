@@ -44,6 +44,18 @@ def test_baseline_refuses_a_misnamed_folder(tmp_path: Path, reference: Reference
     assert not out.exists()
 
 
+def test_baseline_into_a_folder_that_cannot_be_made(
+    tmp_path: Path, reference: Reference, capsys
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "recenter-bench__always-no" / "v1"
+    code = main(["baseline", "always-no", "--dataset", reference.source, "--out", str(out)])
+    assert code == 1  # was a NotADirectoryError traceback
+    assert capsys.readouterr().err == (
+        f"error: --out: {out}: cannot write the submission (Not a directory)\n"
+    )
+
+
 def test_unknown_baseline(tmp_path: Path, capsys) -> None:
     code = main(["baseline", "oracle", "--out", str(tmp_path / "x" / "y")])
     assert code == 1

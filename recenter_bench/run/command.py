@@ -11,7 +11,7 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError
 from recenter_bench.paths import cache_root
-from recenter_bench.run.output import out_identity, write_submission
+from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
 from recenter_bench.run.systems import LLM_JUDGE, System, default_system, load_system
 from recenter_bench.submissions import load_reference, metric_module, parse_yaml_value
@@ -138,6 +138,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     system = resolve_system(args)
     org, model = out_identity(out, args.org, args.display_name or system.get("display_name"))
+    check_out_writable(out)
     endpoint = cache = None
     conversations: list[dict[str, Any]] = []
     if system.kind == LLM_JUDGE:

@@ -9,12 +9,13 @@ that this one does not write are gone.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from recenter_bench.atomic import write_folder
-from recenter_bench.errors import UserError
+from recenter_bench.errors import UserError, first_line
 from recenter_bench.submissions import (
     RAW_ANSWERS_FILE,
     Reference,
@@ -52,5 +53,19 @@ def write_submission(
     files, results = submission_files(out, metadata, predictions, reference)
     if raw_answers is not None:
         files[RAW_ANSWERS_FILE] = jsonl_text(raw_answers).encode("utf-8")
-    write_folder(out, files)
+    try:
+        write_folder(out, files)
+    except OSError as error:  # a read-only or full disk: an earlier run's folder, if any, is kept
+        reason = error.strerror or first_line(error)
+        raise UserError(f"--out: {out}: cannot write the submission ({reason})") from None
     return results
+
+
+def check_out_writable(out: Path) -> None:
+    """Refuse, before a long run, an --out whose folder could not be created: the nearest
+    existing folder above it must be a writable folder."""
+    above = Path(out).absolute().parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir() or not os.access(above, os.W_OK | os.X_OK):
+        raise UserError(f"--out: {out}: cannot be created ({above} is not a writable folder)")
