@@ -127,8 +127,12 @@ def _fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Replace (or create) the file `path` with `data`: temporary sibling, fsync, rename."""
+def write_file(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace (or create) the file `path` with `data`: temporary sibling, fsync, rename.
+
+    `durable=False` skips the two fsyncs: readers still see the old file or the new one, never
+    part of one, but a power cut may lose the new one. For caches, whose lost entries are
+    simply made again, where an fsync per entry is most of the cost of a write."""
     path = Path(path)
     clean_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -139,9 +143,11 @@ def write_file(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb", closefd=False) as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
-        _fsync_folder(path.parent)
+        if durable:
+            _fsync_folder(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

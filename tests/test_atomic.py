@@ -113,6 +113,18 @@ def test_file_mode_follows_the_umask(tmp_path) -> None:
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~atomic._umask()
 
 
+def test_a_cache_write_is_atomic_without_fsync(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fsynced = []
+    monkeypatch.setattr(atomic.os, "fsync", fsynced.append)
+    target = tmp_path / "entry.json"
+    atomic.write_file(target, b"old", durable=False)
+    atomic.write_file(target, b"new", durable=False)
+    assert target.read_bytes() == b"new" and _names(tmp_path) == ["entry.json"]
+    assert fsynced == []
+    atomic.write_file(target, b"durable")
+    assert len(fsynced) == 2  # the file, then the folder that holds its name
+
+
 def test_leftover_names() -> None:
     assert atomic.leftover_target(".results.json.k2j4_x9a.tmp") == "results.json"
     assert atomic.leftover_target(".out.tmp-abc123_z") == "out"

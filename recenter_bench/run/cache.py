@@ -85,4 +85,7 @@ class AnswerCache:
         if path.parent not in self._made:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
-        write_file(path, json.dumps(dict(entry), ensure_ascii=False).encode("utf-8"))
+        # Not fsynced (two fsyncs were most of a put's time, on the runner's event loop): an
+        # entry a power cut loses or damages is asked again.
+        data = json.dumps(dict(entry), ensure_ascii=False).encode("utf-8")
+        write_file(path, data, durable=False)
