@@ -122,20 +122,28 @@ def _percentile_interval(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray
     return low, high
 
 
-def ranks_of(scores: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
+def ranks_of(
+    scores: np.ndarray, higher_is_better: bool = True, fixed: Sequence[float] = ()
+) -> np.ndarray:
     """Competition ranks (1 = best, ties share the best rank) along the last axis; an undefined
-    score ranks below every defined one."""
-    signed = np.where(np.isnan(scores), -np.inf, scores if higher_is_better else -scores)
-    # rank = 1 + how many systems score strictly better.
-    return 1 + (signed[..., None, :] > signed[..., :, None]).sum(axis=-1)
+    score ranks below every defined one. `fixed` are the scores of rows that count in every
+    rank but are not ranked here (the paper's reported rows: no resamples)."""
+    sign = 1.0 if higher_is_better else -1.0
+    signed = np.where(np.isnan(scores), -np.inf, sign * scores)
+    others = sign * np.asarray(fixed, dtype=float)
+    others = others[~np.isnan(others)]
+    # rank = 1 + how many systems, and fixed rows, score strictly better.
+    better = (signed[..., None, :] > signed[..., :, None]).sum(axis=-1)
+    return 1 + better + (others > signed[..., None]).sum(axis=-1)
 
 
 def rank_intervals(
-    samples: np.ndarray, higher_is_better: bool = True
+    samples: np.ndarray, higher_is_better: bool = True, fixed: Sequence[float] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each system's 95% rank interval across resamples: (lowest rank, highest rank) numbers,
-    integers, from the 2.5th and 97.5th percentiles of its rank in each resample."""
-    ranks = ranks_of(samples, higher_is_better).astype(float)
+    """Each system's 95% rank interval across resamples (columns of `samples`), among them and
+    the `fixed` rows: (lowest rank, highest rank) numbers, integers, from the 2.5th and 97.5th
+    percentiles of its rank in each resample."""
+    ranks = ranks_of(samples, higher_is_better, fixed).astype(float)
     low, high = _percentile_interval(ranks)
     return np.floor(low).astype(int), np.ceil(high).astype(int)
 

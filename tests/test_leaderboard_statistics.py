@@ -56,6 +56,23 @@ def test_paired_bootstrap_equals_a_scikit_learn_loop_over_resampled_clusters():
     )
 
 
+def test_rank_intervals_count_fixed_rows_as_scipy_ranks_them():
+    # The paper's reported rows have no resamples: they count in every resample's ranking.
+    aligned = binary_systems(n_clusters=8, rows_per=30, systems=3)
+    samples = statistics.paired_bootstrap(aligned, n_bootstrap=200, seed=4)
+    fixed = [float(np.median(samples[:, 1])), 0.99, float("nan")]
+    for higher_is_better, sign in [(True, 1.0), (False, -1.0)]:
+        ranks = np.array(
+            [
+                stats.rankdata(-sign * np.concatenate([row, fixed[:2]]), method="min")[:3]
+                for row in samples
+            ]
+        )
+        low, high = statistics.rank_intervals(samples, higher_is_better, fixed)
+        assert low.tolist() == np.floor(np.percentile(ranks, 2.5, axis=0)).astype(int).tolist()
+        assert high.tolist() == np.ceil(np.percentile(ranks, 97.5, axis=0)).astype(int).tolist()
+
+
 def test_spearman_bootstrap_equals_a_scipy_loop():
     rng = np.random.default_rng(1)
     clusters = np.repeat([f"p{i}" for i in range(6)], 12)
