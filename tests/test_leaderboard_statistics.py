@@ -121,6 +121,35 @@ def test_exact_permutation_p_value_equals_scipy(n_clusters):
         assert ours == pytest.approx(_scipy_paired_permutation(aligned, a, b), abs=1e-12)
 
 
+def test_exact_spearman_permutation_p_value_equals_scipy():
+    rng = np.random.default_rng(3)
+    clusters = np.repeat([f"p{i}" for i in range(6)], 10)
+    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
+    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in (0.7, 1.5)]
+    aligned = statistics.Aligned.from_lists(
+        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
+    )
+    g = aligned.n_clusters
+    members = [np.flatnonzero(aligned.clusters == c) for c in range(g)]
+
+    def rho(ids: np.ndarray) -> float:
+        # Sample i < g is system 0's cluster i; sample g + i is system 1's cluster i.
+        rows = [(k // g, members[k % g]) for k in ids]
+        pred = np.concatenate([judges[system][m] for system, m in rows])
+        truth = np.concatenate([human[m] for _, m in rows])
+        return stats.spearmanr(pred, truth).statistic
+
+    expected = stats.permutation_test(
+        (np.arange(g), np.arange(g) + g),
+        lambda x, y: rho(x) - rho(y),
+        permutation_type="samples",
+        vectorized=False,
+        n_resamples=np.inf,
+        alternative="two-sided",
+    ).pvalue
+    assert statistics.permutation_p_value(aligned, 0, 1) == pytest.approx(expected, abs=1e-12)
+
+
 def test_monte_carlo_permutation_p_value_is_close_to_scipys_exact_one():
     aligned = binary_systems(n_clusters=12, rows_per=15, systems=2, seed=7)
     exact = _scipy_paired_permutation(aligned, 0, 1)
