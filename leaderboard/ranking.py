@@ -151,6 +151,9 @@ class SplitRanking:
     aligned: statistics.Aligned
     samples: np.ndarray
     fixed: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # pairwise() by submission: its permutation tests cost seconds for Spearman (Stage 3), and
+    # a ranking lives as long as its snapshot. Not an init field, so `replace` starts empty.
+    _pairwise: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def points(self) -> np.ndarray:
@@ -189,6 +192,11 @@ class SplitRanking:
         paired bootstrap interval and the paired permutation p-value."""
         if submission_id not in self.ids:
             return pd.DataFrame(columns=PAIRWISE_COLUMNS)
+        if submission_id not in self._pairwise:
+            self._pairwise[submission_id] = self._compare(submission_id)
+        return self._pairwise[submission_id].copy()
+
+    def _compare(self, submission_id: str) -> pd.DataFrame:
         a = self.ids.index(submission_id)
         rows = []
         for b, other in enumerate(self.ids):

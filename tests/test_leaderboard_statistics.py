@@ -231,3 +231,27 @@ def test_error_analysis_shows_the_raw_answer_when_the_run_kept_one(
     # Per prompt: the row counts add up to the split, and pooling the prompts' counts gives F1.
     clusters = per_cluster_scores(ranking, bm25.id)
     assert clusters["n"].sum() == written["n"] and len(clusters) == 5
+
+
+def test_pairwise_tests_run_once_per_ranking(reference, monkeypatch):
+    from recenter_bench.leaderboard.ranking import with_system
+
+    submissions, _ = load_submissions(SUBMISSIONS_DIR)
+    ranking = rank_split(submissions, reference.rows["pairing"], "pairing", "test", 50)
+    calls = []
+    exact = statistics.permutation_p_value
+    monkeypatch.setattr(
+        statistics, "permutation_p_value", lambda *a, **k: calls.append(a[1:]) or exact(*a, **k)
+    )
+    first = ranking.ids[0]
+    table = ranking.pairwise(first)
+    assert len(calls) == len(ranking.ids) - 1
+    table.loc[0, "p_value"] = -1.0  # a caller's edit does not reach the cache
+    assert ranking.pairwise(first).equals(ranking.pairwise(first))
+    assert (ranking.pairwise(first)["p_value"] >= 0).all()
+    assert len(calls) == len(ranking.ids) - 1
+    # A ranking with one more system compares anew, against it too.
+    predicted = dict.fromkeys((row["pair_id"] for row in ranking.rows), True)
+    extended = with_system(ranking, "upload", predicted)
+    assert "upload" in extended.pairwise(first)["other"].tolist()
+    assert len(calls) == (len(ranking.ids) - 1) + len(ranking.ids)
