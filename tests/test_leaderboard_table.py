@@ -487,3 +487,24 @@ def test_no_plot_layer_is_empty_so_vega_never_warns(submissions):
                     for layer in spec.get("layer", []):
                         values = layer.get("data", {}).get("values")
                         assert values is None or values, (stage, split, layer["mark"])
+
+
+def test_overview_marks_scores_on_data_the_system_was_fit_on():
+    from recenter_bench.leaderboard.render import GREY, table_value
+    from recenter_bench.paths import SUBMISSIONS_DIR
+
+    committed, _ = load_submissions(SUBMISSIONS_DIR)
+    # Systems (reference rows are never ranked anyway) that read train or validation, such as
+    # the committed logistic-regression and BM25 runs.
+    fit = {s.id for s in committed if s.metadata.get("trained_on") and not s.reference}
+    assert fit
+    on_all = overview_table(committed, "all").set_index("submission")
+    on_test = overview_table(committed, "test").set_index("submission")
+    for submission_id in on_all.index:
+        marked = on_all.loc[submission_id, "unranked"]
+        assert bool(marked) is (submission_id in fit), submission_id
+    assert fit & set(on_test.index) and not on_test["unranked"].astype(bool).any()
+    # The browser greys exactly those rows.
+    value, _ = table_value(on_all.reset_index())
+    grey = [row[0] == GREY for row in value["metadata"]["styling"]]
+    assert grey == [s in fit for s in on_all.index]
