@@ -508,3 +508,30 @@ def test_overview_marks_scores_on_data_the_system_was_fit_on():
     value, _ = table_value(on_all.reset_index())
     grey = [row[0] == GREY for row in value["metadata"]["styling"]]
     assert grey == [s in fit for s in on_all.index]
+
+
+def test_agreement_heatmap_writes_n_a_where_kappa_is_undefined():
+    from sklearn.metrics import cohen_kappa_score
+
+    from recenter_bench.leaderboard import statistics
+    from recenter_bench.leaderboard.plots import agreement_heatmap
+
+    raters = {
+        "Human majority": [True, False, True, True, False, False],
+        "judge": [True, True, True, False, False, False],
+        "always-no": [False] * 6,
+    }
+    kappas = pd.DataFrame(
+        [
+            {"rater_a": a, "rater_b": b, "kappa": k}
+            for (a, b), k in statistics.agreement_matrix(raters).items()
+        ]
+    )
+    spec = agreement_heatmap(kappas, "test")
+    text = {(v["a"], v["b"]): v["text"] for v in spec["data"]["values"]}
+    # Vega would print a missing value as "null" in the cell.
+    assert spec["layer"][1]["encoding"]["text"]["field"] == "text"
+    assert text[("always-no", "always-no")] == "n/a"
+    expected = cohen_kappa_score(raters["judge"], raters["Human majority"])
+    assert text[("judge", "Human majority")] == f"{expected:.2f}"
+    assert text[("judge", "judge")] == "1.00"
