@@ -535,3 +535,28 @@ def test_agreement_heatmap_writes_n_a_where_kappa_is_undefined():
     expected = cohen_kappa_score(raters["judge"], raters["Human majority"])
     assert text[("judge", "Human majority")] == f"{expected:.2f}"
     assert text[("judge", "judge")] == "1.00"
+
+
+def test_inspect_says_why_a_rescored_run_has_no_comparison(tmp_path):
+    from recenter_bench.leaderboard.data import LeaderboardData, _Rows
+    from recenter_bench.leaderboard.limits import CsvFiles
+    from recenter_bench.leaderboard.submission_view import inspect
+
+    judge = Submission(
+        "a__judge/v1",
+        {"model": "judge", "org": "a"},
+        {"provenance": "rescored", "scores": {"extraction": {"all": {"f1": 0.5}}}},
+    )
+    data = LeaderboardData.from_submissions([judge])
+    data._rows = _Rows({"extraction": {"test": [], "train": []}})
+    csv = CsvFiles(parent=tmp_path)
+
+    def summary(stage: str, split: str) -> str:
+        return inspect(data, csv, judge.id, stage, split)[0]
+
+    assert summary("extraction", "all").endswith(
+        "because the dataset has no human labels for extraction on all."
+    )
+    assert summary("pairing", "test").endswith(
+        "because it did not enter Stage 2 · relevance pairing."
+    )
