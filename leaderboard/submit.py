@@ -71,7 +71,7 @@ def warm_worker(dataset: str | None) -> None:
 def preview_runner(dataset: str | None) -> PreviewRunner:
     """The Space's preview workers (one set per dataset, started on first use)."""
     return PreviewRunner(
-        functools.partial(preview_job),
+        preview_job,
         functools.partial(warm_worker, dataset),
         workers=PREVIEW_WORKERS,
         timeout=PREVIEW_SECONDS,
