@@ -26,6 +26,18 @@ def binary_systems(n_clusters: int, rows_per: int, systems: int, seed: int = 0):
     return statistics.Aligned.from_lists("pairing", truth.tolist(), preds, clusters.tolist())
 
 
+def rating_systems(rows_per: int, spreads: tuple[float, ...], seed: int):
+    """Six prompts of human mean ratings and 1-5 judges of decreasing skill (noise `spreads`)."""
+    rng = np.random.default_rng(seed)
+    clusters = np.repeat([f"p{i}" for i in range(6)], rows_per)
+    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
+    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in spreads]
+    aligned = statistics.Aligned.from_lists(
+        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
+    )
+    return aligned, human, judges
+
+
 def resampled_rows(aligned: statistics.Aligned, n_bootstrap: int, seed: int) -> list[np.ndarray]:
     """The rows of each cluster resample, drawn as the metric's bootstrap_weights draws them."""
     rng = np.random.default_rng(seed)
@@ -74,13 +86,7 @@ def test_rank_intervals_count_fixed_rows_as_scipy_ranks_them():
 
 
 def test_spearman_bootstrap_equals_a_scipy_loop():
-    rng = np.random.default_rng(1)
-    clusters = np.repeat([f"p{i}" for i in range(6)], 12)
-    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
-    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in (0.5, 2.0)]
-    aligned = statistics.Aligned.from_lists(
-        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
-    )
+    aligned, human, judges = rating_systems(rows_per=12, spreads=(0.5, 2.0), seed=1)
     samples = statistics.paired_bootstrap(aligned, n_bootstrap=60, seed=5)
     for b, rows in enumerate(resampled_rows(aligned, 60, 5)):
         for k in range(2):
@@ -102,9 +108,15 @@ def _scipy_paired_permutation(aligned: statistics.Aligned, a: int, b: int) -> fl
         tp, fp, fn = counts[ids].sum(axis=0)
         return 2 * tp / (2 * tp + fp + fn)
 
+    return _scipy_exact_swap_p_value(g, f1)
+
+
+def _scipy_exact_swap_p_value(g: int, score) -> float:
+    """scipy's exact two-sided p-value of score(x) - score(y) when sample i of x (cluster i of
+    system a, numbered i) and sample i of y (cluster i of system b, numbered g + i) may swap."""
     result = stats.permutation_test(
         (np.arange(g), np.arange(g) + g),
-        lambda x, y: f1(x) - f1(y),
+        lambda x, y: score(x) - score(y),
         permutation_type="samples",
         vectorized=False,
         n_resamples=np.inf,
@@ -122,31 +134,17 @@ def test_exact_permutation_p_value_equals_scipy(n_clusters):
 
 
 def test_exact_spearman_permutation_p_value_equals_scipy():
-    rng = np.random.default_rng(3)
-    clusters = np.repeat([f"p{i}" for i in range(6)], 10)
-    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
-    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in (0.7, 1.5)]
-    aligned = statistics.Aligned.from_lists(
-        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
-    )
+    aligned, human, judges = rating_systems(rows_per=10, spreads=(0.7, 1.5), seed=3)
     g = aligned.n_clusters
     members = [np.flatnonzero(aligned.clusters == c) for c in range(g)]
 
     def rho(ids: np.ndarray) -> float:
-        # Sample i < g is system 0's cluster i; sample g + i is system 1's cluster i.
         rows = [(k // g, members[k % g]) for k in ids]
         pred = np.concatenate([judges[system][m] for system, m in rows])
         truth = np.concatenate([human[m] for _, m in rows])
         return stats.spearmanr(pred, truth).statistic
 
-    expected = stats.permutation_test(
-        (np.arange(g), np.arange(g) + g),
-        lambda x, y: rho(x) - rho(y),
-        permutation_type="samples",
-        vectorized=False,
-        n_resamples=np.inf,
-        alternative="two-sided",
-    ).pvalue
+    expected = _scipy_exact_swap_p_value(g, rho)
     assert statistics.permutation_p_value(aligned, 0, 1) == pytest.approx(expected, abs=1e-12)
 
 
