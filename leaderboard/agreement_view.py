@@ -32,7 +32,8 @@ def agreement_view(data: LeaderboardData, split: str) -> tuple[Any, pd.DataFrame
     plot = PlotData(type="altair", plot=json.dumps(agreement_heatmap(kappas, split)))
     note = (
         f"{len(ranking.ids)} re-scored systems and the human majority on {len(ranking.rows)} "
-        f"labelled pairs of {split}. κ = 1: same answers; 0: chance agreement."
+        f"labelled pairs of {split}. κ = 1: same answers; 0: chance agreement; n/a (empty in "
+        "the table): undefined, for a rater that gives the same answer on every pair."
     )
     return plot, wide, note
 

@@ -54,6 +54,7 @@ from recenter_bench.leaderboard.plots import (  # noqa: E402
 from recenter_bench.leaderboard.render import (  # noqa: E402
     PROVENANCE_LABELS,
     display_table,
+    escape_markdown,
     label,
     table_value,
 )
@@ -149,11 +150,6 @@ def vega(spec: dict[str, Any]) -> PlotData:
     return PlotData(type="altair", plot=json.dumps(spec))
 
 
-def shown_table(view: pd.DataFrame) -> tuple[Any, list[str]]:
-    """A filtered view as the Dataframe's value (grey rows styled) and its datatypes."""
-    return table_value(view)
-
-
 def leaders_text(data: LeaderboardData) -> str:
     """Who leads each stage on its opening split: the best ranked system with its CI, rank
     interval and tie group, against the human reference and the no-skill line."""
@@ -184,7 +180,7 @@ def leaders_text(data: LeaderboardData) -> str:
             marks += human_agreement(data, stage)
         refs = f" Against: {'; '.join(marks)}." if marks else ""
         lines.append(
-            f"- **{title}**, on *{split}*: **{_plain(leader['model'])}**, "
+            f"- **{title}**, on *{split}*: **{escape_markdown(leader['model'])}**, "
             f"{label(headline)} {leader[headline]:.3f}{ci}{interval}.{refs}"
         )
     return "\n".join(lines)
@@ -201,12 +197,6 @@ def human_agreement(data: LeaderboardData, stage: str) -> list[str]:
             value = humans[column].dropna().iloc[0]
             return [f"human {name[0].lower()}{name[1:]} {value:.3f} (on all)"]
     return []
-
-
-def _plain(text: Any) -> str:
-    from recenter_bench.leaderboard.render import escape_markdown
-
-    return escape_markdown(text)
 
 
 def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | None) -> None:
@@ -256,7 +246,7 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
     # In the order of `opening`, after the split: the endpoints' signature.
     inputs = [split, query, types, open_weights, provenance, training, references, columns]
     start = data.view(stage, split0, **opening)
-    value, datatypes = shown_table(start)
+    value, datatypes = table_value(start)
     note = gr.Markdown(caption(data, stage, split0, start) if eager else "", elem_classes="caption")
     frame = gr.Dataframe(
         value=value if eager else None,
@@ -277,7 +267,7 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
 
     def rendered(split: str, *filters: Any) -> tuple[dict[str, Any], list[str], str]:
         view = data.view(stage, split, *filters)
-        value, datatypes = shown_table(view)
+        value, datatypes = table_value(view)
         return value, datatypes, caption(data, stage, split, view)
 
     def update(split: str, *filters: Any) -> tuple[Any, str]:

@@ -229,8 +229,9 @@ class LeaderboardData:
         ]
 
     def memo(self, key: tuple, compute: Callable[..., Any]) -> Any:
-        """`compute(*key[3:])` for a tab's outputs, cached in the current snapshot by `key`
-        (kind, stage, split, filter values as Gradio sends them, lists made tuples)."""
+        """`compute(*key[2:])` (the split and the filter values) for a tab's outputs, cached in
+        the current snapshot by `key` (kind, stage, split, filter values as Gradio sends them,
+        lists made tuples)."""
         hashable = tuple(tuple(k) if isinstance(k, list) else k for k in key)
         args = key[2:]
         return self.snapshot.memo(hashable, lambda: compute(*args))

@@ -425,6 +425,8 @@ def agreement_heatmap(kappas: pd.DataFrame, split: str) -> dict[str, Any]:
             "a": str(r["rater_a"]),
             "b": str(r["rater_b"]),
             "kappa": None if math.isnan(r["kappa"]) else round(float(r["kappa"]), 3),
+            # Undefined where a rater gives one answer throughout (always-yes, always-no).
+            "text": "n/a" if math.isnan(r["kappa"]) else f"{r['kappa']:.2f}",
         }
         for r in kappas.to_dict(orient="records")
     ]
@@ -464,7 +466,7 @@ def agreement_heatmap(kappas: pd.DataFrame, split: str) -> dict[str, Any]:
                 "mark": {"type": "text", "fontSize": 10},
                 "encoding": {
                     **encoding,
-                    "text": {"field": "kappa", "type": "quantitative", "format": ".2f"},
+                    "text": {"field": "text", "type": "nominal"},
                 },
             },
         ],

@@ -16,7 +16,6 @@ predictions) are ranked by their point score and have no interval.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -152,6 +151,9 @@ class SplitRanking:
     aligned: statistics.Aligned
     samples: np.ndarray
     fixed: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # pairwise() by submission: its permutation tests cost seconds for Spearman (Stage 3), and
+    # a ranking lives as long as its snapshot. Not an init field, so `replace` starts empty.
+    _pairwise: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
     def points(self) -> np.ndarray:
@@ -167,20 +169,10 @@ class SplitRanking:
         index = np.flatnonzero(self.ranked)
         if index.size == 0:
             return {}
-        sign = 1.0 if self.higher_is_better else -1.0
-        resampled = sign * self.samples[:, index]
-        resampled = np.where(np.isnan(resampled), -np.inf, resampled)
-        fixed = sign * self.fixed[~np.isnan(self.fixed)]
-        ranks = (
-            1
-            + (resampled[:, None, :] > resampled[:, :, None]).sum(axis=2)
-            + (fixed[None, None, :] > resampled[:, :, None]).sum(axis=2)
-        ).astype(float)
-        low, high = statistics._percentile_interval(ranks)
-        return {
-            self.ids[i]: (int(math.floor(lo)), int(math.ceil(hi)))
-            for i, lo, hi in zip(index, low, high, strict=True)
-        }
+        low, high = statistics.rank_intervals(
+            self.samples[:, index], self.higher_is_better, self.fixed
+        )
+        return {self.ids[i]: (int(lo), int(hi)) for i, lo, hi in zip(index, low, high, strict=True)}
 
     @cached_property
     def groups(self) -> dict[str, int]:
@@ -200,6 +192,11 @@ class SplitRanking:
         paired bootstrap interval and the paired permutation p-value."""
         if submission_id not in self.ids:
             return pd.DataFrame(columns=PAIRWISE_COLUMNS)
+        if submission_id not in self._pairwise:
+            self._pairwise[submission_id] = self._compare(submission_id)
+        return self._pairwise[submission_id].copy()
+
+    def _compare(self, submission_id: str) -> pd.DataFrame:
         a = self.ids.index(submission_id)
         rows = []
         for b, other in enumerate(self.ids):
@@ -382,12 +379,9 @@ def placement(ranking: SplitRanking, system_id: str, names: Mapping[str, str]) -
     with (its tie group), for the Submit tab's preview."""
     i = ranking.ids.index(system_id)
     score = float(ranking.points[i])
-    sign = 1.0 if ranking.higher_is_better else -1.0
-    others = [sign * p for j, p in enumerate(ranking.points) if ranking.ranked[j] and j != i] + [
-        sign * f for f in ranking.fixed
-    ]
-    rank = 1 + sum(1 for p in others if not math.isnan(p) and p > sign * score)
-    total = len(others) + 1
+    ranked = [j for j in np.flatnonzero(ranking.ranked) if j != i] + [i]
+    ranks = statistics.ranks_of(ranking.points[ranked], ranking.higher_is_better, ranking.fixed)
+    rank, total = int(ranks[-1]), len(ranked) + ranking.fixed.size
     group = ranking.groups.get(system_id)
     tied = [names.get(o, o) for o, g in ranking.groups.items() if g == group and o != system_id]
     metric_name = HEADLINE[ranking.stage]

@@ -37,6 +37,8 @@ N_PERMUTATIONS = 9999
 # scipy.stats.permutation_test's tolerance: null values within this relative distance of the
 # observed statistic count as equal to it (floating-point noise must not decide a p-value).
 _RELATIVE_TOLERANCE = np.finfo(float).eps * 100
+# Swap patterns scored at once (a batch holds patterns x 2 x rows weights).
+_SWAP_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -122,20 +124,28 @@ def _percentile_interval(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray
     return low, high
 
 
-def ranks_of(scores: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
+def ranks_of(
+    scores: np.ndarray, higher_is_better: bool = True, fixed: Sequence[float] = ()
+) -> np.ndarray:
     """Competition ranks (1 = best, ties share the best rank) along the last axis; an undefined
-    score ranks below every defined one."""
-    signed = np.where(np.isnan(scores), -np.inf, scores if higher_is_better else -scores)
-    # rank = 1 + how many systems score strictly better.
-    return 1 + (signed[..., None, :] > signed[..., :, None]).sum(axis=-1)
+    score ranks below every defined one. `fixed` are the scores of rows that count in every
+    rank but are not ranked here (the paper's reported rows: no resamples)."""
+    sign = 1.0 if higher_is_better else -1.0
+    signed = np.where(np.isnan(scores), -np.inf, sign * scores)
+    others = sign * np.asarray(fixed, dtype=float)
+    others = others[~np.isnan(others)]
+    # rank = 1 + how many systems, and fixed rows, score strictly better.
+    better = (signed[..., None, :] > signed[..., :, None]).sum(axis=-1)
+    return 1 + better + (others > signed[..., None]).sum(axis=-1)
 
 
 def rank_intervals(
-    samples: np.ndarray, higher_is_better: bool = True
+    samples: np.ndarray, higher_is_better: bool = True, fixed: Sequence[float] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each system's 95% rank interval across resamples: (lowest rank, highest rank) numbers,
-    integers, from the 2.5th and 97.5th percentiles of its rank in each resample."""
-    ranks = ranks_of(samples, higher_is_better).astype(float)
+    """Each system's 95% rank interval across resamples (columns of `samples`), among them and
+    the `fixed` rows: (lowest rank, highest rank) numbers, integers, from the 2.5th and 97.5th
+    percentiles of its rank in each resample."""
+    ranks = ranks_of(samples, higher_is_better, fixed).astype(float)
     low, high = _percentile_interval(ranks)
     return np.floor(low).astype(int), np.ceil(high).astype(int)
 
@@ -181,15 +191,18 @@ def _swapped_statistic(aligned: Aligned, a: int, b: int, swaps: np.ndarray) -> n
         first = ((1 - s) * counts[0] + s * counts[1]).sum(axis=1)
         second = ((1 - s) * counts[1] + s * counts[0]).sum(axis=1)
         return _f1_from_counts(first) - _f1_from_counts(second)
-    pred_a, pred_b = aligned.predictions[a], aligned.predictions[b]
-    ones = np.ones((1, pred_a.size))
+    # Both systems' rows side by side, each (prediction, reference) once: a swap pattern is a
+    # 0/1 weight row picking system b's rows in the swapped clusters and a's elsewhere, so the
+    # metric's weighted Spearman scores a whole batch of patterns in one matrix pass.
+    values = np.concatenate([aligned.predictions[a], aligned.predictions[b]])
+    references = np.concatenate([aligned.references, aligned.references])
     out = np.empty(swaps.shape[0])
-    for p, swap in enumerate(swaps):
-        rows = swap[aligned.clusters]
-        x, y = np.where(rows, pred_b, pred_a), np.where(rows, pred_a, pred_b)
-        rho_x = metric._spearman_weighted(x, aligned.references, ones)[0]
-        rho_y = metric._spearman_weighted(y, aligned.references, ones)[0]
-        out[p] = rho_x - rho_y
+    for start in range(0, swaps.shape[0], _SWAP_BATCH):
+        taken = swaps[start : start + _SWAP_BATCH][:, aligned.clusters].astype(float)
+        first = np.hstack([1.0 - taken, taken])
+        out[start : start + _SWAP_BATCH] = metric._spearman_weighted(
+            values, references, first
+        ) - metric._spearman_weighted(values, references, 1.0 - first)
     return out
 
 

@@ -25,7 +25,11 @@ from recenter_bench.leaderboard.columns import metric_label
 from recenter_bench.leaderboard.data import LeaderboardData
 from recenter_bench.leaderboard.limits import CsvFiles
 from recenter_bench.leaderboard.plots import cluster_plot, pairing_plot, response_plot
-from recenter_bench.leaderboard.ranking import disagreements, per_cluster_scores
+from recenter_bench.leaderboard.ranking import (
+    disagreements,
+    labelled_rows,
+    per_cluster_scores,
+)
 from recenter_bench.leaderboard.render import display_table, escape_markdown
 
 STAGE_PLOTS = {"pairing": pairing_plot, "response_quality": response_plot}
@@ -90,6 +94,21 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else round(float(value), 4)
 
 
+def _no_comparison_reason(
+    data: LeaderboardData, submission: tables.Submission, stage: str, split: str
+) -> str:
+    """Why a submission has no comparison on a stage/split, most basic cause first."""
+    if not submission.rescored:
+        return "it is a reported row (the paper's numbers, no predictions)"
+    if not submission.splits(stage):
+        return f"it did not enter {tables.STAGE_TITLES[stage]}"
+    if data.labels_problem:
+        return data.labels_problem
+    if not labelled_rows((data.reference_rows or {}).get(stage, {}), stage, split):
+        return f"the dataset has no human labels for {stage} on {split}"
+    return f"its predictions do not cover the labelled rows of {stage}/{split}"
+
+
 def inspect(
     data: LeaderboardData, csv: CsvFiles, submission_id: str | None, stage: str, split: str
 ) -> list[Any]:
@@ -108,12 +127,7 @@ def inspect(
         plot = PlotData(type="altair", plot=json.dumps(spec))
     ranking = data.ranking(stage, split)
     if ranking is None or submission.id not in ranking.ids:
-        why = (
-            "it is a reported row (the paper's numbers, no predictions)"
-            if not submission.rescored
-            else data.labels_problem
-            or f"its predictions do not cover the labelled rows of {stage}/{split}"
-        )
+        why = _no_comparison_reason(data, submission, stage, split)
         return [
             f"**{name}** on {stage}/{split}: no comparison and no error analysis, because {why}.",
             pd.DataFrame(),

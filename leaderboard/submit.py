@@ -71,7 +71,7 @@ def warm_worker(dataset: str | None) -> None:
 def preview_runner(dataset: str | None) -> PreviewRunner:
     """The Space's preview workers (one set per dataset, started on first use)."""
     return PreviewRunner(
-        functools.partial(preview_job),
+        preview_job,
         functools.partial(warm_worker, dataset),
         workers=PREVIEW_WORKERS,
         timeout=PREVIEW_SECONDS,
@@ -167,10 +167,14 @@ def submit_tab(data: LeaderboardData) -> None:
     dataset = data.dataset
     gr.Markdown(
         "### Submit by pull request\n"
-        "1. Run your system on the dataset and write one JSONL file per stage.\n"
-        "2. Put them with a `metadata.yaml` in `submissions/<org>__<model>/<run>/`.\n"
-        "3. Check locally with `recenter validate` and `recenter score --write`, then open a "
-        "pull request (`recenter submit`). CI re-scores every submission from its "
+        "1. Run your system on the dataset: `recenter run pairing --base-url URL --model NAME "
+        "--out submissions/<org>__<model>/<run>` judges with any OpenAI-compatible endpoint and "
+        "writes the whole folder (`recenter run --help` lists the shipped systems). With your "
+        "own code, write one JSONL file per stage and a `metadata.yaml` in "
+        "`submissions/<org>__<model>/<run>/`.\n"
+        "2. Check locally with `recenter validate` and `recenter score --write`, and see your "
+        "row with `recenter leaderboard`.\n"
+        "3. Open a pull request (`recenter submit`). CI re-scores every submission from its "
         "predictions; claimed numbers are never trusted.\n\n"
         "Below, upload stage files to see the validation messages and a score preview. "
         f"It is computed in memory against {_dataset_name(dataset)} and never stored or "

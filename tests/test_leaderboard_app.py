@@ -293,6 +293,9 @@ def test_inspect_and_agreement_endpoints_for_a_committed_rescored_run(served):
     disagreements = frame_of(errors)
     assert len(disagreements) > 0 and set(disagreements["system"]) <= {"relevant", "not relevant"}
     assert Path(csv_file).read_text(encoding="utf-8").startswith("pair_id,")
+    # A stage the run did not enter: said so, not "predictions do not cover the rows".
+    summary, *_ = client.predict(bm25, "extraction", "all", api_name="/inspect")
+    assert "because it did not enter Stage 1" in summary
     _, kappas, note = client.predict("test", api_name="/agreement")
     assert "Human majority" in frame_of(kappas)["κ"].tolist() and "labelled pairs" in note
     text, *_ = client.predict(api_name="/leaders")

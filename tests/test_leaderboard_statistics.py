@@ -26,6 +26,18 @@ def binary_systems(n_clusters: int, rows_per: int, systems: int, seed: int = 0):
     return statistics.Aligned.from_lists("pairing", truth.tolist(), preds, clusters.tolist())
 
 
+def rating_systems(rows_per: int, spreads: tuple[float, ...], seed: int):
+    """Six prompts of human mean ratings and 1-5 judges of decreasing skill (noise `spreads`)."""
+    rng = np.random.default_rng(seed)
+    clusters = np.repeat([f"p{i}" for i in range(6)], rows_per)
+    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
+    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in spreads]
+    aligned = statistics.Aligned.from_lists(
+        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
+    )
+    return aligned, human, judges
+
+
 def resampled_rows(aligned: statistics.Aligned, n_bootstrap: int, seed: int) -> list[np.ndarray]:
     """The rows of each cluster resample, drawn as the metric's bootstrap_weights draws them."""
     rng = np.random.default_rng(seed)
@@ -56,14 +68,25 @@ def test_paired_bootstrap_equals_a_scikit_learn_loop_over_resampled_clusters():
     )
 
 
+def test_rank_intervals_count_fixed_rows_as_scipy_ranks_them():
+    # The paper's reported rows have no resamples: they count in every resample's ranking.
+    aligned = binary_systems(n_clusters=8, rows_per=30, systems=3)
+    samples = statistics.paired_bootstrap(aligned, n_bootstrap=200, seed=4)
+    fixed = [float(np.median(samples[:, 1])), 0.99, float("nan")]
+    for higher_is_better, sign in [(True, 1.0), (False, -1.0)]:
+        ranks = np.array(
+            [
+                stats.rankdata(-sign * np.concatenate([row, fixed[:2]]), method="min")[:3]
+                for row in samples
+            ]
+        )
+        low, high = statistics.rank_intervals(samples, higher_is_better, fixed)
+        assert low.tolist() == np.floor(np.percentile(ranks, 2.5, axis=0)).astype(int).tolist()
+        assert high.tolist() == np.ceil(np.percentile(ranks, 97.5, axis=0)).astype(int).tolist()
+
+
 def test_spearman_bootstrap_equals_a_scipy_loop():
-    rng = np.random.default_rng(1)
-    clusters = np.repeat([f"p{i}" for i in range(6)], 12)
-    human = rng.integers(1, 6, clusters.size) + rng.random(clusters.size)
-    judges = [np.clip(np.round(human + rng.normal(0, s, human.size)), 1, 5) for s in (0.5, 2.0)]
-    aligned = statistics.Aligned.from_lists(
-        "response_quality", human.tolist(), [j.tolist() for j in judges], clusters.tolist()
-    )
+    aligned, human, judges = rating_systems(rows_per=12, spreads=(0.5, 2.0), seed=1)
     samples = statistics.paired_bootstrap(aligned, n_bootstrap=60, seed=5)
     for b, rows in enumerate(resampled_rows(aligned, 60, 5)):
         for k in range(2):
@@ -85,9 +108,15 @@ def _scipy_paired_permutation(aligned: statistics.Aligned, a: int, b: int) -> fl
         tp, fp, fn = counts[ids].sum(axis=0)
         return 2 * tp / (2 * tp + fp + fn)
 
+    return _scipy_exact_swap_p_value(g, f1)
+
+
+def _scipy_exact_swap_p_value(g: int, score) -> float:
+    """scipy's exact two-sided p-value of score(x) - score(y) when sample i of x (cluster i of
+    system a, numbered i) and sample i of y (cluster i of system b, numbered g + i) may swap."""
     result = stats.permutation_test(
         (np.arange(g), np.arange(g) + g),
-        lambda x, y: f1(x) - f1(y),
+        lambda x, y: score(x) - score(y),
         permutation_type="samples",
         vectorized=False,
         n_resamples=np.inf,
@@ -102,6 +131,21 @@ def test_exact_permutation_p_value_equals_scipy(n_clusters):
     for a, b in [(0, 1), (0, 2), (2, 1)]:
         ours = statistics.permutation_p_value(aligned, a, b)
         assert ours == pytest.approx(_scipy_paired_permutation(aligned, a, b), abs=1e-12)
+
+
+def test_exact_spearman_permutation_p_value_equals_scipy():
+    aligned, human, judges = rating_systems(rows_per=10, spreads=(0.7, 1.5), seed=3)
+    g = aligned.n_clusters
+    members = [np.flatnonzero(aligned.clusters == c) for c in range(g)]
+
+    def rho(ids: np.ndarray) -> float:
+        rows = [(k // g, members[k % g]) for k in ids]
+        pred = np.concatenate([judges[system][m] for system, m in rows])
+        truth = np.concatenate([human[m] for _, m in rows])
+        return stats.spearmanr(pred, truth).statistic
+
+    expected = _scipy_exact_swap_p_value(g, rho)
+    assert statistics.permutation_p_value(aligned, 0, 1) == pytest.approx(expected, abs=1e-12)
 
 
 def test_monte_carlo_permutation_p_value_is_close_to_scipys_exact_one():
@@ -185,3 +229,27 @@ def test_error_analysis_shows_the_raw_answer_when_the_run_kept_one(
     # Per prompt: the row counts add up to the split, and pooling the prompts' counts gives F1.
     clusters = per_cluster_scores(ranking, bm25.id)
     assert clusters["n"].sum() == written["n"] and len(clusters) == 5
+
+
+def test_pairwise_tests_run_once_per_ranking(reference, monkeypatch):
+    from recenter_bench.leaderboard.ranking import with_system
+
+    submissions, _ = load_submissions(SUBMISSIONS_DIR)
+    ranking = rank_split(submissions, reference.rows["pairing"], "pairing", "test", 50)
+    calls = []
+    exact = statistics.permutation_p_value
+    monkeypatch.setattr(
+        statistics, "permutation_p_value", lambda *a, **k: calls.append(a[1:]) or exact(*a, **k)
+    )
+    first = ranking.ids[0]
+    table = ranking.pairwise(first)
+    assert len(calls) == len(ranking.ids) - 1
+    table.loc[0, "p_value"] = -1.0  # a caller's edit does not reach the cache
+    assert ranking.pairwise(first).equals(ranking.pairwise(first))
+    assert (ranking.pairwise(first)["p_value"] >= 0).all()
+    assert len(calls) == len(ranking.ids) - 1
+    # A ranking with one more system compares anew, against it too.
+    predicted = dict.fromkeys((row["pair_id"] for row in ranking.rows), True)
+    extended = with_system(ranking, "upload", predicted)
+    assert "upload" in extended.pairwise(first)["other"].tolist()
+    assert len(calls) == (len(ranking.ids) - 1) + len(ranking.ids)

@@ -487,3 +487,76 @@ def test_no_plot_layer_is_empty_so_vega_never_warns(submissions):
                     for layer in spec.get("layer", []):
                         values = layer.get("data", {}).get("values")
                         assert values is None or values, (stage, split, layer["mark"])
+
+
+def test_overview_marks_scores_on_data_the_system_was_fit_on():
+    from recenter_bench.leaderboard.render import GREY, table_value
+    from recenter_bench.paths import SUBMISSIONS_DIR
+
+    committed, _ = load_submissions(SUBMISSIONS_DIR)
+    # Systems (reference rows are never ranked anyway) that read train or validation, such as
+    # the committed logistic-regression and BM25 runs.
+    fit = {s.id for s in committed if s.metadata.get("trained_on") and not s.reference}
+    assert fit
+    on_all = overview_table(committed, "all").set_index("submission")
+    on_test = overview_table(committed, "test").set_index("submission")
+    for submission_id in on_all.index:
+        marked = on_all.loc[submission_id, "unranked"]
+        assert bool(marked) is (submission_id in fit), submission_id
+    assert fit & set(on_test.index) and not on_test["unranked"].astype(bool).any()
+    # The browser greys exactly those rows.
+    value, _ = table_value(on_all.reset_index())
+    grey = [row[0] == GREY for row in value["metadata"]["styling"]]
+    assert grey == [s in fit for s in on_all.index]
+
+
+def test_agreement_heatmap_writes_n_a_where_kappa_is_undefined():
+    from sklearn.metrics import cohen_kappa_score
+
+    from recenter_bench.leaderboard import statistics
+    from recenter_bench.leaderboard.plots import agreement_heatmap
+
+    raters = {
+        "Human majority": [True, False, True, True, False, False],
+        "judge": [True, True, True, False, False, False],
+        "always-no": [False] * 6,
+    }
+    kappas = pd.DataFrame(
+        [
+            {"rater_a": a, "rater_b": b, "kappa": k}
+            for (a, b), k in statistics.agreement_matrix(raters).items()
+        ]
+    )
+    spec = agreement_heatmap(kappas, "test")
+    text = {(v["a"], v["b"]): v["text"] for v in spec["data"]["values"]}
+    # Vega would print a missing value as "null" in the cell.
+    assert spec["layer"][1]["encoding"]["text"]["field"] == "text"
+    assert text[("always-no", "always-no")] == "n/a"
+    expected = cohen_kappa_score(raters["judge"], raters["Human majority"])
+    assert text[("judge", "Human majority")] == f"{expected:.2f}"
+    assert text[("judge", "judge")] == "1.00"
+
+
+def test_inspect_says_why_a_rescored_run_has_no_comparison(tmp_path):
+    from recenter_bench.leaderboard.data import LeaderboardData, _Rows
+    from recenter_bench.leaderboard.limits import CsvFiles
+    from recenter_bench.leaderboard.submission_view import inspect
+
+    judge = Submission(
+        "a__judge/v1",
+        {"model": "judge", "org": "a"},
+        {"provenance": "rescored", "scores": {"extraction": {"all": {"f1": 0.5}}}},
+    )
+    data = LeaderboardData.from_submissions([judge])
+    data._rows = _Rows({"extraction": {"test": [], "train": []}})
+    csv = CsvFiles(parent=tmp_path)
+
+    def summary(stage: str, split: str) -> str:
+        return inspect(data, csv, judge.id, stage, split)[0]
+
+    assert summary("extraction", "all").endswith(
+        "because the dataset has no human labels for extraction on all."
+    )
+    assert summary("pairing", "test").endswith(
+        "because it did not enter Stage 2 · relevance pairing."
+    )
