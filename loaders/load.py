@@ -8,10 +8,10 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recenter_bench.errors import UserError
+from recenter_bench.errors import UserError, first_line
 from recenter_bench.hub import download_dataset, hub_api
 from recenter_bench.loaders.ids import SPLITS
-from recenter_bench.loaders.schemas import CONFIGS
+from recenter_bench.loaders.schemas import CONFIGS, schema
 from recenter_bench.paths import HUB_DATASET_ID
 
 if TYPE_CHECKING:
@@ -61,16 +61,30 @@ def load_rows(config: str, source: str | Path = HUB_DATASET_ID) -> dict[str, lis
     from `data/<config>/<split>.parquet` (the layout `recenter build` writes and the card's
     `configs:` declare) with pyarrow; a Hub ID is downloaded to the Hub cache first. The rows
     equal `load(config, split, source).to_list()` (a test compares them)."""
-    import pyarrow.parquet as pq
-
     folder = _check_source(config, source) or Path(download_dataset(str(source)))
     files = {split: folder / "data" / config / f"{split}.parquet" for split in SPLITS}
-    # ParquetFile, not read_table: one file needs no pyarrow.dataset (which imports pandas).
-    return {
-        split: pq.ParquetFile(path).read().to_pylist()
-        for split, path in files.items()
-        if path.is_file()
-    }
+    return {split: _read_split(path, config) for split, path in files.items() if path.exists()}
+
+
+def _read_split(path: Path, config: str) -> list[dict[str, Any]]:
+    """One split's rows; a file that is not the config's table as `recenter build` writes it
+    (damaged, or another table) is a UserError, not a pyarrow error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = list(schema(config)["properties"])
+    try:
+        # ParquetFile, not read_table: one file needs no pyarrow.dataset (which imports pandas).
+        parquet = pq.ParquetFile(path)
+        if parquet.schema_arrow.names != columns:
+            raise UserError(
+                f"{path}: not the {config} table of `recenter build` (columns "
+                f"{', '.join(parquet.schema_arrow.names)[:200]}); build the dataset again"
+            )
+        return parquet.read().to_pylist()
+    except (pa.ArrowException, OSError) as error:
+        reason = getattr(error, "strerror", None) or first_line(error)
+        raise UserError(f"{path}: not a readable Parquet file ({reason})") from None
 
 
 def dataset_revision(source: str | Path = HUB_DATASET_ID) -> str:
@@ -89,5 +103,8 @@ def dataset_revision(source: str | Path = HUB_DATASET_ID) -> str:
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(local).as_posix().encode("utf-8") + b"\0")
-        digest.update(path.read_bytes())
+        try:
+            digest.update(path.read_bytes())
+        except OSError as error:  # a folder or an unreadable file where a split should be
+            raise UserError(f"{path}: cannot read ({error.strerror})") from None
     return digest.hexdigest()[:12]

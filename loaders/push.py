@@ -34,7 +34,8 @@ def push_dataset(
     `endpoint` and `token` default to the `HF_ENDPOINT` and `HF_TOKEN` environment variables
     (read at call time, so tests can point the CLI at a local stand-in). Returns the commit URL.
     """
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    import httpx  # huggingface_hub 1.x sends its requests with httpx
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
 
     folder = Path(folder)
     check_dataset_folder(folder)
@@ -51,8 +52,14 @@ def push_dataset(
         )
     except OfflineModeIsEnabled:
         raise UserError(f"--repo {repo_id}: HF_HUB_OFFLINE is set; unset it to push") from None
+    except HFValidationError:
+        raise UserError(f"--repo {repo_id}: not a Hub repository ID (owner/name)") from None
     except HfHubHTTPError as error:
         raise UserError(
             f"--repo {repo_id}: the Hub refused the upload: {first_line(error)}"
+        ) from None
+    except httpx.TransportError as error:  # no connection, DNS, timeout: nothing was sent
+        raise UserError(
+            f"--repo {repo_id}: cannot reach the Hub at {api.endpoint}: {first_line(error)}"
         ) from None
     return str(info.commit_url)

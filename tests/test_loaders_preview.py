@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from contextlib import closing
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from huggingface_hub import DatasetCard
 
+from recenter_bench.cli import main
 from recenter_bench.loaders import ids
 from recenter_bench.loaders.card import static_card_text
 from recenter_bench.loaders.load import dataset_revision, load, load_rows
 from recenter_bench.loaders.schemas import CONFIGS, features
+from recenter_bench.paths import SUBMISSIONS_DIR
 from tests.fixture_release import read_only_index
 
 EXPECTED_COUNTS = {
@@ -228,3 +233,27 @@ def test_load_rows_reads_what_datasets_loads(preview_dataset: Path) -> None:
         assert list(rows) == [split for split in ids.SPLITS if split in loaded]
         for split, split_rows in rows.items():
             assert split_rows == loaded[split].to_list(), (config, split)
+
+
+# A dataset folder damaged after the build: what `validate` / `score --dataset` read must end in
+# one line naming the file, not a pyarrow or OS traceback.
+DAMAGE = {
+    "not Parquet": lambda path: path.write_bytes(b"junk"),
+    "another table": lambda path: pq.write_table(pa.table({"x": [1]}), path),
+    "a folder": lambda path: (path.unlink(), path.mkdir()),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "score"])
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_dataset_file_is_one_line(
+    preview_dataset: Path, tmp_path: Path, capsys, damage: str, command: str
+) -> None:
+    dataset = tmp_path / "dataset"
+    shutil.copytree(preview_dataset, dataset)
+    target = dataset / "data" / "pairing" / "test.parquet"
+    DAMAGE[damage](target)
+    submission = SUBMISSIONS_DIR / "recenter-bench__BM25" / "v2"
+    assert main([command, str(submission), "--dataset", str(dataset)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target}: ") and err.count("\n") == 1, err

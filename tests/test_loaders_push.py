@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,32 @@ def test_push_without_credentials_is_a_user_error(dataset: Path, monkeypatch, ca
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.startswith("error: --repo org/data: the Hub refused the upload")
     assert "401" in err and len(err.splitlines()) == 1
+
+
+def test_push_to_a_malformed_repo_id_is_one_line(dataset: Path, monkeypatch, capsys) -> None:
+    with hub_standin() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.setenv("HF_TOKEN", "fake")
+        code = main(["push", str(dataset), "--repo", "not a repo id"])
+        assert hub.requests == []
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error: --repo not a repo id: not a Hub repository ID")
+    assert err.count("\n") == 1
+
+
+def test_push_to_an_unreachable_hub_is_one_line(dataset: Path, monkeypatch, capsys) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with hub_standin():  # only for the session's HF_HUB_OFFLINE, lifted while it runs
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("HF_TOKEN", "fake")
+        code = main(["push", str(dataset), "--repo", "org/data"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith(
+        f"error: --repo org/data: cannot reach the Hub at http://127.0.0.1:{port}"
+    )
+    assert err.count("\n") == 1
 
 
 def test_standin_records_pull_requests() -> None:
