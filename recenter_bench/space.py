@@ -38,6 +38,7 @@ DEFAULT_HOST, DEFAULT_PORT = "0.0.0.0", 7860
 # More files than a Space folder holds (about 60 today): a walk stops here instead of hashing
 # a large folder the user pointed OUT at by mistake.
 MAX_FILES = 100_000
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 APP_SOURCE = '''"""The leaderboard Space's entry (made by `recenter space build`): the board of
 `recenter leaderboard` over the submissions/ folder beside this file."""
@@ -164,9 +165,12 @@ def read_manifest(folder: Path) -> dict[str, str]:
     was not made by `recenter space build`."""
     path = folder / MANIFEST_NAME
     try:
-        listing = json.loads(path.read_bytes()[: 16 * 1024 * 1024])
+        if path.is_symlink() or path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ValueError(path)
+        listing = json.loads(path.read_bytes())
     except (OSError, ValueError):
-        raise UserError(f"{folder}: not made by `{MADE_BY}` (no readable {MANIFEST_NAME})") from None
+        message = f"not made by `{MADE_BY}` (no readable {MANIFEST_NAME})"
+        raise UserError(f"{folder}: {message}") from None
     files = listing.get("files") if isinstance(listing, dict) else None
     if not isinstance(files, dict) or listing.get("made_by") != MADE_BY:
         raise UserError(f"{path}: not a manifest of `{MADE_BY}`")
