@@ -4,6 +4,7 @@ to replace a folder the command did not make, and the upload against the local H
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 from importlib import metadata
@@ -204,3 +205,45 @@ def test_push_to_an_unreachable_hub_is_one_line(built: Path, monkeypatch, capsys
         f"error: --repo org/board: cannot reach the Hub at http://127.0.0.1:{port}"
     )
     assert err.count("\n") == 1
+
+
+def test_the_documented_commands_are_the_cli_and_the_build(built: Path) -> None:
+    """The README's three deploy commands and every `recenter ...` the Space card and the
+    README's deploy section name are real commands, and the block installs the requirements
+    file the build writes and starts its app file."""
+    from recenter_bench.cli import build_parser
+    from tests.test_workflows import commands, shell_words
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Deploy the Space\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    build, *rest = commands(block, "recenter")
+    assert build[:2] == ["space", "build"] and rest == []
+    out = build[2]
+    assert f"-r {out}/requirements.txt" in block
+    app_file = front_matter((built / "README.md").read_text(encoding="utf-8"))["app_file"]
+    assert re.search(rf"cd {out} && .*python {re.escape(app_file)}\b", block)
+    card = (built / "README.md").read_text(encoding="utf-8")
+    inline = re.findall(r"`recenter ([^`]+)`", section + card)
+    assert len(inline) >= 4
+    parser = build_parser()
+    for args in [build, *map(shell_words, inline)]:
+        assert parses(parser, args) == 0, f"`recenter {' '.join(args)}` is not a valid command"
+
+
+def parses(parser, args: list[str]) -> int:
+    """0 when `recenter ARGS` is a valid command line, or names a command in prose (only
+    command words, such as `recenter space build`: valid when its help is)."""
+    import contextlib
+    import io
+
+    attempts = [args] if any(a.startswith("-") for a in args) else [args, [*args, "-h"]]
+    for attempt in attempts:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                parser.parse_args(attempt)
+                return 0
+            except SystemExit as exit:
+                if exit.code == 0:
+                    return 0
+    return 1
