@@ -1,8 +1,8 @@
-"""The Space deployed as the Hub deploys it: `recenter space build` writes the folder, its
-requirements.txt is installed into a fresh venv (the pinned package taken from a wheel built
-here), and the app file is started from inside the folder with that venv's Python. The board
-must answer over HTTP with the folder's submissions, and its webhook must watch the Space's own
-repository (SPACE_ID).
+"""The Space deployed as the Hub deploys it: the wheel built here is installed into a fresh venv,
+its `recenter space build` writes the folder, the folder's requirements.txt is installed (the
+pinned package resolved to that wheel), and the app file is started from inside the folder with
+the venv's Python. The board must answer over HTTP with the folder's submissions, and its
+webhook must watch the Space's own repository (SPACE_ID).
 
 Slow (a wheel build and a venv install, about one to three minutes with pip's cache; the
 requirements other than the package itself come from the package index), and part of the
@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from recenter_bench.cli import main
 from recenter_bench.paths import REPO_ROOT
 from tests.leaderboard_harness import free_port
 
@@ -118,19 +117,24 @@ def wait_for_page(url: str, server: subprocess.Popen, log: Path, limit: float = 
 def test_space_folder_installs_in_a_fresh_venv_and_serves_the_board(
     tmp_path: Path, preview_dataset: Path
 ) -> None:
-    # The Space folder, over the committed tree less one submission (so the rows on the page
-    # can only have come from the folder, not from the submissions the wheel also ships).
+    # The committed tree less one submission: the rows on the page can then only have come
+    # from the Space folder, not from the submissions the wheel also ships.
     tree = tmp_path / "submissions"
     shutil.copytree(REPO_ROOT / "submissions", tree, ignore=shutil.ignore_patterns(DROPPED))
-    space = tmp_path / "space"
-    assert main(["space", "build", str(space), "--submissions", str(tree)]) == 0
 
+    # The installed wheel, in a fresh venv, builds the Space folder from an empty folder.
     wheel = build_wheel(tmp_path)
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)], timeout=120)
-    python = venv / "bin" / "python"
-    # requirements.txt as written, with the pinned package resolved to the local wheel: pip
-    # refuses the pair unless the pin names exactly the wheel's version.
+    python, recenter = venv / "bin" / "python", venv / "bin" / "recenter"
+    run([str(python), "-m", "pip", "install", "-q", f"{wheel}[space]"], timeout=900)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    build = [str(recenter), "space", "build", "space", "--submissions", str(tree)]
+    run(build, timeout=120, cwd=empty)
+    space = empty / "space"
+    # Its requirements.txt as written, the pinned package resolved to the local wheel: pip
+    # refuses the pair unless the pin names exactly the wheel's version and extra.
     local = f"recenter-bench[space] @ {wheel.as_uri()}"
     install = [str(python), "-m", "pip", "install", "-q", "-r", "requirements.txt", local]
     run(install, timeout=900, cwd=space)
