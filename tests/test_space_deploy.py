@@ -50,7 +50,9 @@ def build_wheel(scratch: Path) -> Path:
     source = scratch / "source"
     shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     dist = scratch / "dist"
-    command = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)]
+    # An isolated build: it installs the build backend pyproject names (a fresh venv's
+    # setuptools is older than that).
+    command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist)]
     run([*command, str(source)], timeout=300)
     (wheel,) = dist.glob("recenter_bench-*.whl")
     return wheel
