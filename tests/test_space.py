@@ -57,6 +57,15 @@ def test_build_writes_a_gradio_space(built: Path) -> None:
     assert (built / matter["app_file"]).is_file() and matter["app_file"] == "app.py"
     assert isinstance(matter["python_version"], str) and matter["python_version"].startswith("3.")
     assert matter["license"] == "apache-2.0" and matter["title"] and matter["emoji"]
+    # huggingface_hub reads it as a Space card with these settings.
+    from huggingface_hub import SpaceCard
+
+    card = SpaceCard.load(built / "README.md").data
+    assert (card.sdk, card.app_file, card.sdk_version) == (
+        "gradio",
+        "app.py",
+        matter["sdk_version"],
+    )
     requirements = [
         line
         for line in (built / "requirements.txt").read_text().splitlines()
