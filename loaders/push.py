@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recenter_bench.errors import UserError, first_line
-from recenter_bench.hub import hub_api
+from recenter_bench.errors import UserError
+from recenter_bench.hub import hub_api, hub_upload_errors
 from recenter_bench.loaders.schemas import CONFIGS
 
 
@@ -34,13 +34,10 @@ def push_dataset(
     `endpoint` and `token` default to the `HF_ENDPOINT` and `HF_TOKEN` environment variables
     (read at call time, so tests can point the CLI at a local stand-in). Returns the commit URL.
     """
-    import httpx  # huggingface_hub 1.x sends its requests with httpx
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
-
     folder = Path(folder)
     check_dataset_folder(folder)
     api = hub_api(endpoint, token)
-    try:
+    with hub_upload_errors(repo_id, api.endpoint):
         api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
         info = api.upload_folder(
             repo_id=repo_id,
@@ -50,16 +47,4 @@ def push_dataset(
             # Only what a build writes: never stray editor or OS files from the folder.
             allow_patterns=["README.md", "eval.yaml", "data/*/*.parquet"],
         )
-    except OfflineModeIsEnabled:
-        raise UserError(f"--repo {repo_id}: HF_HUB_OFFLINE is set; unset it to push") from None
-    except HFValidationError:
-        raise UserError(f"--repo {repo_id}: not a Hub repository ID (owner/name)") from None
-    except HfHubHTTPError as error:
-        raise UserError(
-            f"--repo {repo_id}: the Hub refused the upload: {first_line(error)}"
-        ) from None
-    except httpx.TransportError as error:  # no connection, DNS, timeout: nothing was sent
-        raise UserError(
-            f"--repo {repo_id}: cannot reach the Hub at {api.endpoint}: {first_line(error)}"
-        ) from None
     return str(info.commit_url)

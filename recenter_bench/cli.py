@@ -32,6 +32,7 @@ HANDLERS = {
     "reproduce": "recenter_bench.reproduce:reproduce_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
+    "space": "recenter_bench.space:space_command",
 }
 # Commands whose libraries are not in the core install: the extra that adds them.
 EXTRAS = {"leaderboard": "space"}
@@ -133,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="dataset for the Submit tab's score preview")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=7860)
+
+    p = sub.add_parser("space", help="the leaderboard as a Hub Space folder: build it, push it")
+    space = p.add_subparsers(dest="space_command", required=True, metavar="ACTION")
+    q = space.add_parser("build", help="write the Space folder (README, app.py, submissions)")
+    q.add_argument("out", metavar="OUT", help="folder to create (or a previous build to replace)")
+    q.add_argument("--submissions", help="submissions folder (default: the repository's own)")
+    q = space.add_parser("push", help="upload a built Space folder to a Hub Space")
+    q.add_argument("out", metavar="OUT", help="folder made by `recenter space build`")
+    q.add_argument("--repo", required=True, help="Hub Space repository ID (ORG/NAME)")
     return parser
 
 

@@ -4,7 +4,9 @@ a Hub ID). `huggingface_hub` is imported only when a call is made."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from recenter_bench.errors import UserError, first_line
@@ -31,4 +33,28 @@ def download_dataset(repo_id: str) -> str:
     except Exception as error:  # network, auth, missing repo: all a user-level problem
         raise UserError(
             f"could not download {repo_id!r} from the Hub: {first_line(error)}"
+        ) from None
+
+
+@contextlib.contextmanager
+def hub_upload_errors(repo_id: str, endpoint: str) -> Iterator[None]:
+    """Turn what the Hub client raises while creating or uploading to `repo_id` into one-line
+    UserErrors: offline mode, a malformed ID (before any request), a refusal (HTTP 4xx/5xx,
+    credentials) and an unreachable `endpoint`."""
+    import httpx  # huggingface_hub 1.x sends its requests with httpx
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
+
+    try:
+        yield
+    except OfflineModeIsEnabled:
+        raise UserError(f"--repo {repo_id}: HF_HUB_OFFLINE is set; unset it to push") from None
+    except HFValidationError:
+        raise UserError(f"--repo {repo_id}: not a Hub repository ID (owner/name)") from None
+    except HfHubHTTPError as error:
+        raise UserError(
+            f"--repo {repo_id}: the Hub refused the upload: {first_line(error)}"
+        ) from None
+    except httpx.TransportError as error:  # no connection, DNS, timeout: nothing was sent
+        raise UserError(
+            f"--repo {repo_id}: cannot reach the Hub at {endpoint}: {first_line(error)}"
         ) from None
