@@ -17,9 +17,10 @@ One self-contained file, so `evaluate.load(<this folder>)` can copy it into its 
 it imports only numpy (scipy for Kendall's tau, when asked for), and `evaluate` / `datasets`
 only for the `evaluate.Metric` wrapper, so scoring from the command line never loads them.
 Every score of the project (CLI, CI, leaderboard) comes from the functions here, and the facts
-of the benchmark (stages, splits, ID fields, labels, metric names and directions) are declared
-here once: the validator, the loaders and the leaderboard read them, and a test checks the
-JSON Schemas against them.
+of the benchmark are declared here once: one `Stage` record per stage (`STAGE_RECORDS`: its
+kind, fields, labels, bootstrap unit, headline, metric names), from which the per-stage tables
+(`ID_FIELD`, `METRIC_NAMES`, ...) are derived. The validator, the loaders and the leaderboard
+read them, and a test checks the JSON Schemas against them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ METRIC_VERSION = __version__
 
 
 # --------------------------------------------------------------------------------------------
-# The benchmark's facts: stages, splits, IDs, what a prediction holds, the metrics
+# The benchmark's facts: splits, one record per stage, the tables derived from the records
 # --------------------------------------------------------------------------------------------
 
 SPLITS = ("train", "validation", "test")
