@@ -36,6 +36,8 @@ from recenter_bench.metric.recenter_personalization import recenter_personalizat
 from recenter_bench.paths import METRIC_DIR
 
 SIZES = {"extraction": (1983, 77), "pairing": (3973, 41), "response_quality": (367, 41)}
+# Binary stages: how often the reference and the prediction are a "yes".
+POSITIVE_RATES = {"extraction": (0.35, 0.5), "pairing": (0.18, 0.45)}
 SPLIT_OF_BUCKET = {0: "test", 1: "validation"}
 TARGET_SECONDS = 0.3
 TARGET_SPEEDUP = 20
@@ -47,20 +49,22 @@ def full_size_submission(seed: int = 0) -> tuple[dict, dict]:
     references: dict[str, dict[str, list[dict[str, Any]]]] = {}
     predictions: dict[str, list[dict[str, Any]]] = {}
     for stage, (n, n_groups) in SIZES.items():
-        id_field, unit = metric.ID_FIELD[stage], metric.BOOTSTRAP_UNIT[stage]
+        record = metric.STAGE_RECORDS[stage]
+        id_field, unit = record.id_field, record.bootstrap_unit
         groups = np.sort(rng.integers(0, n_groups, size=n))
         rows, preds = [], []
         for i, g in enumerate(groups):
             row: dict[str, Any] = {id_field: f"{stage}-{i:05d}", unit: f"unit-{g:03d}"}
-            if stage == "extraction":
-                row["label"] = "problematic" if rng.random() < 0.35 else "accepted"
-                preds.append({id_field: row[id_field], "problematic": bool(rng.random() < 0.5)})
-            elif stage == "pairing":
-                row["relevant"] = bool(rng.random() < 0.18)
-                preds.append({id_field: row[id_field], "relevant": bool(rng.random() < 0.45)})
+            if record.kind == metric.RATING:
+                row[record.reference_field] = float(rng.integers(3, 16) / 3)
+                prediction: bool | float = float(rng.integers(1, 6))
             else:
-                row["mean_rating"] = float(rng.integers(3, 16) / 3)
-                preds.append({id_field: row[id_field], "rating": float(rng.integers(1, 6))})
+                reference_rate, prediction_rate = POSITIVE_RATES[stage]
+                positive = bool(rng.random() < reference_rate)
+                labels = record.reference_labels
+                row[record.reference_field] = positive if labels is None else labels[positive]
+                prediction = bool(rng.random() < prediction_rate)
+            preds.append({id_field: row[id_field], record.prediction_field: prediction})
             rows.append(row)
         # Split by unit as the dataset does: about 1/8 of the units each in test and validation.
         split_of = {f"unit-{g:03d}": SPLIT_OF_BUCKET.get(g % 8, "train") for g in range(n_groups)}
@@ -129,6 +133,7 @@ def sklearn_split(
         recall_score,
     )
 
+    rating = metric.STAGE_RECORDS[stage].kind == metric.RATING
     # The metric's documented resampling: sorted units, PCG64 draws of n_units units per resample.
     unique, group_index = np.unique(groups, return_inverse=True)
     rows_of = [np.flatnonzero(group_index == g) for g in range(unique.size)]
@@ -136,13 +141,13 @@ def sklearn_split(
     samples = []
     for draw in draws:
         rows = np.concatenate([rows_of[g] for g in draw])
-        if stage == "response_quality":
+        if rating:
             samples.append(spearmanr(pred[rows], ref[rows]).statistic)
         else:
             samples.append(f1_score(ref[rows], pred[rows], zero_division=np.nan))
     samples = np.asarray(samples)
     low, high = np.percentile(samples[~np.isnan(samples)], [2.5, 97.5])
-    if stage == "response_quality":
+    if rating:
         point = {
             "spearman": spearmanr(pred, ref).statistic,
             "kendall": kendalltau(pred, ref).statistic,
@@ -174,7 +179,7 @@ def evaluate_local(modules: dict, predictions: dict, references: dict, n_bootstr
 
 
 def hub_f1_loop(f1_metric: Any, predictions: dict, references: dict, n_bootstrap: int) -> None:
-    for stage in ("extraction", "pairing"):
+    for stage in metric.stages_of_kind(metric.BINARY):
         pred, ref, groups = aligned(predictions, splits_of(references, stage)["all"], stage)
         unique, group_index = np.unique(groups, return_inverse=True)
         rows_of = [np.flatnonzero(group_index == g) for g in range(unique.size)]

@@ -18,14 +18,13 @@ import numpy as np
 # Single source of each statistic: the metric owns the kappas and correlations, and it is a leaf
 # (numpy and scipy, evaluate optional; no project imports), so importing it cannot make a cycle.
 from recenter_bench.loaders.release import STAGE1_LABELS
-from recenter_bench.metric.recenter_personalization import human_reference
+from recenter_bench.metric.recenter_personalization import STAGE_RECORDS, human_reference
 
 STAGE1_CATEGORIES = tuple(STAGE1_LABELS.values())
-# The `human_reference` figures the card shows per config (the metric's names).
+# The `human_reference` figures the card shows per config: each stage's inter-annotator ones.
 PAIRWISE_FIGURES = {
-    "extraction": ("inter_annotator_kappa", "inter_annotator_kappa_3way"),
-    "pairing": ("inter_annotator_kappa",),
-    "response_quality": ("inter_annotator_spearman", "inter_annotator_weighted_kappa"),
+    name: tuple(m for m in record.human_metric_names if m.startswith("inter_annotator_"))
+    for name, record in STAGE_RECORDS.items()
 }
 # config -> the field of each judgment that Fleiss' kappa is computed over, and its categories.
 FLEISS = {

@@ -14,6 +14,7 @@ import yaml
 
 from recenter_bench.loaders.ids import SPLITS
 from recenter_bench.loaders.schemas import CONFIGS, features
+from recenter_bench.metric.recenter_personalization import STAGE_RECORDS
 from recenter_bench.paths import DATASET_CARD_DIR
 
 if TYPE_CHECKING:
@@ -91,13 +92,12 @@ def _build_section(summary: BuildSummary) -> str:
         f"- `conversations`: {conversations:,} conversations, "
         f"{summary.conversations_with_text:,} with their text included.",
     ]
-    names = {"extraction": "Stage-1", "pairing": "Stage-2", "response_quality": "Stage-3"}
     for config in CONFIGS[1:]:
         total = summary.total(config)
         lines.append(
             f"- `{config}`: {total:,} rows, {summary.unlabelled[config]:,} without human labels; "
-            f"{summary.judgments[config]:,} per-annotator {names[config]} judgments from "
-            f"{summary.annotators[config]} annotator(s)."
+            f"{summary.judgments[config]:,} per-annotator Stage-{STAGE_RECORDS[config].number} "
+            f"judgments from {summary.annotators[config]} annotator(s)."
         )
     if summary.majority_only:
         lines.append(

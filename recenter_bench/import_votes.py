@@ -19,10 +19,13 @@ from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, where
+from recenter_bench.metric.recenter_personalization import STAGE_RECORDS
 from recenter_bench.run.output import write_submission
 from recenter_bench.submissions import Reference, identity_of, load_reference
 
 VOTES_GLOB = "data/relevance_task5/*.jsonl"
+# The one stage whose LLM votes the paper published; the vote files are in its layout.
+VOTES_STAGE = "pairing"
 PaperPair = tuple[str, int, str]  # (user_id, prompt_index, attribute)
 
 
@@ -84,13 +87,14 @@ def vote_predictions(
             f"Stage-2 items, e.g. user {user[:12]}..., prompt {prompt}, {attribute[:40]!r}"
         )
     rows, dropped = [], 0
+    record = STAGE_RECORDS[VOTES_STAGE]
     for (user, prompt, attribute), relevant in votes.items():
         key = pair_id(user, prompt, attribute)
         if key in pair_ids_in_dataset:
-            rows.append({"pair_id": key, "relevant": relevant})
+            rows.append({record.id_field: key, record.prediction_field: relevant})
         else:
             dropped += 1
-    return sorted(rows, key=lambda row: row["pair_id"]), dropped
+    return sorted(rows, key=lambda row: row[record.id_field]), dropped
 
 
 def built_reference(release: Path) -> tuple[Reference, Any]:
@@ -139,7 +143,8 @@ def import_votes(
     votes = read_votes(votes_path)
     if reference is None:
         reference, _ = built_reference(release)
-    dataset_ids = {row["pair_id"] for rows in reference.rows["pairing"].values() for row in rows}
+    id_field = STAGE_RECORDS[VOTES_STAGE].id_field
+    dataset_ids = {row[id_field] for rows in reference.rows[VOTES_STAGE].values() for row in rows}
     predictions, dropped = vote_predictions(votes, release_pairs(release), dataset_ids, votes_path)
     description = (
         f"Zero-shot relevance votes of {model} published by the paper's authors (Zhang, Liu and "
@@ -159,7 +164,7 @@ def import_votes(
         "type": "zero-shot LLM",
         "open_weights": open_weights,
         "trained_on": [],
-        "stages": ["pairing"],
+        "stages": [VOTES_STAGE],
         "benchmark_version": BENCHMARK_VERSION,
         "dataset_revision": reference.revision,
         "date": dt.datetime.now(dt.UTC).date().isoformat(),
@@ -168,13 +173,13 @@ def import_votes(
         "provenance": "rescored",
     }
     _refuse_existing(out)  # again: building the dataset took a while
-    return write_submission(out, metadata, {"pairing": predictions}, reference)
+    return write_submission(out, metadata, {VOTES_STAGE: predictions}, reference)
 
 
 def import_votes_command(args: argparse.Namespace) -> int:
     """`recenter import-votes --stage pairing --release DIR --model NAME --out DIR VOTES.jsonl`."""
-    if args.stage != "pairing":  # the parser allows only pairing; the paper published no others
-        raise UserError(f"--stage: {args.stage}: only pairing votes are published")
+    if args.stage != VOTES_STAGE:  # the parser allows only it; the paper published no others
+        raise UserError(f"--stage: {args.stage}: only {VOTES_STAGE} votes are published")
     out = Path(args.out)
     results = import_votes(
         Path(args.votes),
@@ -185,11 +190,11 @@ def import_votes_command(args: argparse.Namespace) -> int:
         link=args.link,
         open_weights=args.open_weights,
     )
-    scores = results["scores"]["pairing"]
+    scores = results["scores"][VOTES_STAGE]
     print(f"wrote {out}")
     for split, metrics in scores.items():
         print(
-            f"  pairing/{split}: n={metrics['n']:.0f} f1={_fmt(metrics['f1'])} "
+            f"  {VOTES_STAGE}/{split}: n={metrics['n']:.0f} f1={_fmt(metrics['f1'])} "
             f"accuracy={_fmt(metrics['accuracy'])} yes_rate={_fmt(metrics['yes_rate'])}"
         )
     return 0

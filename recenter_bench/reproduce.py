@@ -295,11 +295,11 @@ def computed_numbers(release: Path) -> tuple[dict[str, float], list[str]]:
         )
     judgments = {
         stage: sum(
-            len(row.get("ratings" if stage == "response_quality" else "judgments") or [])
+            len(row.get(record.judgments_field) or [])
             for split in rows[stage].values()
             for row in split
         )
-        for stage in metric.STAGES
+        for stage, record in metric.STAGE_RECORDS.items()
     }
     for stage, count in judgments.items():
         if count:

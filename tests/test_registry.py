@@ -13,6 +13,7 @@ from recenter_bench.paths import load_schema
 from recenter_bench.submissions import files
 
 STAGES = metric.STAGES
+RECORDS = metric.STAGE_RECORDS
 
 
 def _item(schema: dict, array: str) -> dict:
@@ -39,20 +40,32 @@ def test_dataset_row_schema_agrees(stage: str) -> None:
     assert metric.REFERENCE_FIELD[stage] in properties
 
 
-def test_labels_agree_with_the_schemas() -> None:
-    extraction, pairing, rq = (load_schema(stage) for stage in STAGES)
-    labels = metric.ANNOTATOR_LABELS
-    assert tuple(_item(extraction, "judgments")["label"]["enum"]) == labels["extraction"]
-    reference = [v for v in extraction["properties"]["label"]["enum"] if v is not None]
-    assert tuple(reference) == metric.EXTRACTION_LABELS
-    assert labels["pairing"] == (False, True)
-    assert _item(pairing, "judgments")["relevant"]["type"] == "boolean"
-    assert pairing["properties"]["relevant"]["type"] == "boolean"
-    rating = _item(rq, "ratings")["rating"]
-    assert rating["type"] == "integer"
-    assert tuple(range(rating["minimum"], rating["maximum"] + 1)) == labels["response_quality"]
-    mean = rq["properties"]["mean_rating"]
-    assert (mean["minimum"], mean["maximum"]) == (rating["minimum"], rating["maximum"])
+@pytest.mark.parametrize("stage", STAGES)
+def test_labels_agree_with_the_schemas(stage: str) -> None:
+    """Each record's annotator labels, judgment fields and reference are the schema's."""
+    record, schema = RECORDS[stage], load_schema(stage)
+    assert record.judgments_field in schema["properties"]
+    judgment = _item(schema, record.judgments_field)[record.judgment_field]
+    reference = schema["properties"][record.reference_field]
+    if record.kind == metric.RATING:
+        assert judgment["type"] == "integer"
+        levels = tuple(range(judgment["minimum"], judgment["maximum"] + 1))
+        assert levels == record.annotator_labels
+        assert (reference["minimum"], reference["maximum"]) == (levels[0], levels[-1])
+    elif record.annotator_negative is None:  # annotators and reference are booleans
+        assert record.annotator_labels == (False, True) and record.reference_labels is None
+        assert judgment["type"] == reference["type"] == "boolean"
+    else:  # annotators give labels; the reference is a (negative, positive) label
+        assert tuple(judgment["enum"]) == record.annotator_labels
+        assert record.annotator_negative in record.annotator_labels
+        labels = tuple(value for value in reference["enum"] if value is not None)
+        assert labels == record.reference_labels
+        assert labels[0] == record.annotator_negative  # "accepted" on both sides
+
+
+def test_the_extraction_labels_are_the_records() -> None:
+    assert RECORDS["extraction"].reference_labels == metric.EXTRACTION_LABELS
+    assert metric.RATING_LABELS == RECORDS["response_quality"].annotator_labels
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -60,7 +73,7 @@ def test_prediction_schema_agrees(stage: str) -> None:
     schema = load_schema(f"{stage}_predictions")
     assert schema["required"] == [metric.ID_FIELD[stage], metric.PREDICTION_FIELD[stage]]
     value = schema["properties"][metric.PREDICTION_FIELD[stage]]
-    if stage == "response_quality":
+    if RECORDS[stage].kind == metric.RATING:
         levels = metric.ANNOTATOR_LABELS[stage]
         assert value["type"] == "number"
         assert (value["minimum"], value["maximum"]) == (min(levels), max(levels))

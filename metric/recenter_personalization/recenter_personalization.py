@@ -17,9 +17,10 @@ One self-contained file, so `evaluate.load(<this folder>)` can copy it into its 
 it imports only numpy (scipy for Kendall's tau, when asked for), and `evaluate` / `datasets`
 only for the `evaluate.Metric` wrapper, so scoring from the command line never loads them.
 Every score of the project (CLI, CI, leaderboard) comes from the functions here, and the facts
-of the benchmark (stages, splits, ID fields, labels, metric names and directions) are declared
-here once: the validator, the loaders and the leaderboard read them, and a test checks the
-JSON Schemas against them.
+of the benchmark are declared here once: one `Stage` record per stage (`STAGE_RECORDS`: its
+kind, fields, labels, bootstrap unit, headline, metric names), from which the per-stage tables
+(`ID_FIELD`, `METRIC_NAMES`, ...) are derived. The validator, the loaders and the leaderboard
+read them, and a test checks the JSON Schemas against them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -36,119 +39,212 @@ METRIC_VERSION = __version__
 
 
 # --------------------------------------------------------------------------------------------
-# The benchmark's facts: stages, splits, IDs, what a prediction holds, the metrics
+# The benchmark's facts: splits, one record per stage, the tables derived from the records
 # --------------------------------------------------------------------------------------------
 
-STAGES = ("extraction", "pairing", "response_quality")
 SPLITS = ("train", "validation", "test")
 ALL = "all"
-HEADLINE = {"extraction": "f1", "pairing": "f1", "response_quality": "spearman"}
+CI_LEVEL = 0.95
+NAN = float("nan")
 
-# How a stage's rows are keyed, what a prediction holds, and which unit the bootstrap resamples
-# (rows of one user / one prompt are correlated, so resampling rows would understate the CI).
-ID_FIELD = {"extraction": "attribute_id", "pairing": "pair_id", "response_quality": "rating_id"}
-PREDICTION_FIELD = {
-    "extraction": "problematic",
-    "pairing": "relevant",
-    "response_quality": "rating",
-}
-BOOTSTRAP_UNIT = {"extraction": "user_id", "pairing": "prompt_id", "response_quality": "prompt_id"}
-
-# The human labels as the dataset rows hold them: each annotator's own judgment, and the field
-# of the reference a system is scored against (extraction: `label`, positive = problematic;
-# pairing: the majority vote; response_quality: the mean 1-5 rating, 1 = prefer generic).
-ANNOTATOR_LABELS = {
-    "extraction": ("accepted", "uncertain", "rejected"),
-    "pairing": (False, True),
-    "response_quality": (1, 2, 3, 4, 5),
-}
-REFERENCE_FIELD = {"extraction": "label", "pairing": "relevant", "response_quality": "mean_rating"}
+# The two kinds of stage: what a prediction is, how it is scored, and its `evaluate` features.
+BINARY = "binary"  # a yes/no decision per row; F1 with the positive class = True
+RATING = "rating"  # a 1-5 rating per row; Spearman with the mean human rating
+KINDS = (BINARY, RATING)
+RATING_SCALE = (1, 2, 3, 4, 5)  # the annotators' scale: 1 = prefer generic, 5 = personalized
 EXTRACTION_LABELS = ("accepted", "problematic")
+_FEATURES = {BINARY: ("bool", "bool"), RATING: ("float64", "float64")}
 
-# The scores of a system (METRIC_NAMES) and of the human reference (HUMAN_METRIC_NAMES).
-METRIC_NAMES = {
-    "extraction": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "f1_ci_low",
-        "f1_ci_high",
-        "flag_rate",
-        "kappa_vs_annotators",
-        "n",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-    ),
-    "pairing": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "f1_ci_low",
-        "f1_ci_high",
-        "yes_rate",
-        "human_yes_rate",
-        "kappa_vs_annotators",
-        "n",
-        "tp",
-        "fp",
-        "fn",
-        "tn",
-    ),
-    "response_quality": (
-        "spearman",
-        "spearman_ci_low",
-        "spearman_ci_high",
-        "kendall",
-        "pearson",
-        "mean_rating",
-        "human_mean_rating",
-        "inflation",
-        "n",
-    ),
-}
 
-HUMAN_METRIC_NAMES = {
-    "extraction": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "flag_rate",
-        "kappa_vs_annotators",
-        "inter_annotator_kappa",
-        "inter_annotator_kappa_3way",
-        "n",
-        "n_annotators",
-    ),
-    "pairing": (
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "yes_rate",
-        "human_yes_rate",
-        "kappa_vs_annotators",
-        "inter_annotator_kappa",
-        "n",
-        "n_annotators",
-    ),
-    "response_quality": (
-        "spearman",
-        "kendall",
-        "pearson",
-        "mean_rating",
-        "human_mean_rating",
-        "inflation",
-        "inter_annotator_spearman",
-        "inter_annotator_weighted_kappa",
-        "n",
-        "n_annotators",
-    ),
-}
+@dataclass(frozen=True)
+class Stage:
+    """Everything that differs between two stages, declared once (in the spirit of mteb's
+    `TaskMetadata`): code branches on `kind` and reads the fields, never on the stage's name.
+
+    - `name`: the dataset config, the `evaluate` config_name and the submission file's stem;
+      `number`: the paper's stage number; `title`: the leaderboard tab's title; `plot`: the
+      leaderboard's figure of the stage ("precision-recall", "rating-vs-spearman" or None).
+    - `kind`: BINARY or RATING.
+    - `id_field`: the key of a row; `prediction_field`: what a prediction holds (for a binary
+      stage also the name of its positive class); `reference_field`: the row's human reference
+      (`reference_labels`: its (negative, positive) labels, when it holds a label rather than a
+      boolean or a number).
+    - `annotator_labels`: each annotator's own label values, read from `judgment_field` of each
+      item of the row's `judgments_field`; `annotator_negative`: the one label that counts as a
+      "no" when they are labels rather than booleans (binary stages).
+    - `bootstrap_unit`: the row field whose groups the bootstrap resamples (rows of one user or
+      one prompt are correlated, so resampling rows would understate the CI).
+    - `headline`: the metric a system is ranked on (its direction: `higher_is_better`);
+      `metric_names` / `human_metric_names`: the scores of a system / of the human reference,
+      in the order results.json holds them.
+    """
+
+    name: str
+    number: int
+    kind: str
+    title: str
+    id_field: str
+    prediction_field: str
+    reference_field: str
+    annotator_labels: tuple[Any, ...]
+    judgments_field: str
+    judgment_field: str
+    bootstrap_unit: str
+    headline: str
+    metric_names: tuple[str, ...]
+    human_metric_names: tuple[str, ...]
+    plot: str | None = None
+    reference_labels: tuple[Any, Any] | None = None
+    annotator_negative: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"stage {self.name}: kind must be one of {KINDS}, not {self.kind!r}")
+        if self.headline not in self.metric_names:
+            raise ValueError(f"stage {self.name}: headline {self.headline!r} is not a metric")
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a larger headline is better (a fact of the metric: `HIGHER_IS_BETTER`)."""
+        return bool(HIGHER_IS_BETTER[self.headline])
+
+    @property
+    def unit(self) -> str:
+        """The bootstrap unit as a reader says it: "user" or "prompt"."""
+        return self.bootstrap_unit.removesuffix("_id")
+
+    @property
+    def features(self) -> tuple[str, str]:
+        """The `evaluate` feature types of (predictions, references)."""
+        return _FEATURES[self.kind]
+
+
+_BINARY_METRICS = ("accuracy", "precision", "recall", "f1", "f1_ci_low", "f1_ci_high")
+_COUNTS = ("n", "tp", "fp", "fn", "tn")
+_BINARY_HUMAN = ("accuracy", "precision", "recall", "f1")
+
+STAGE_RECORDS: Mapping[str, Stage] = MappingProxyType(
+    {
+        record.name: record
+        for record in (
+            Stage(
+                name="extraction",
+                number=1,
+                kind=BINARY,
+                title="Stage 1 · attribute extraction",
+                id_field="attribute_id",
+                prediction_field="problematic",
+                # `label` is the reference: positive = problematic (uncertain counts as such).
+                reference_field="label",
+                reference_labels=EXTRACTION_LABELS,
+                annotator_labels=("accepted", "uncertain", "rejected"),
+                annotator_negative="accepted",
+                judgments_field="judgments",
+                judgment_field="label",
+                bootstrap_unit="user_id",
+                headline="f1",
+                metric_names=(
+                    *_BINARY_METRICS,
+                    "flag_rate",
+                    "kappa_vs_annotators",
+                    *_COUNTS,
+                ),
+                human_metric_names=(
+                    *_BINARY_HUMAN,
+                    "flag_rate",
+                    "kappa_vs_annotators",
+                    "inter_annotator_kappa",
+                    "inter_annotator_kappa_3way",
+                    "n",
+                    "n_annotators",
+                ),
+            ),
+            Stage(
+                name="pairing",
+                number=2,
+                kind=BINARY,
+                title="Stage 2 · relevance pairing",
+                id_field="pair_id",
+                prediction_field="relevant",
+                # `relevant` is the annotators' majority vote.
+                reference_field="relevant",
+                annotator_labels=(False, True),
+                judgments_field="judgments",
+                judgment_field="relevant",
+                bootstrap_unit="prompt_id",
+                headline="f1",
+                metric_names=(
+                    *_BINARY_METRICS,
+                    "yes_rate",
+                    "human_yes_rate",
+                    "kappa_vs_annotators",
+                    *_COUNTS,
+                ),
+                human_metric_names=(
+                    *_BINARY_HUMAN,
+                    "yes_rate",
+                    "human_yes_rate",
+                    "kappa_vs_annotators",
+                    "inter_annotator_kappa",
+                    "n",
+                    "n_annotators",
+                ),
+                plot="precision-recall",
+            ),
+            Stage(
+                name="response_quality",
+                number=3,
+                kind=RATING,
+                title="Stage 3 · response judging",
+                id_field="rating_id",
+                prediction_field="rating",
+                # The mean 1-5 rating of the annotators.
+                reference_field="mean_rating",
+                annotator_labels=RATING_SCALE,
+                judgments_field="ratings",
+                judgment_field="rating",
+                bootstrap_unit="prompt_id",
+                headline="spearman",
+                metric_names=(
+                    "spearman",
+                    "spearman_ci_low",
+                    "spearman_ci_high",
+                    "kendall",
+                    "pearson",
+                    "mean_rating",
+                    "human_mean_rating",
+                    "inflation",
+                    "n",
+                ),
+                human_metric_names=(
+                    "spearman",
+                    "kendall",
+                    "pearson",
+                    "mean_rating",
+                    "human_mean_rating",
+                    "inflation",
+                    "inter_annotator_spearman",
+                    "inter_annotator_weighted_kappa",
+                    "n",
+                    "n_annotators",
+                ),
+                plot="rating-vs-spearman",
+            ),
+        )
+    }
+)
+
+# The per-stage tables other modules import, derived from the records (same names and values
+# as before the records existed; the functions below read the records themselves).
+STAGES = tuple(STAGE_RECORDS)
+HEADLINE = {name: record.headline for name, record in STAGE_RECORDS.items()}
+ID_FIELD = {name: record.id_field for name, record in STAGE_RECORDS.items()}
+PREDICTION_FIELD = {name: record.prediction_field for name, record in STAGE_RECORDS.items()}
+BOOTSTRAP_UNIT = {name: record.bootstrap_unit for name, record in STAGE_RECORDS.items()}
+ANNOTATOR_LABELS = {name: record.annotator_labels for name, record in STAGE_RECORDS.items()}
+REFERENCE_FIELD = {name: record.reference_field for name, record in STAGE_RECORDS.items()}
+METRIC_NAMES = {name: record.metric_names for name, record in STAGE_RECORDS.items()}
+HUMAN_METRIC_NAMES = {name: record.human_metric_names for name, record in STAGE_RECORDS.items()}
 
 # Which way a score is better (lm-eval's `higher_is_better`): every score above but the rates,
 # counts, means and the signed `inflation`, which have no better direction and are not listed.
@@ -162,15 +258,30 @@ HIGHER_IS_BETTER = {
     for name in names
     if name not in _NO_DIRECTION
 }
-RATING_LABELS = ANNOTATOR_LABELS["response_quality"]
-CI_LEVEL = 0.95
-NAN = float("nan")
-# The `evaluate` features of each config: (predictions, references).
-_FEATURES = {
-    "extraction": ("bool", "bool"),
-    "pairing": ("bool", "bool"),
-    "response_quality": ("float64", "float64"),
-}
+RATING_LABELS = RATING_SCALE
+
+
+def stage_record(stage: str) -> Stage:
+    """The record of a stage; a ValueError names the known stages.
+
+    >>> stage_record("pairing").kind, stage_record("pairing").unit
+    ('binary', 'prompt')
+    """
+    try:
+        return STAGE_RECORDS[stage]
+    except (KeyError, TypeError):
+        known = ", ".join(STAGE_RECORDS)
+        raise ValueError(f"unknown stage {stage!r}; expected one of {known}") from None
+
+
+def stages_of_kind(kind: str) -> tuple[str, ...]:
+    """The names of the stages of one kind, in record order.
+
+    >>> stages_of_kind(BINARY)
+    ('extraction', 'pairing')
+    """
+    return tuple(name for name, record in STAGE_RECORDS.items() if record.kind == kind)
+
 
 _DESCRIPTION = """
 Scores a system on the three human-judged stages of LLM personalization of "Re-Centering Humans
@@ -659,30 +770,29 @@ def score_binary(
     n_bootstrap: int = 1000,
     seed: int = 0,
 ) -> dict[str, float]:
-    """All metrics of a binary stage (`extraction` or `pairing`) on aligned rows.
+    """All metrics of a binary stage (`extraction` or `pairing`) on aligned rows: the stage's
+    record names which of the rates it reports (`flag_rate`, or `yes_rate` and `human_yes_rate`).
 
     >>> scores = score_binary([True, False, True], [True, False, False], n_bootstrap=0)
     >>> scores["f1"], scores["yes_rate"], scores["human_yes_rate"], scores["tp"]
     (0.6666666666666666, 0.6666666666666666, 0.3333333333333333, 1.0)
     """
-    if stage not in ("extraction", "pairing"):
-        raise ValueError(f"score_binary scores extraction or pairing, not {stage!r}")
+    binary = stages_of_kind(BINARY)
+    if stage not in binary:
+        raise ValueError(f"score_binary scores {' or '.join(binary)}, not {stage!r}")
     pred = _as_bool(predictions, "predictions")
     ref = _as_bool(references, "references")
     counts = confusion_counts(ref, pred)
     low, high = f1_bootstrap_ci(ref, pred, groups, n_bootstrap, seed)
     scores = {name: float(value) for name, value in binary_metrics(**counts).items()}
     scores["f1_ci_low"], scores["f1_ci_high"] = low, high
-    rate = _ratio(pred.sum(), pred.size)
-    if stage == "extraction":
-        scores["flag_rate"] = rate
-    else:
-        scores["yes_rate"] = rate
-        scores["human_yes_rate"] = _ratio(ref.sum(), ref.size)
+    # One rate under both names: the record's metric names keep the one the stage reports.
+    scores["flag_rate"] = scores["yes_rate"] = _ratio(pred.sum(), pred.size)
+    scores["human_yes_rate"] = _ratio(ref.sum(), ref.size)
     scores["kappa_vs_annotators"] = _kappa_vs_annotators(pred, annotator_labels)
     scores["n"] = float(ref.size)
     scores.update({name: float(value) for name, value in counts.items()})
-    return {name: float(scores[name]) for name in METRIC_NAMES[stage]}
+    return {name: float(scores[name]) for name in STAGE_RECORDS[stage].metric_names}
 
 
 def score_ratings(
@@ -730,16 +840,15 @@ def reference_value(stage: str, row: Mapping[str, Any]) -> bool | float | None:
     >>> reference_value("response_quality", {"mean_rating": None}) is None
     True
     """
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
-    value = row.get(REFERENCE_FIELD[stage])
+    record = stage_record(stage)
+    value = row.get(record.reference_field)
     if value is None:
         return None
-    if stage == "extraction":
-        return value == EXTRACTION_LABELS[1]
-    if stage == "pairing":
-        return bool(value)
-    return None if math.isnan(float(value)) else float(value)
+    if record.kind == RATING:
+        return None if math.isnan(float(value)) else float(value)
+    if record.reference_labels is not None:
+        return value == record.reference_labels[1]
+    return bool(value)
 
 
 def annotator_labels(stage: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -751,29 +860,19 @@ def annotator_labels(stage: str, row: Mapping[str, Any]) -> dict[str, Any]:
     ...     {"annotator": "annotator_2", "label": "accepted"}]})
     {'annotator_1': True, 'annotator_2': False}
     """
-    if stage == "extraction":
-        return {
-            j["annotator"]: j["label"] != "accepted"
-            for j in row.get("judgments") or []
-            if j.get("label") is not None
-        }
-    if stage == "pairing":
-        return {
-            j["annotator"]: bool(j["relevant"])
-            for j in row.get("judgments") or []
-            if j.get("relevant") is not None
-        }
-    if stage == "response_quality":
-        return {
-            r["annotator"]: int(r["rating"])
-            for r in row.get("ratings") or []
-            if r.get("rating") is not None
-        }
-    raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    record = stage_record(stage)
+    field = record.judgment_field
+    labelled = [j for j in row.get(record.judgments_field) or [] if j.get(field) is not None]
+    if record.kind == RATING:
+        return {j["annotator"]: int(j[field]) for j in labelled}
+    if record.annotator_negative is not None:
+        return {j["annotator"]: j[field] != record.annotator_negative for j in labelled}
+    return {j["annotator"]: bool(j[field]) for j in labelled}
 
 
 def _prediction_map(stage: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    id_field, value_field = ID_FIELD[stage], PREDICTION_FIELD[stage]
+    record = STAGE_RECORDS[stage]
+    id_field, value_field = record.id_field, record.prediction_field
     values: dict[str, Any] = {}
     for number, row in enumerate(rows, start=1):
         key, value = row.get(id_field), row.get(value_field)
@@ -781,7 +880,7 @@ def _prediction_map(stage: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, 
             raise ValueError(f"{stage} prediction {number}: {id_field} missing")
         if key in values:
             raise ValueError(f"{stage} prediction {number}: {id_field} {key!r} appears twice")
-        if stage == "response_quality":
+        if record.kind == RATING:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{stage} prediction {number}: {value_field} must be a number")
             if not 1 <= float(value) <= 5:
@@ -810,10 +909,8 @@ def score_stage(
 ) -> dict[str, dict[str, float]]:
     """One stage of a submission: {split: metrics} for every split whose labelled rows the
     predictions cover, plus "all" (every labelled row) when all of them are covered."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    id_field = stage_record(stage).id_field
     predicted = _prediction_map(stage, predictions)
-    id_field = ID_FIELD[stage]
     known = {row[id_field] for rows in references.values() for row in rows}
     unknown = sorted(set(predicted) - known)
     if unknown:
@@ -840,11 +937,11 @@ def _score_rows(
     n_bootstrap: int,
     seed: int,
 ) -> dict[str, float]:
-    id_field = ID_FIELD[stage]
-    preds = [predicted[row[id_field]] for row in rows]
+    record = STAGE_RECORDS[stage]
+    preds = [predicted[row[record.id_field]] for row in rows]
     refs = [reference_value(stage, row) for row in rows]
-    groups = [row.get(BOOTSTRAP_UNIT[stage]) for row in rows]
-    if stage == "response_quality":
+    groups = [row.get(record.bootstrap_unit) for row in rows]
+    if record.kind == RATING:
         return score_ratings(preds, refs, groups, n_bootstrap, seed)
     labels = [annotator_labels(stage, row) for row in rows]
     return score_binary(preds, refs, stage, groups, labels, n_bootstrap, seed)
@@ -873,11 +970,11 @@ def score_submission(
     >>> sorted(scores["pairing"]), scores["pairing"]["test"]["f1"], scores["pairing"]["all"]["n"]
     (['all', 'test'], 0.6666666666666666, 2.0)
     """
-    unknown = sorted(set(predictions) - set(STAGES))
+    unknown = sorted(set(predictions) - set(STAGE_RECORDS))
     if unknown:
-        raise ValueError(f"unknown stage {unknown[0]!r}; expected one of {', '.join(STAGES)}")
+        stage_record(unknown[0])  # raises, naming the known stages
     results: dict[str, dict[str, dict[str, float]]] = {}
-    for stage in STAGES:
+    for stage in STAGE_RECORDS:
         if stage not in predictions:
             continue
         if stage not in references:
@@ -944,23 +1041,32 @@ def _human_binary(stage: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, fl
     result = {name: _nanmean(float(s[name]) for s in per_annotator) for name in scores_names}
     result["kappa_vs_annotators"] = _nanmean(kappa_of.values())
     result["inter_annotator_kappa"] = _nanmean(kappa.values())
-    if stage == "extraction":
+    record = STAGE_RECORDS[stage]
+    if "inter_annotator_kappa_3way" in record.human_metric_names:
+        # Agreement on the annotators' own labels (accepted / uncertain / rejected), not only on
+        # the yes/no they map to.
+        field = record.judgment_field
         raw = [
-            {j["annotator"]: j["label"] for j in row.get("judgments") or [] if j.get("label")}
+            {
+                j["annotator"]: j[field]
+                for j in row.get(record.judgments_field) or []
+                if j.get(field)
+            }
             for row in rows
         ]
         three_way = _pairwise(
             [r for r in raw if len(r) >= 2],
-            lambda a, b: cohen_kappa(a, b, labels=["accepted", "rejected", "uncertain"]),
+            lambda a, b: cohen_kappa(a, b, labels=sorted(record.annotator_labels)),
         )
         result["inter_annotator_kappa_3way"] = _nanmean(three_way.values())
     result["n"] = float(len(labels))
     result["n_annotators"] = float(len(annotators))
-    return {name: float(result.get(name, NAN)) for name in HUMAN_METRIC_NAMES[stage]}
+    return {name: float(result.get(name, NAN)) for name in record.human_metric_names}
 
 
-def _human_ratings(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    labels = [annotator_labels("response_quality", row) for row in rows]
+def _human_ratings(stage: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    record = STAGE_RECORDS[stage]
+    labels = [annotator_labels(stage, row) for row in rows]
     labels = [row for row in labels if len(row) >= 2]
     annotators = sorted({a for row in labels for a in row})
     per_annotator = []
@@ -980,12 +1086,13 @@ def _human_ratings(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     result["inter_annotator_spearman"] = _nanmean(_pairwise(labels, spearman).values())
     result["inter_annotator_weighted_kappa"] = _nanmean(
         _pairwise(
-            labels, lambda a, b: cohen_kappa(a, b, labels=RATING_LABELS, weights="quadratic")
+            labels,
+            lambda a, b: cohen_kappa(a, b, labels=record.annotator_labels, weights="quadratic"),
         ).values()
     )
     result["n"] = float(len(labels))
     result["n_annotators"] = float(len(annotators))
-    return {name: float(result[name]) for name in HUMAN_METRIC_NAMES["response_quality"]}
+    return {name: float(result[name]) for name in record.human_metric_names}
 
 
 def human_reference(
@@ -1009,17 +1116,13 @@ def human_reference(
     (4.0, 3.0, 0.4)
     """
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for stage in STAGES:
+    for stage, record in STAGE_RECORDS.items():
         if stage not in references:
             continue
         splits = {split: references[stage][split] for split in _split_order(references[stage])}
         splits[ALL] = [row for rows in splits.values() for row in rows]
-        out[stage] = {
-            split: _human_ratings(rows)
-            if stage == "response_quality"
-            else _human_binary(stage, rows)
-            for split, rows in splits.items()
-        }
+        human = _human_ratings if record.kind == RATING else _human_binary
+        out[stage] = {split: human(stage, rows) for split, rows in splits.items()}
     return out
 
 
@@ -1028,17 +1131,17 @@ def human_reference(
 # --------------------------------------------------------------------------------------------
 
 BASELINES = {
-    # name: (stages it enters, what it predicts)
-    "always-yes": (("extraction", "pairing"), "flags every attribute / marks every pair relevant"),
-    "always-no": (("extraction", "pairing"), "flags nothing / marks no pair relevant"),
+    # name: (stages it enters: those of the kinds it predicts for, what it predicts)
+    "always-yes": (stages_of_kind(BINARY), "flags every attribute / marks every pair relevant"),
+    "always-no": (stages_of_kind(BINARY), "flags nothing / marks no pair relevant"),
     "random-at-human-rate": (
         STAGES,
         "yes with the human positive rate of the train split; ratings drawn from the train "
         "split's mean human ratings",
     ),
-    "constant-3": (("response_quality",), "rates every response 3 (no preference)"),
+    "constant-3": (stages_of_kind(RATING), "rates every response 3 (no preference)"),
     "constant-human-mean": (
-        ("response_quality",),
+        stages_of_kind(RATING),
         "rates every response the train split's mean human rating",
     ),
 }
@@ -1072,16 +1175,16 @@ def no_skill_predictions(
     [{'pair_id': 'p1', 'relevant': True}, {'pair_id': 'p2', 'relevant': True}]
     """
     out: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in BASELINES}
-    for stage in STAGES:
+    for number, (stage, record) in enumerate(STAGE_RECORDS.items()):
         if stage not in references:
             continue
-        id_field, field = ID_FIELD[stage], PREDICTION_FIELD[stage]
+        id_field, field = record.id_field, record.prediction_field
         ids = sorted({row[id_field] for rows in references[stage].values() for row in rows})
         train = _train_references(stage, references[stage])
         # One generator per (seed, stage): a baseline's stage does not depend on which other
         # stages the references hold.
-        rng = np.random.default_rng([seed, STAGES.index(stage)])
-        if stage == "response_quality":
+        rng = np.random.default_rng([seed, number])
+        if record.kind == RATING:
             out["constant-3"][stage] = [{id_field: i, field: 3.0} for i in ids]
             if train:
                 mean = float(np.mean(train))
@@ -1192,7 +1295,7 @@ def undefined_reasons(scores: Mapping[str, Any]) -> dict[str, str]:
 
 def _check_inputs(stage: str, predictions: Any, references: Any) -> None:
     """Raise ValueError on inputs `compute` would reject, before `evaluate` casts them."""
-    check = _as_rating if stage == "response_quality" else _as_bool
+    check = _as_rating if STAGE_RECORDS[stage].kind == RATING else _as_bool
     for name, values in (("predictions", predictions), ("references", references)):
         if values is not None:
             check(values, name)
@@ -1208,12 +1311,12 @@ def _metric_class() -> type:
         """The Re-Centering Humans benchmark metric; `config_name` is the stage."""
 
         def _info(self) -> evaluate.MetricInfo:
-            if self.config_name not in STAGES:
+            if self.config_name not in STAGE_RECORDS:
                 raise ValueError(
-                    f"config_name must be one of {', '.join(STAGES)} (the stage to score), "
-                    f"not {self.config_name!r}"
+                    f"config_name must be one of {', '.join(STAGE_RECORDS)} (the stage to "
+                    f"score), not {self.config_name!r}"
                 )
-            prediction_type, reference_type = _FEATURES[self.config_name]
+            prediction_type, reference_type = STAGE_RECORDS[self.config_name].features
             return evaluate.MetricInfo(
                 description=_DESCRIPTION,
                 citation=_CITATION,
@@ -1253,7 +1356,7 @@ def _metric_class() -> type:
             n_bootstrap: int = 1000,
             seed: int = 0,
         ) -> dict[str, float]:
-            if self.config_name == "response_quality":
+            if STAGE_RECORDS[self.config_name].kind == RATING:
                 return score_ratings(predictions, references, groups, n_bootstrap, seed)
             return score_binary(
                 predictions,

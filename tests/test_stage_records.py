@@ -1,0 +1,214 @@
+"""One `Stage` record per stage: the metric's per-stage tables are derived from the records, and a
+stage declared once as a record (a fixture-only fourth stage, never shipped) is scored by the
+metric's functions with no other change. The JSON Schemas are checked against the records in
+tests/test_registry.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from itertools import combinations
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+from sklearn.metrics import (
+    accuracy_score,
+    cohen_kappa_score,
+    f1_score,
+    precision_score,
+    recall_score,
+)
+
+import recenter_bench.metric.recenter_personalization as package
+from recenter_bench.leaderboard import columns
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
+
+RECORDS = metric.STAGE_RECORDS
+# Each derived table and the record field it is made of.
+DERIVED = {
+    "HEADLINE": "headline",
+    "ID_FIELD": "id_field",
+    "PREDICTION_FIELD": "prediction_field",
+    "BOOTSTRAP_UNIT": "bootstrap_unit",
+    "ANNOTATOR_LABELS": "annotator_labels",
+    "REFERENCE_FIELD": "reference_field",
+    "METRIC_NAMES": "metric_names",
+    "HUMAN_METRIC_NAMES": "human_metric_names",
+}
+
+
+@pytest.mark.parametrize(("table", "field"), DERIVED.items())
+def test_each_table_is_its_records_field(table: str, field: str) -> None:
+    derived = getattr(metric, table)
+    assert derived == {name: getattr(record, field) for name, record in RECORDS.items()}
+    assert getattr(package, table) is derived  # the package re-exports the same object
+
+
+def test_stages_are_the_records_in_order() -> None:
+    assert metric.STAGES == tuple(RECORDS) == ("extraction", "pairing", "response_quality")
+    assert [record.name for record in RECORDS.values()] == list(RECORDS)
+    assert [record.number for record in RECORDS.values()] == [1, 2, 3]
+    assert metric.stages_of_kind(metric.BINARY) == ("extraction", "pairing")
+    assert metric.stages_of_kind(metric.RATING) == ("response_quality",)
+    with pytest.raises(TypeError):
+        RECORDS["fixture_stage"] = RECORDS["pairing"]  # the registry is read-only
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RECORDS["pairing"].headline = "accuracy"  # type: ignore[misc]
+
+
+def test_record_directions_units_and_titles() -> None:
+    for name, record in RECORDS.items():
+        assert record.higher_is_better is metric.HIGHER_IS_BETTER[record.headline] is True
+        assert record.features == (
+            ("bool",) * 2 if record.kind == metric.BINARY else ("float64",) * 2
+        )
+        assert columns.STAGE_TITLES[name] == record.title  # the board's titles, for now a copy
+    # Users are resampled for Stage 1, prompts for Stages 2 and 3 (README, metric card).
+    assert [r.unit for r in RECORDS.values()] == ["user", "prompt", "prompt"]
+    # The board draws a figure for Stages 2 and 3 (leaderboard/app.py PLOTS), none for Stage 1.
+    assert [r.plot is not None for r in RECORDS.values()] == [False, True, True]
+
+
+def test_a_record_with_an_unknown_kind_or_headline_is_refused() -> None:
+    pairing = RECORDS["pairing"]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        dataclasses.replace(pairing, kind="ordinal")
+    with pytest.raises(ValueError, match="headline 'auc' is not a metric"):
+        dataclasses.replace(pairing, headline="auc")
+
+
+def test_an_unknown_stage_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown stage 'ranking'; expected one of extraction, "):
+        metric.stage_record("ranking")
+    assert "fixture_stage" not in RECORDS  # the fixture below is never shipped
+
+
+# --------------------------------------------------------------------------------------------
+# A fourth stage, declared once as a record
+# --------------------------------------------------------------------------------------------
+
+FIXTURE = metric.Stage(
+    name="fixture_stage",
+    number=4,
+    kind=metric.BINARY,
+    title="Stage 4 · fixture",
+    id_field="fixture_id",
+    prediction_field="flagged",
+    reference_field="verdict",
+    reference_labels=("keep", "flag"),
+    annotator_labels=("keep", "unsure", "flag"),
+    annotator_negative="keep",
+    judgments_field="votes",
+    judgment_field="choice",
+    bootstrap_unit="user_id",
+    headline="f1",
+    metric_names=RECORDS["pairing"].metric_names,
+    human_metric_names=RECORDS["pairing"].human_metric_names,
+)
+ANNOTATORS = ("annotator_1", "annotator_2", "annotator_3")
+
+
+@pytest.fixture
+def fixture_stage(monkeypatch: pytest.MonkeyPatch) -> metric.Stage:
+    """The fixture stage added to the metric's registry for one test."""
+    monkeypatch.setattr(
+        metric, "STAGE_RECORDS", MappingProxyType({**RECORDS, FIXTURE.name: FIXTURE})
+    )
+    return FIXTURE
+
+
+def _rows(n: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """(dataset rows, predictions) of the fixture stage: 3 annotators' labels per row, the
+    reference their majority (unsure counts as flag), rows grouped into 9 users."""
+    rng = random.Random(seed)
+    rows, predictions = [], []
+    for i in range(n):
+        choices = [rng.choice(FIXTURE.annotator_labels) for _ in ANNOTATORS]
+        flagged = sum(choice != "keep" for choice in choices) >= 2
+        rows.append(
+            {
+                "fixture_id": f"fx-{i:03d}",
+                "user_id": f"user-{i % 9}",
+                "votes": [
+                    {"annotator": a, "choice": c} for a, c in zip(ANNOTATORS, choices, strict=True)
+                ],
+                "verdict": "flag" if flagged else "keep",
+            }
+        )
+        predictions.append({"fixture_id": f"fx-{i:03d}", "flagged": rng.random() < 0.5})
+    return rows, predictions
+
+
+def test_the_fixture_stage_is_scored_from_its_record(fixture_stage: metric.Stage) -> None:
+    rows, predictions = _rows(90, seed=4)
+    references = {"fixture_stage": {"test": rows}}
+    scores = metric.score_submission({"fixture_stage": predictions}, references, 200, seed=5)
+    test = scores["fixture_stage"]["test"]
+    assert set(scores["fixture_stage"]) == {"test", "all"}
+    assert tuple(test) == fixture_stage.metric_names  # pairing's metrics, in pairing's order
+
+    ref = np.array([row["verdict"] == "flag" for row in rows])
+    pred = np.array([p["flagged"] for p in predictions])
+    assert test["f1"] == pytest.approx(f1_score(ref, pred))
+    assert test["precision"] == pytest.approx(precision_score(ref, pred))
+    assert test["recall"] == pytest.approx(recall_score(ref, pred))
+    assert test["accuracy"] == pytest.approx(accuracy_score(ref, pred))
+    assert test["yes_rate"] == pytest.approx(pred.mean())
+    assert test["human_yes_rate"] == pytest.approx(ref.mean())
+    assert test["n"] == 90 and test["tp"] == np.sum(ref & pred)
+    # kappa_vs_annotators: each annotator's own yes/no (anything but "keep"), against sklearn.
+    kappas = [
+        cohen_kappa_score([row["votes"][k]["choice"] != "keep" for row in rows], pred)
+        for k in range(len(ANNOTATORS))
+    ]
+    assert test["kappa_vs_annotators"] == pytest.approx(np.mean(kappas))
+    # The interval resamples the record's unit (users), drawn as the metric card documents:
+    # sorted units, n_units draws per resample from numpy's PCG64 seeded with `seed`.
+    units, unit_of_row = np.unique([row["user_id"] for row in rows], return_inverse=True)
+    draws = np.random.default_rng(5).integers(0, units.size, size=(200, units.size))
+    samples = [
+        f1_score(ref[rows_drawn], pred[rows_drawn])
+        for rows_drawn in (
+            np.concatenate([np.flatnonzero(unit_of_row == u) for u in d]) for d in draws
+        )
+    ]
+    low, high = np.percentile(samples, [2.5, 97.5])
+    assert (test["f1_ci_low"], test["f1_ci_high"]) == pytest.approx((low, high))
+
+
+def test_the_fixture_stage_gets_a_human_reference_and_baselines(
+    fixture_stage: metric.Stage,
+) -> None:
+    rows, _ = _rows(60, seed=8)
+    references = {"fixture_stage": {"train": rows[:40], "test": rows[40:]}}
+    human = metric.human_reference(references)["fixture_stage"]["all"]
+    assert tuple(human) == fixture_stage.human_metric_names
+    assert human["n"] == 60 and human["n_annotators"] == 3
+    yes = {
+        a: [row["votes"][k]["choice"] != "keep" for row in rows] for k, a in enumerate(ANNOTATORS)
+    }
+    pairwise = [cohen_kappa_score(yes[a], yes[b]) for a, b in combinations(ANNOTATORS, 2)]
+    assert human["inter_annotator_kappa"] == pytest.approx(np.mean(pairwise))
+
+    baselines = metric.no_skill_predictions(references)
+    always_yes = baselines["always-yes"]["fixture_stage"]
+    assert always_yes[0] == {"fixture_id": "fx-000", "flagged": True} and len(always_yes) == 60
+    assert "fixture_stage" in baselines["random-at-human-rate"]
+    assert "fixture_stage" not in baselines.get("constant-3", {})  # a rating baseline
+    scored = metric.no_skill_baselines(references, n_bootstrap=0)["always-no"]["fixture_stage"]
+    assert scored["test"]["yes_rate"] == 0.0 and scored["test"]["tp"] == 0.0
+    reasons = metric.undefined_reasons({"fixture_stage": scored})
+    assert reasons["fixture_stage/test/precision"].startswith("no positive prediction")
+
+
+def test_the_fixture_stage_is_an_evaluate_config(fixture_stage: metric.Stage) -> None:
+    """The `evaluate.Metric` takes the stage as config_name: features and scorer by kind."""
+    rows, predictions = _rows(30, seed=2)
+    module = metric._metric_class()(config_name="fixture_stage", keep_in_memory=True)
+    ref = [row["verdict"] == "flag" for row in rows]
+    pred = [p["flagged"] for p in predictions]
+    result = module.compute(predictions=pred, references=ref, n_bootstrap=0)
+    assert result["f1"] == pytest.approx(f1_score(ref, pred))
+    with pytest.raises(ValueError, match="expected booleans"):
+        module.compute(predictions=[0.2] * 30, references=ref)
