@@ -18,6 +18,7 @@ from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError
 from recenter_bench.run.output import write_submission
 from recenter_bench.submissions import (
+    PROJECT_ORG,
     STAGES,
     Reference,
     folder_name,
@@ -26,7 +27,7 @@ from recenter_bench.submissions import (
     metric_module,
 )
 
-ORG = "recenter-bench"
+ORG = PROJECT_ORG
 LINK = "https://github.com/recenter-bench/recenter-bench"
 
 

@@ -29,6 +29,11 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
+def printable_lines(text: str) -> str:
+    """Several lines of such text: each made `printable`, the line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def first_line(error: BaseException) -> str:
     """The first line of a library's error message, or its type's name: for one-line errors."""
     text = str(error)

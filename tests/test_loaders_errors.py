@@ -481,3 +481,13 @@ def test_sqlite_side_files_do_not_change_the_preview_cache_key(release: Path) ->
     assert _release_key(release) == key
     (release / "data" / "extracted" / "task5_items.jsonl").write_text("")
     assert _release_key(release) != key
+
+
+def test_error_lines_escape_control_characters(tmp_path: Path, capsys) -> None:
+    """Issue 15, item 9: a path (or any text) with ESC, BEL or CR in it is printed escaped, so
+    it cannot clear, recolour or retitle the terminal, or overwrite the line."""
+    release = tmp_path / "release\x1b[2J\x07\r"
+    code = main(["build", "--release", str(release), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, repr(err)
+    assert not any(ch in err for ch in "\x1b\x07\r") and "release\\x1b[2J\\x07" in err

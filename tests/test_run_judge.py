@@ -111,6 +111,9 @@ def test_judge_submission_keeps_every_answer_and_validates(
     assert validate_submission(out, reference=reference, require_results=True) == []
     raw = [json.loads(line) for line in (out / "raw_answers.jsonl").read_text().splitlines()]
     assert len(raw) == 3969 and all(r["answer"].rstrip().endswith(("YES", "NO")) for r in raw)
+    # issue 18: the field holding the YES/NO decision is named for it
+    assert all(r["decision"] is r["answer"].rstrip().endswith("YES") for r in raw)
+    assert not any("parsed" in r for r in raw)
     metadata = yaml.safe_load((out / "metadata.yaml").read_text())
     record = metadata["run"]
     assert record["unparsed"] == 0 and record["requests"] == 3969

@@ -192,6 +192,7 @@ def test_retrieval_rows_show_the_papers_number() -> None:
         "extraction_predictions",
         "pairing_predictions",
         "response_quality_predictions",
+        "raw_answers",
         "results",
     ],
 )
