@@ -609,3 +609,39 @@ def test_set_refuses_a_field_the_system_does_not_use(tmp_path: Path, capsys) -> 
     assert err == "error: --set model: not a field of a bm25 system\n"
     err = _bad(tmp_path, capsys, "pairing", "--system", "bm25s", "--model", "x")
     assert err == "error: --model: not a field of a bm25 system\n"
+
+
+def test_a_run_answered_from_the_cache_says_so(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    """Issue 15, item 7: against an unreachable URL with a warm cache the run exited 0 with
+    metadata that named nothing of where its answers came from."""
+    n = sum(len(rows) for rows in fixture_reference.rows["pairing"].values())
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--dataset", str(fixture_dataset)]
+    first, again = tmp_path / "acme__judge" / "v1", tmp_path / "acme__judge" / "v2"
+    with StandIn(_answer_by_attribute) as server:
+        assert run(first, "pairing", "--model", "stand-in", "--base-url", server.url, *cache) == 0
+        answered_by = server.url.rstrip("/")
+    record = yaml.safe_load((first / "metadata.yaml").read_text())["run"]
+    assert (record["answers_from_cache"], record["contacted_endpoint"]) == (0, True)
+    assert record["answered_by"] == {answered_by: n}
+    capsys.readouterr()
+
+    unreachable = "http://127.0.0.1:9/v1"
+    assert run(again, "pairing", "--model", "stand-in", "--base-url", unreachable, *cache) == 0
+    printed = capsys.readouterr().out
+    record = yaml.safe_load((again / "metadata.yaml").read_text())["run"]
+    assert (record["answers_from_cache"], record["contacted_endpoint"]) == (n, False)
+    assert record["answered_by"] == {answered_by: n}  # not the URL of this run
+    assert (
+        f"every answer came from the cache (first answered by {answered_by}); {unreachable} "
+        "was not contacted\n"
+    ) in printed
+
+
+def test_the_endpoint_is_recorded_without_credentials() -> None:
+    from recenter_bench.run.llm import Endpoint
+
+    endpoint = Endpoint(base_url="https://user:s3cret@api.example.org:8443/v1/?key=k#x", model="m")
+    assert endpoint.label == "https://api.example.org:8443/v1"
+    assert Endpoint(base_url="http://[::1]:8000/v1", model="m").label == "http://[::1]:8000/v1"

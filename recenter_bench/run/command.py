@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
-from recenter_bench.errors import UserError
+from recenter_bench.errors import UserError, printable
 from recenter_bench.paths import cache_root
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
@@ -207,5 +207,13 @@ def _run(args: argparse.Namespace) -> int:
             f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} "
             "completion tokens"
         )
-    print(f"wrote {out}")
+        if not record["contacted_endpoint"]:
+            sources = ", ".join(record["answered_by"])
+            print(
+                printable(
+                    f"every answer came from the cache (first answered by {sources}); "
+                    f"{args.base_url} was not contacted"
+                )
+            )
+    print(printable(f"wrote {out}"))
     return 0
