@@ -119,7 +119,8 @@ def test_bm25_scores_are_bm25s_retrieval_scores(reference: Reference) -> None:
                            show_progress=False)  # fmt: skip
     found, values = retriever.retrieve(query, k=1, show_progress=False)
     assert documents[found[0][0]] == rows[row]["attribute"]
-    assert values[0][0] == pytest.approx(scores[row], rel=1e-6)
+    # float32 sums in another order (numpy's SIMD width differs across CPUs): float32 tolerance
+    assert values[0][0] == pytest.approx(scores[row], rel=1e-5)
 
 
 # --------------------------------------------------------------------------------------------
