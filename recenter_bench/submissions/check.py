@@ -315,6 +315,9 @@ def listed_stages(metadata: dict[str, Any] | None) -> list[str] | None:
 # Distinct lines whose check is remembered within one file: a repeated line (a file pasted
 # twice, a million `{}`) is checked once. A full stage file has at most 3,973 distinct rows.
 MAX_REMEMBERED_LINES = 10_000
+# Longer lines (raw answers of a reasoning judge) are parsed again when repeated: their repeats
+# cost no more than distinct lines of the same bytes, and remembering them would copy the file.
+MAX_REMEMBERED_CHARS = 4096
 
 
 Parsed = tuple[dict[str, Any] | None, list[tuple[str | None, str]]]
@@ -334,7 +337,7 @@ def checked_lines(
         parsed = remembered.get(line)
         if parsed is None:
             parsed = parse(line)
-            if len(remembered) < MAX_REMEMBERED_LINES:
+            if len(remembered) < MAX_REMEMBERED_LINES and len(line) <= MAX_REMEMBERED_CHARS:
                 remembered[line] = parsed
         row, row_problems = parsed
         for field_name, message in row_problems:
