@@ -162,7 +162,9 @@ def _check_out(out: Path, release: Path) -> None:
             f"{out}: --out: is the current folder or holds it; choose a new folder for the build"
         )
     if _inside(resolved, source):
-        raise UserError(f"{out}: --out: is or lies inside --release {release}; choose another")
+        raise UserError(
+            f"{out}: --out: is or lies inside --release {release}; choose another folder"
+        )
     if _inside(source, resolved):
         raise UserError(f"{out}: --out: holds --release {release}; choose another folder")
     if out.is_symlink():
