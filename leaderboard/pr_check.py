@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.errors import UserError
+from recenter_bench.errors import UserError, printable, printable_lines
 from recenter_bench.hub import hub_api
 from recenter_bench.leaderboard.render import escape_markdown
 from recenter_bench.submissions.commands import headline_lines
@@ -311,8 +311,10 @@ def check_pr_command(args: argparse.Namespace) -> int:
     """`recenter check-pr PR_NUMBER [--repo ID] [--dataset D] [--comment]`: print the comment
     (and post it with --comment); exit 1 when the pull request has problems."""
     report = inspect_pull_request(args.repo, args.pr_number, dataset_source=args.dataset)
-    print(comment_markdown(report), end="")
+    # Markdown-escaped for the comment; control characters escaped for the terminal too.
+    print(printable_lines(comment_markdown(report)), end="")
     if args.comment:
         post_comment(report)
-        print(f"commented on pull request #{report.pr_number} of {report.repo_id}", file=sys.stderr)
+        done = f"commented on pull request #{report.pr_number} of {report.repo_id}"
+        print(printable(done), file=sys.stderr)
     return 0 if report.ok else 1

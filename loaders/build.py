@@ -4,13 +4,19 @@ Everything is read and checked first; the folder is then written through
 `recenter_bench.atomic.replacing_folder`, so a failed or killed build leaves no output, and an
 existing dataset folder is either kept whole or replaced whole (never absent in between).
 
-Replacing: an existing `out` is replaced only when it holds nothing but a previous build
-(`README.md`, `eval.yaml`, `data/`); any other folder is refused, so a mistyped `--out` cannot
-delete someone's files.
+Replacing: every build holds a manifest (`.recenter-build.json`: each file's path and
+sha256). An existing `out` is replaced only when it is empty, or a build whose files are exactly
+those its manifest lists, unchanged; any other folder is refused, so a mistyped `--out` cannot
+delete someone's files. `--out` may not be, hold or lie inside `--release`, nor be the current
+folder or one holding it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from recenter_bench.atomic import replacing_folder
-from recenter_bench.errors import UserError, ValidationFailed, first_line
+from recenter_bench.errors import UserError, ValidationFailed, first_line, printable
 from recenter_bench.loaders import agreement, card
 from recenter_bench.loaders.annotations import Judgments, read_judgments
 from recenter_bench.loaders.release import read_release
@@ -36,7 +42,9 @@ PAPER_COUNTS = {
     "pairing judgments": 11919,
     "response_quality judgments": 1101,
 }
-BUILD_ENTRIES = frozenset({"README.md", "eval.yaml", "data"})
+# The build's own list of its files: what marks a folder as one `recenter build` made.
+MANIFEST = ".recenter-build.json"
+MAX_MANIFEST_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -141,18 +149,111 @@ def write_parquet(rows: list[dict], config: str, path: Path) -> int:
     return table.nbytes
 
 
-def _check_out(out: Path) -> None:
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies inside it (both resolved)."""
+    return path == folder or folder in path.parents
+
+
+def _check_out(out: Path, release: Path) -> None:
+    """Refuse an `--out` that the build may not replace (see the module's docstring)."""
+    resolved, source, here = (Path(os.path.realpath(p)) for p in (out, release, Path.cwd()))
+    if _inside(here, resolved):
+        raise UserError(
+            f"{out}: --out: is the current folder or holds it; choose a new folder for the build"
+        )
+    if _inside(resolved, source):
+        raise UserError(
+            f"{out}: --out: is or lies inside --release {release}; choose another folder"
+        )
+    if _inside(source, resolved):
+        raise UserError(f"{out}: --out: holds --release {release}; choose another folder")
+    if out.is_symlink():
+        raise UserError(f"{out}: --out: is a symbolic link; choose a new or empty folder")
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: --out: exists and is not a folder")
-    if out.is_dir():
-        extra = sorted(p.name for p in out.iterdir() if p.name not in BUILD_ENTRIES)
-        if extra:
-            raise UserError(
-                f"{out}: --out: refusing to replace a folder that is not a dataset build "
-                f"(it holds {', '.join(extra[:3])}); choose a new or empty folder"
-            )
     if out.parent.exists() and not out.parent.is_dir():
         raise UserError(f"{out.parent}: --out: parent is not a folder")
+    if out.is_dir():
+        why = _changed_build(out)
+        if why:
+            raise UserError(
+                f"{out}: --out: refusing to replace a folder that is not an unchanged dataset "
+                f"build ({why}); choose a new or empty folder"
+            )
+
+
+def manifest_of(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under `folder` but the manifest itself."""
+    files = {}
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(root, name)
+            relative = path.relative_to(folder).as_posix()
+            if relative != MANIFEST:
+                files[relative] = _sha256(path)
+    return files
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def manifest_text(folder: Path) -> str:
+    """The manifest of a finished build: same files, same text."""
+    record = {"made_by": "recenter build", "files": manifest_of(folder)}
+    return json.dumps(record, indent=2, sort_keys=True) + "\n"
+
+
+def _listed_files(out: Path) -> dict[str, str] | None:
+    """The files an existing folder's manifest lists, or None when it has no readable one."""
+    path = out / MANIFEST
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_MANIFEST_BYTES:
+        return None
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    files = record.get("files") if isinstance(record, dict) else None
+    if record.get("made_by") != "recenter build" or not isinstance(files, dict):
+        return None
+    return files
+
+
+def _changed_build(out: Path) -> str | None:
+    """Why the existing folder `out` is not a build to replace, or None when it is one (or
+    empty). Every entry is looked at without following links; nothing is written."""
+    try:
+        return _differences(out)
+    except OSError as error:
+        return f"{error.filename or out}: {error.strerror or 'cannot be read'}"
+
+
+def _differences(out: Path) -> str | None:
+    with os.scandir(out) as entries:
+        some = sorted(entry.name for entry in itertools.islice(entries, 3))
+    if not some:
+        return None
+    listed = _listed_files(out)
+    if listed is None:
+        return f"it holds {printable(', '.join(some))} and no {MANIFEST}"
+    found = 0
+    for root, dirs, names in os.walk(out):
+        for name in sorted(dirs + names):
+            path = Path(root, name)
+            relative = path.relative_to(out).as_posix()
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                return f"{printable(relative)} is not a regular file or folder"
+            if path.is_file() and relative != MANIFEST:
+                found += 1
+                if relative not in listed:
+                    return f"{printable(relative)} is not one of the build's files"
+                if _sha256(path) != listed[relative]:
+                    return f"{printable(relative)} changed since the build"
+    if found != len(listed):
+        return "files of the build are missing"
+    return None
 
 
 def build_dataset(
@@ -167,7 +268,7 @@ def build_dataset(
     raises `ValidationFailed` listing every count found against the paper's unless all match.
     """
     release, out = Path(release), Path(out).absolute()
-    _check_out(out)
+    _check_out(out, release)
     read = read_release(release)
     judgments = read_judgments(read)
     rows = make_rows(read, judgments)
@@ -208,14 +309,14 @@ def build_dataset(
         )
 
     try:
-        _write_build(out, rows, summary)
+        _write_build(out, release, rows, summary)
     except OSError as error:  # a read-only or full disk: the old build, if any, is kept
         reason = error.strerror or first_line(error)
         raise UserError(f"{out}: --out: cannot write the dataset ({reason})") from None
     return summary
 
 
-def _write_build(out: Path, rows: Rows, summary: BuildSummary) -> None:
+def _write_build(out: Path, release: Path, rows: Rows, summary: BuildSummary) -> None:
     with replacing_folder(out) as tmp:
         for config in CONFIGS:
             for split, split_rows in rows.splits[config].items():
@@ -225,3 +326,5 @@ def _write_build(out: Path, rows: Rows, summary: BuildSummary) -> None:
                 )
         (tmp / "README.md").write_text(card.render_card(summary), encoding="utf-8")
         (tmp / "eval.yaml").write_text(card.render_eval_yaml(), encoding="utf-8")
+        (tmp / MANIFEST).write_text(manifest_text(tmp), encoding="utf-8")
+        _check_out(out, release)  # again: the folder may have changed while the build ran

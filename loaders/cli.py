@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from recenter_bench.errors import printable
+
 
 def build(args: argparse.Namespace) -> int:
     """Build the dataset folder and print the counts of every config and split."""
@@ -16,7 +18,7 @@ def build(args: argparse.Namespace) -> int:
         wildchat=args.wildchat,
         expect_paper_counts=args.expect_paper_counts,
     )
-    print("\n".join(summary.lines()))
+    print("\n".join(printable(line) for line in summary.lines()))
     return 0
 
 
@@ -25,5 +27,5 @@ def push(args: argparse.Namespace) -> int:
     from recenter_bench.loaders.push import push_dataset
 
     url = push_dataset(Path(args.folder), args.repo)
-    print(f"pushed {args.folder} to {url}")
+    print(printable(f"pushed {args.folder} to {url}"))
     return 0

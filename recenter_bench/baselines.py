@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
-from recenter_bench.errors import UserError
+from recenter_bench.errors import UserError, printable
 from recenter_bench.run.output import write_submission
 from recenter_bench.submissions import (
+    PROJECT_ORG,
     STAGES,
     Reference,
     folder_name,
@@ -26,7 +27,7 @@ from recenter_bench.submissions import (
     metric_module,
 )
 
-ORG = "recenter-bench"
+ORG = PROJECT_ORG
 LINK = "https://github.com/recenter-bench/recenter-bench"
 
 
@@ -120,7 +121,7 @@ def baseline_command(args: argparse.Namespace) -> int:
             value = splits.get(split, {}).get(headline[stage])
             shown = "undefined" if value is None else f"{value:.3f}"
             print(f"{args.name}: {stage} {split} {headline[stage]} {shown}")
-    print(f"wrote {out}")
+    print(printable(f"wrote {out}"))
     return 0
 
 

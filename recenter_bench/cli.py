@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from recenter_bench.errors import UserError, ValidationFailed
+from recenter_bench.errors import UserError, ValidationFailed, printable
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.run.arguments import add_run_parser
 
@@ -167,10 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_handler(args.command)(args) or 0)
     except ValidationFailed as failure:
         for problem in failure.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {printable(problem)}", file=sys.stderr)
         return 1
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -15,6 +15,25 @@ def where(path: str | Path, line: int | None = None, field: str | None = None) -
     return text
 
 
+def printable(text: str) -> str:
+    r"""Text from a user, a file or a pull request made safe to print on one terminal line:
+    every character Python does not call printable (ESC, BEL, CR, LF, DEL, C1 controls, bidi
+    overrides, line separators) is written as its escape, so no input can move the cursor,
+    recolour, retitle or ring the terminal, or start a new line.
+
+    >>> printable("ok.txt\x1b[31m\x07\r")
+    'ok.txt\\x1b[31m\\x07\\r'
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
+def printable_lines(text: str) -> str:
+    """Several lines of such text: each made `printable`, the line breaks kept."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def first_line(error: BaseException) -> str:
     """The first line of a library's error message, or its type's name: for one-line errors."""
     text = str(error)

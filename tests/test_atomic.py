@@ -18,6 +18,7 @@ import pytest
 from recenter_bench import atomic
 from recenter_bench.cli import main
 from recenter_bench.errors import UserError
+from recenter_bench.loaders import build
 from recenter_bench.loaders.build import build_dataset
 from tests.fixture_release import make_fixture_release
 
@@ -144,10 +145,12 @@ def fixture_release(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def previous_build(fixture_release: Path, tmp_path: Path) -> Path:
-    """A finished build at `out`, marked so that a test can tell it from the next one."""
+    """A finished build at `out`, marked so that a test can tell it from the next one (the
+    marker is in the build's manifest, so the build still counts as unchanged)."""
     out = tmp_path / "out"
     build_dataset(fixture_release, out)
     (out / "data" / "old-build-marker").write_text("old")
+    (out / build.MANIFEST).write_text(build.manifest_text(out))
     return out
 
 

@@ -157,14 +157,111 @@ def test_evidence_out_of_range(release: Path, capsys) -> None:
     _assert_failed(code, err, out, "attr_evidence_cache.jsonl:1: evidence[0].conv_idx: 50")
 
 
+def _refused(argv: list[str], capsys, *expected: str) -> str:
+    """`recenter build` refused `--out` in one line, exit 1."""
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and err.startswith("error: "), err
+    for part in expected:
+        assert part in err, err
+    return err
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
 def test_existing_folder_that_is_not_a_build_is_refused(release: Path, capsys) -> None:
     out = release.parent / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    code = main(["build", "--release", str(release), "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 1 and "refusing to replace" in err and "--out" in err
+    _refused(["build", "--release", str(release), "--out", str(out)], capsys, "refusing", "--out")
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_folder_shaped_like_a_build_is_not_replaced(release: Path, capsys) -> None:
+    """Issue 15, item 1: `myproject` holding README.md and data/thesis-results.csv was deleted
+    because its entries had the names of a build's."""
+    out = release.parent / "myproject"
+    (out / "data").mkdir(parents=True)
+    (out / "README.md").write_text("# my thesis")
+    (out / "data" / "thesis-results.csv").write_text("a,b\n1,2\n")
+    before = _snapshot(out)
+    err = _refused(["build", "--release", str(release), "--out", str(out)], capsys, "refusing")
+    assert ".recenter-build.json" in err
+    assert _snapshot(out) == before
+
+
+def test_a_copy_of_the_release_is_not_replaced(release: Path, capsys) -> None:
+    """Issue 15, item 1: `--out` = a copy of the authors' release replaced its files."""
+    copy = release.parent / "copy"
+    shutil.copytree(release, copy)
+    before = _snapshot(copy)
+    _refused(["build", "--release", str(release), "--out", str(copy)], capsys, "refusing")
+    assert _snapshot(copy) == before
+
+
+@pytest.mark.parametrize(
+    ("out_of", "why"),
+    [
+        (lambda release: release, "inside --release"),
+        (lambda release: release / "data" / "built", "inside --release"),
+        (lambda release: release.parent, "holds --release"),
+    ],
+    ids=["the-release", "inside-the-release", "holding-the-release"],
+)
+def test_out_and_release_may_not_overlap(release: Path, capsys, out_of, why) -> None:
+    before = _snapshot(release.parent)
+    _refused(["build", "--release", str(release), "--out", str(out_of(release))], capsys, why)
+    assert _snapshot(release.parent) == before
+
+
+@pytest.mark.parametrize("out", [".", "..", "{cwd}"])
+def test_the_current_folder_is_refused(
+    release: Path, capsys, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    """Issue 15, item 1: `--out .` swapped the current folder out from under the shell."""
+    here = release.parent / "work"
+    here.mkdir()
+    (here / "notes.txt").write_text("mine")
+    monkeypatch.chdir(here)
+    before = _snapshot(release.parent)
+    argv = ["build", "--release", str(release), "--out", out.format(cwd=here)]
+    _refused(argv, capsys, "current folder")
+    assert _snapshot(release.parent) == before and Path.cwd() == here
+
+
+def test_an_unchanged_build_is_replaced_and_a_changed_one_is_not(release: Path, capsys) -> None:
+    out = release.parent / "out"
+    assert main(["build", "--release", str(release), "--out", str(out)]) == 0
+    assert (out / ".recenter-build.json").is_file()
+    assert main(["build", "--release", str(release), "--out", str(out)]) == 0  # unchanged
+    capsys.readouterr()
+    (out / "README.md").write_text("my own notes on the card")
+    err = _refused(["build", "--release", str(release), "--out", str(out)], capsys, "refusing")
+    assert "README.md changed since the build" in err
+    assert (out / "README.md").read_text() == "my own notes on the card"
+    (out / "README.md").unlink()
+    _refused(["build", "--release", str(release), "--out", str(out)], capsys, "missing")
+    assert sorted(p.name for p in out.iterdir()) == [".recenter-build.json", "data", "eval.yaml"]
+
+
+def test_a_file_added_to_a_build_is_kept(release: Path, capsys) -> None:
+    out = release.parent / "out"
+    assert main(["build", "--release", str(release), "--out", str(out)]) == 0
+    (out / "data" / "my-analysis.csv").write_text("x\n")
+    err = _refused(["build", "--release", str(release), "--out", str(out)], capsys, "refusing")
+    assert "data/my-analysis.csv is not one of the build's files" in err
+    assert (out / "data" / "my-analysis.csv").read_text() == "x\n"
+
+
+def test_an_empty_folder_is_built_into(release: Path, capsys) -> None:
+    out = release.parent / "out"
+    out.mkdir()
+    assert main(["build", "--release", str(release), "--out", str(out)]) == 0
+    assert (out / "README.md").is_file()
 
 
 def test_expect_paper_counts_lists_every_count(release: Path, capsys) -> None:
@@ -384,3 +481,13 @@ def test_sqlite_side_files_do_not_change_the_preview_cache_key(release: Path) ->
     assert _release_key(release) == key
     (release / "data" / "extracted" / "task5_items.jsonl").write_text("")
     assert _release_key(release) != key
+
+
+def test_error_lines_escape_control_characters(tmp_path: Path, capsys) -> None:
+    """Issue 15, item 9: a path (or any text) with ESC, BEL or CR in it is printed escaped, so
+    it cannot clear, recolour or retitle the terminal, or overwrite the line."""
+    release = tmp_path / "release\x1b[2J\x07\r"
+    code = main(["build", "--release", str(release), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, repr(err)
+    assert not any(ch in err for ch in "\x1b\x07\r") and "release\\x1b[2J\\x07" in err

@@ -16,7 +16,7 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
 from recenter_bench.loaders import ids
-from recenter_bench.loaders.build import BuildSummary, build_dataset
+from recenter_bench.loaders.build import MANIFEST, BuildSummary, build_dataset, manifest_text
 from recenter_bench.loaders.load import dataset_revision, load_rows
 from recenter_bench.loaders.schemas import CONFIGS, features
 from recenter_bench.metric.recenter_personalization import human_reference
@@ -272,6 +272,7 @@ def test_rebuilding_into_a_previous_build_replaces_it_whole(fixture_release, tmp
     out = tmp_path / "dataset"
     build_dataset(fixture_release, out)
     (out / "data" / "pairing" / "stale.parquet").write_bytes(b"old")
+    (out / MANIFEST).write_text(manifest_text(out))  # as if an older build had made it
     build_dataset(fixture_release, out)
     assert not (out / "data" / "pairing" / "stale.parquet").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset"]  # no temp folders left

@@ -45,7 +45,7 @@ def _jsonl(path: Path) -> list[dict]:
 
 def test_folder_layout(preview_dataset: Path) -> None:
     files = sorted(p.relative_to(preview_dataset).as_posix() for p in preview_dataset.rglob("*"))
-    expected = ["README.md", "data", "eval.yaml"]
+    expected = [".recenter-build.json", "README.md", "data", "eval.yaml"]
     for config, splits in EXPECTED_COUNTS.items():
         expected += [f"data/{config}"] + [f"data/{config}/{s}.parquet" for s in splits]
     assert files == sorted(expected)

@@ -9,7 +9,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from recenter_bench.cli import main
-from recenter_bench.loaders.build import build_dataset
+from recenter_bench.loaders.build import MANIFEST, build_dataset
 from tests.fixture_release import make_fixture_release
 from tests.hub_standin import hub_standin
 
@@ -34,6 +34,7 @@ def test_push_uploads_the_build(dataset: Path, monkeypatch, capsys) -> None:
     local = {
         p.relative_to(dataset).as_posix(): p.read_bytes() for p in dataset.rglob("*") if p.is_file()
     }
+    assert local.pop(MANIFEST)  # the local record of the build's files stays local
     assert files == local
     assert "data/pairing/test.parquet" in files and files["README.md"].startswith(b"---\n")
 

@@ -324,3 +324,26 @@ def test_the_examples_in_the_docstrings_hold():
     for module in (recenter_bench.leaderboard.pr_check, recenter_bench.leaderboard.webhook):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_cli_escapes_control_characters_of_pull_request_paths(
+    hub, submission, reference, monkeypatch, capsys
+):
+    """Issue 15, item 9: `check-pr` printed raw ESC and BEL from the pull request's path names,
+    which a terminal obeys (clear the screen, retitle the window, ring)."""
+    stand_in, api = hub
+    monkeypatch.setenv("HF_ENDPOINT", stand_in.endpoint)
+    monkeypatch.setenv("HF_TOKEN", "fake")
+    number = open_pr(api, submission)
+    hostile = {
+        "NOTES\x1b]0;pwned\x07\x1b[2J.md": b"outside",
+        "submissions/acme__Evil\x1b[31m/run\x07/pairing.jsonl": b"{}\n",
+        f"{RUN}/note\x1b[2J\r.txt": b"x",
+    }
+    push_to_pr(api, number, hostile)
+    assert main(["check-pr", str(number), "--dataset", reference.source]) == 1
+    printed = capsys.readouterr().out
+    assert not any(ch in printed for ch in "\x1b\x07\r"), repr(printed)
+    # the folder's heading (it came straight from the path) and the file names, escaped
+    assert "**submissions/acme\\_\\_Evil\\x1b\\[31m/run\\x07/**: 5 problems" in printed
+    assert "NOTES\\\\x1b\\]0;pwned\\\\x07" in printed

@@ -111,6 +111,9 @@ def test_judge_submission_keeps_every_answer_and_validates(
     assert validate_submission(out, reference=reference, require_results=True) == []
     raw = [json.loads(line) for line in (out / "raw_answers.jsonl").read_text().splitlines()]
     assert len(raw) == 3969 and all(r["answer"].rstrip().endswith(("YES", "NO")) for r in raw)
+    # issue 18: the field holding the YES/NO decision is named for it
+    assert all(r["decision"] is r["answer"].rstrip().endswith("YES") for r in raw)
+    assert not any("parsed" in r for r in raw)
     metadata = yaml.safe_load((out / "metadata.yaml").read_text())
     record = metadata["run"]
     assert record["unparsed"] == 0 and record["requests"] == 3969
@@ -542,3 +545,103 @@ def test_stage3_judge_cancels_position_bias(
     raw = [json.loads(x) for x in (out / "raw_answers.jsonl").read_text().splitlines()]
     assert {r["order"] for r in raw} == {"personalized-as-A", "personalized-as-B"}
     assert validate_submission(out, reference=fixture_reference, require_results=True) == []
+
+
+def test_set_model_and_prompt_are_honoured(fixture_dataset: Path, tmp_path: Path, capsys) -> None:
+    """Issue 15, item 7: `--set model=...` and `--set prompt=...` were silently dropped (the
+    unset --model/--prompt flags replaced them)."""
+    bodies = []
+
+    def record(body: dict) -> tuple[int, str]:
+        bodies.append(body)
+        return _answer_by_attribute(body)
+
+    out = tmp_path / "acme__judge" / "v1"
+    with StandIn(record, ("judge-b",)) as server:
+        code = run(
+            out, "pairing", "--dataset", str(fixture_dataset), "--set", "model=judge-b",
+            "--set", "prompt=stage2-relevance-paper.txt", "--base-url", server.url,
+            "--cache-dir", str(tmp_path / "cache"),
+        )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert bodies and {b["model"] for b in bodies} == {"judge-b"}
+    metadata = yaml.safe_load((out / "metadata.yaml").read_text())
+    assert metadata["run"]["model"] == "judge-b"
+    assert metadata["run"]["prompt"] == "stage2-relevance-paper.txt"
+    # a name outside the shipped templates is refused, not ignored (it was: exit 0)
+    err = _bad(tmp_path / "again", capsys, "pairing", "--set", "model=m", "--set",
+               "prompt=custom.txt", "--base-url", "http://127.0.0.1:9/v1")  # fmt: skip
+    assert "prompt: no template named 'custom.txt' under " in err
+    assert err.endswith("; give a template of your own with --prompt FILE\n")
+
+
+@pytest.mark.parametrize("name", ["../../../secret.txt", "{secret}", "prompts/../../x.txt"])
+def test_a_system_file_cannot_send_a_file_outside_the_prompts(
+    tmp_path: Path, capsys, name: str
+) -> None:
+    """Issue 15, item 7: `prompt: ../../../../some/secret.txt` in a system file sent that
+    file's text to the endpoint with every request."""
+    from recenter_bench.run.systems import PROMPTS_DIR
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("API_KEY=hunter2 {attribute} {prompt}")
+    name = name.format(secret=secret)
+    system = tmp_path / "mine.yaml"
+    system.write_text(
+        f"kind: llm-judge\nstage: pairing\ndescription: mine\nmodel: m\nprompt: {name}\n"
+    )
+    err = _bad(tmp_path, capsys, "pairing", "--system", str(system),
+               "--base-url", "http://127.0.0.1:9/v1")  # fmt: skip
+    assert err == (
+        f"error: {system}: prompt: {name!r} is not a template under {PROMPTS_DIR}; give a "
+        "template of your own with --prompt FILE\n"
+    )
+    # the same file given explicitly on the command line is the user's own choice
+    flags = ["--prompt", str(secret), "--base-url", "http://127.0.0.1:9/v1"]
+    err = _bad(tmp_path, capsys, "pairing", "--system", str(system), *flags,
+               "--dataset", str(tmp_path / "none"))  # fmt: skip
+    assert "is not a template under" not in err
+
+
+def test_set_refuses_a_field_the_system_does_not_use(tmp_path: Path, capsys) -> None:
+    """`--set model=...` on BM25 (which has no model) was accepted and ignored."""
+    err = _bad(tmp_path, capsys, "pairing", "--system", "bm25s", "--set", "model=x")
+    assert err == "error: --set model: not a field of a bm25 system\n"
+    err = _bad(tmp_path, capsys, "pairing", "--system", "bm25s", "--model", "x")
+    assert err == "error: --model: not a field of a bm25 system\n"
+
+
+def test_a_run_answered_from_the_cache_says_so(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    """Issue 15, item 7: against an unreachable URL with a warm cache the run exited 0 with
+    metadata that named nothing of where its answers came from."""
+    n = sum(len(rows) for rows in fixture_reference.rows["pairing"].values())
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--dataset", str(fixture_dataset)]
+    first, again = tmp_path / "acme__judge" / "v1", tmp_path / "acme__judge" / "v2"
+    with StandIn(_answer_by_attribute) as server:
+        assert run(first, "pairing", "--model", "stand-in", "--base-url", server.url, *cache) == 0
+        answered_by = server.url.rstrip("/")
+    record = yaml.safe_load((first / "metadata.yaml").read_text())["run"]
+    assert (record["answers_from_cache"], record["contacted_endpoint"]) == (0, True)
+    assert record["answered_by"] == {answered_by: n}
+    capsys.readouterr()
+
+    unreachable = "http://127.0.0.1:9/v1"
+    assert run(again, "pairing", "--model", "stand-in", "--base-url", unreachable, *cache) == 0
+    printed = capsys.readouterr().out
+    record = yaml.safe_load((again / "metadata.yaml").read_text())["run"]
+    assert (record["answers_from_cache"], record["contacted_endpoint"]) == (n, False)
+    assert record["answered_by"] == {answered_by: n}  # not the URL of this run
+    assert (
+        f"every answer came from the cache (first answered by {answered_by}); {unreachable} "
+        "was not contacted\n"
+    ) in printed
+
+
+def test_the_endpoint_is_recorded_without_credentials() -> None:
+    from recenter_bench.run.llm import Endpoint
+
+    endpoint = Endpoint(base_url="https://user:s3cret@api.example.org:8443/v1/?key=k#x", model="m")
+    assert endpoint.label == "https://api.example.org:8443/v1"
+    assert Endpoint(base_url="http://[::1]:8000/v1", model="m").label == "http://[::1]:8000/v1"

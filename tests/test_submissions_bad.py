@@ -196,8 +196,108 @@ def bad_first_rating(case_id: str, value: object, message: str) -> Case:
     )
 
 
+def write_raw_answers(ctx: Context, *lines: str) -> None:
+    """raw_answers.jsonl with these lines; `{pair0}` becomes the dataset's first test pair."""
+    text = "".join(line.replace("{pair0}", ctx.pairs[0]) + "\n" for line in lines)
+    (ctx.dir / "raw_answers.jsonl").write_text(text, encoding="utf-8")
+
+
+RAW_FIELDS = "answer, attribute_id, decision, order, pair_id, parsed, rating_id"
+
+
 # (case id, what breaks, expected lines); `{...}` fields are filled from Context.fields.
 CASES: list[Case] = [
+    # issue 15, item 8: the board's human and no-skill lines come from the project's own rows
+    *[
+        (
+            f"type-{kind}-is-reserved",
+            lambda c, kind=kind: write_metadata(c, type=kind),
+            [
+                f'{{dir}}/metadata.yaml:4: type: "{kind}" is reserved for the rows the project '
+                'makes from the dataset; a submission\'s type is one of "zero-shot LLM", '
+                '"prompted LLM", "fine-tuned", "retrieval"'
+            ],
+        )
+        for kind in ("human", "baseline")
+    ],
+    # raw_answers.jsonl is read like a stage file (issue 15, item 2: it was never opened)
+    (
+        "raw-answers-nested-too-deeply",
+        lambda c: write_raw_answers(
+            c, '{"pair_id": "{pair0}", "answer": ' + "[" * 500 + "]" * 500 + "}"
+        ),
+        ["{dir}/raw_answers.jsonl:1: values are nested too deeply"],
+    ),
+    (
+        "raw-answers-not-json",
+        lambda c: write_raw_answers(
+            c, '{"pair_id": "{pair0}", "answer": "YES", "decision": true}', "{broken"
+        ),
+        [
+            "{dir}/raw_answers.jsonl:2: not valid JSON: Expecting property name enclosed in double "
+            "quotes (column 2)"
+        ],
+    ),
+    (
+        "raw-answers-unknown-field",
+        lambda c: write_raw_answers(
+            c, '{"pair_id": "{pair0}", "answer": "YES", "verdict": "\\u001b[2J"}'
+        ),
+        [f"{{dir}}/raw_answers.jsonl:1: verdict: unknown field; allowed: {RAW_FIELDS}"],
+    ),
+    (
+        "raw-answers-answer-not-text",
+        lambda c: write_raw_answers(c, '{"pair_id": "{pair0}", "answer": 5, "decision": true}'),
+        ["{dir}/raw_answers.jsonl:1: answer: must be a string, got a number 5"],
+    ),
+    (
+        "raw-answers-no-id",
+        lambda c: write_raw_answers(c, '{"answer": "YES", "decision": true}'),
+        ["{dir}/raw_answers.jsonl:1: needs exactly one of pair_id, attribute_id, rating_id"],
+    ),
+    (
+        "raw-answers-unknown-id",
+        lambda c: write_raw_answers(
+            c, '{"pair_id": "pair-0000000000000000", "answer": "\\u0007YES"}'
+        ),
+        [
+            '{dir}/raw_answers.jsonl:1: pair_id: unknown ID "pair-0000000000000000": not in the '
+            "pairing config of the dataset"
+        ],
+    ),
+    (
+        "raw-answers-repeated-bad-line",
+        lambda c: write_raw_answers(c, *['{"pair_id": "{pair0}"}'] * 100_000),
+        [
+            "{dir}/raw_answers.jsonl: answer: missing required field on 100,000 lines "
+            "(first: line 1)"
+        ],
+    ),
+    (
+        "raw-answers-old-field-name-is-read",  # `parsed` before it was named `decision`
+        lambda c: write_raw_answers(
+            c,
+            '{"pair_id": "{pair0}", "answer": "YES", "parsed": "yes"}',
+            '{"pair_id": "{pair0}", "answer": "NO", "decision": false}',
+        ),
+        [
+            "{dir}/raw_answers.jsonl:1: parsed: must be true or false or an integer or null, "
+            'got a string "yes"'
+        ],
+    ),
+    # issue 18: strings "yes"/"no" as predictions are one line naming the type, with a count
+    (
+        "predictions-as-yes-no-strings",
+        lambda c: (c.dir / "pairing.jsonl").write_text(
+            (c.dir / "pairing.jsonl").read_text().replace("true", '"yes"').replace("false", '"no"')
+        ),
+        [
+            "{dir}/pairing.jsonl: relevant: must be true or false, got a string on {n_pairs:,} "
+            'lines (first: line 1, "yes")',
+            "{dir}/pairing.jsonl: pair_id: {n_pairs} of the {n_pairs} rows of the test split have "
+            "no prediction (first missing: {pair0}); every stage entered must cover its test split",
+        ],
+    ),
     # ---- metadata.yaml --------------------------------------------------------------------
     (
         "metadata-missing",

@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
-from recenter_bench.errors import UserError
+from recenter_bench.errors import UserError, printable
 from recenter_bench.paths import cache_root
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
-from recenter_bench.run.systems import LLM_JUDGE, System, default_system, load_system
+from recenter_bench.run.systems import (
+    LLM_JUDGE,
+    PROMPT_FLAG,
+    System,
+    default_system,
+    load_system,
+    read_prompt,
+)
 from recenter_bench.submissions import load_reference, metric_module, parse_yaml_value
 
 
@@ -58,11 +65,15 @@ def resolve_system(args: argparse.Namespace) -> System:
     if decoding:
         merged = {**overrides.get("decoding", ("", {}))[1], **decoding}
         overrides["decoding"] = ("--temperature/--max-tokens", merged)
-    overrides["model"] = ("--model", args.model)
-    overrides["prompt"] = ("--prompt", args.prompt)
+    # The flags win over `--set`, but only when given (a None flag must not undo `--set`).
+    for name, flag in (("model", "--model"), ("prompt", PROMPT_FLAG)):
+        if getattr(args, name) is not None:
+            overrides[name] = (flag, getattr(args, name))
     system = load_system(args.system or default_system(args.stage), overrides)
     if system.stage != args.stage:
         raise UserError(f"--system: {system.name} runs on {system.stage}, not {args.stage}")
+    if system.kind == LLM_JUDGE:
+        read_prompt(system)  # a template that may not be sent is refused before anything runs
     return system
 
 
@@ -196,5 +207,13 @@ def _run(args: argparse.Namespace) -> int:
             f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} "
             "completion tokens"
         )
-    print(f"wrote {out}")
+        if not record["contacted_endpoint"]:
+            sources = ", ".join(record["answered_by"])
+            print(
+                printable(
+                    f"every answer came from the cache (first answered by {sources}); "
+                    f"{args.base_url} was not contacted"
+                )
+            )
+    print(printable(f"wrote {out}"))
     return 0

@@ -182,7 +182,7 @@ def decide(stage: str, queries: Sequence[Query], answers: Sequence[Answer]) -> D
         record = {id_field: query.row_id}
         if query.order:
             record["order"] = query.order
-        raw.append({**record, "answer": text, "parsed": parsed})
+        raw.append({**record, "answer": text, "decision": parsed})
     predictions = []
     for row_id, values in sorted(parsed_by_row.items()):
         if stage == "pairing":

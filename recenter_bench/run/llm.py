@@ -16,8 +16,9 @@ import os
 import random
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from recenter_bench.errors import UserError, first_line
 from recenter_bench.run.cache import AnswerCache, request_key
@@ -37,6 +38,19 @@ class Endpoint:
     max_retries: int = 6
     timeout_s: float = 600.0
     backoff_s: float = 1.0  # first retry waits about this long; each next one twice as long
+
+    @property
+    def label(self) -> str:
+        """The base URL without credentials, query or fragment: what a cache entry and the run's
+        metadata record as the endpoint that answered."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:  # a port that is not a number: the request itself will say so
+            port = ""
+        return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
 
     def api_key(self) -> str:
         """The key from the environment; missing is a user error (a keyless local server takes
@@ -60,6 +74,8 @@ class Answer:
     completion_tokens: int = 0
     cached: bool = False
     error: str | None = None
+    # The endpoint that first gave this answer (a cached one: as its cache entry records it).
+    answered_by: str | None = None
 
 
 def _client(endpoint: Endpoint) -> Any:
@@ -191,19 +207,26 @@ async def _ask_all(
                         {
                             "request": dict(requests[i]),
                             "answer": answer.text,
+                            "answered_by": endpoint.label,
                             "usage": {
                                 "prompt_tokens": answer.prompt_tokens,
                                 "completion_tokens": answer.completion_tokens,
                             },
                         },
                     )
-                answers[i] = answer
+                answers[i] = replace(answer, answered_by=endpoint.label)
                 tokens += answer.prompt_tokens + answer.completion_tokens
                 failed += answer.text is None
                 bar.set_postfix(tokens=tokens, failed=failed, refresh=False)
                 bar.update(1)
 
             await asyncio.gather(*(one(i) for i in todo))
+
+
+def _answered_by(entry: Mapping[str, Any]) -> str:
+    """Where a cache entry's answer came from (entries written before it was recorded: unknown)."""
+    value = entry.get("answered_by")
+    return value[:200] if isinstance(value, str) and value else "unknown"
 
 
 def ask(
@@ -226,6 +249,7 @@ def ask(
                 prompt_tokens=usage.get("prompt_tokens", 0),
                 completion_tokens=usage.get("completion_tokens", 0),
                 cached=True,
+                answered_by=_answered_by(entry),
             )
             if entry
             else None

@@ -21,6 +21,10 @@ from typing import Any
 import numpy as np
 
 SHARES = tuple(round(0.05 * k, 2) for k in range(1, 20))
+# A fitted threshold keeps this many significant digits. Float kernels differ across CPUs (AMD
+# and Intel BLAS, torch) in the last digits of a score; a threshold fit on those scores, written
+# to 7 digits, would differ between machines although every decision is the same.
+THRESHOLD_DIGITS = 4
 
 
 def f1(labels: np.ndarray, decisions: np.ndarray) -> float:
@@ -29,9 +33,21 @@ def f1(labels: np.ndarray, decisions: np.ndarray) -> float:
     return float(f1_score(labels, decisions, zero_division=0))
 
 
+def significant(value: float, digits: int = THRESHOLD_DIGITS) -> float:
+    """`value` rounded to `digits` significant digits.
+
+    >>> significant(0.0688002), significant(-0.0147349), significant(0.640773)
+    (0.0688, -0.01473, 0.6408)
+    """
+    if value == 0 or not math.isfinite(value):
+        return value
+    return float(f"{value:.{digits - 1}e}")
+
+
 def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """(threshold, F1) of the rule `score >= threshold` with the best F1 on these rows
-    (ties: the higher threshold)."""
+    (ties: the higher threshold), the threshold rounded to THRESHOLD_DIGITS significant digits
+    and the F1 that of the rounded threshold."""
     from sklearn.metrics import precision_recall_curve
 
     precision, recall, thresholds = precision_recall_curve(labels, scores)
@@ -39,7 +55,8 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float
     with np.errstate(invalid="ignore", divide="ignore"):
         f1s = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     best = np.flatnonzero(f1s == f1s.max())[-1]
-    return float(thresholds[best]), float(f1s[best])
+    threshold = significant(float(thresholds[best]))
+    return threshold, f1(labels, np.asarray(scores) >= threshold)
 
 
 def top_share(scores: np.ndarray, groups: Sequence[Any], share: float) -> np.ndarray:
@@ -73,7 +90,7 @@ class Rule:
         if self.name == "positive":
             return "score > 0"
         if self.name == "threshold":
-            return f"score >= {self.parameter:.6g}"
+            return f"score >= {self.parameter:.{THRESHOLD_DIGITS}g}"
         return f"top {self.parameter:.0%} of each (user, prompt) item's attributes by score"
 
 

@@ -6,6 +6,7 @@ the rows, so a system's decision rule can only depend on `fit_on` and `choose_on
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,6 +214,11 @@ def run_judge(
         ),
         "requests": len(requests),
         "unparsed": decided.unparsed,
+        # Answers come from the cache whatever endpoint first gave them (its key is the request,
+        # not the URL): say how many, and which endpoints gave them.
+        "answers_from_cache": sum(a.cached for a in answers),
+        "answered_by": answered_by(answers),
+        "contacted_endpoint": not all(a.cached for a in answers),
         "prompt_tokens": sum(a.prompt_tokens for a in answers),
         "completion_tokens": sum(a.completion_tokens for a in answers),
         "raw_answers": RAW_ANSWERS_FILE,
@@ -223,6 +229,19 @@ def run_judge(
         raw=decided.raw,
         failures=failures,
     )
+
+
+MAX_ENDPOINTS = 10  # named in the metadata; the rest are counted together
+
+
+def answered_by(answers: Sequence[Any]) -> dict[str, int]:
+    """{endpoint: answers it first gave}, most first (the MAX_ENDPOINTS - 1 most, then others)."""
+    counts = Counter(a.answered_by or "unknown" for a in answers if a.text is not None)
+    ranked = counts.most_common()
+    if len(ranked) <= MAX_ENDPOINTS:
+        return dict(ranked)
+    kept = dict(ranked[: MAX_ENDPOINTS - 1])
+    return {**kept, "other endpoints": sum(n for _, n in ranked[MAX_ENDPOINTS - 1 :])}
 
 
 def run_system(

@@ -35,6 +35,8 @@ FITTED = ("embedding-similarity", "embedding-classifier", "bm25")
 # bm25s's English stop-word lists (the stemmer is English), and none; bm25s raises on others.
 BM25_STOPWORDS = ("none", "en", "english", "en_plus", "english_plus")
 MAX_FILE_BYTES = 64 * 1024  # a system file, a prompt template
+PROMPT_FLAG = "--prompt"  # the one way to send a template from outside prompts/
+_OWN_TEMPLATE = f"give a template of your own with {PROMPT_FLAG} FILE"
 
 
 def _is_str(value: Any) -> bool:
@@ -60,7 +62,12 @@ FIELDS: dict[str, tuple[tuple[str, ...] | None, Any, str]] = {
     "kind": (None, lambda v: v in KINDS, f"one of {', '.join(KINDS)}"),
     "stage": (None, lambda v: v in STAGES, f"one of {', '.join(STAGES)}"),
     "description": (None, _is_str, "a non-empty string"),
-    "model": (None, _is_str, "a non-empty string"),
+    # (BM25 has no model: a `--set model=` there would be silently ignored)
+    "model": (
+        (LLM_JUDGE, "embedding-similarity", "embedding-classifier"),
+        _is_str,
+        "a non-empty string",
+    ),
     "display_name": (None, _is_str, "a non-empty string"),
     "link": (None, lambda v: isinstance(v, str), "a string"),
     "open_weights": (None, lambda v: isinstance(v, bool), "true or false"),
@@ -118,6 +125,8 @@ class System:
     stage: str
     description: str
     fields: dict[str, Any] = field(default_factory=dict)
+    # The prompt was given as a file on the command line (`--prompt FILE`), not by name.
+    explicit_prompt: bool = False
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.fields.get(key, default)
@@ -201,9 +210,11 @@ def load_system(
     for key in REQUIRED:
         if key not in values:
             raise UserError(f"{where(path, None, key)}: missing (every system file needs it)")
+    explicit_prompt = False
     for key, (flag, value) in (overrides or {}).items():
         if value is None:
             continue
+        explicit_prompt |= key == "prompt" and flag == PROMPT_FLAG
         if key in ("kind", "stage"):
             raise UserError(f"{flag}: what a system is cannot be overridden; use another system")
         if key == "decoding" and isinstance(value, dict):
@@ -217,6 +228,7 @@ def load_system(
         stage=values.pop("stage"),
         description=values.pop("description"),
         fields=values,
+        explicit_prompt=explicit_prompt,
     )
 
 
@@ -234,13 +246,27 @@ def _check_field(
 
 
 def read_prompt(system: System) -> str:
-    """The text of the system's prompt template (a file under prompts/, or a path)."""
+    """The text of the system's prompt template: a file under prompts/ named by the system file
+    (or `--set prompt=NAME`), or any file given explicitly with `--prompt FILE`. A name that
+    resolves outside prompts/ (`../../secret.txt`, an absolute path, a link out) is refused:
+    a template's text is sent to the endpoint with every request."""
     name = system.get("prompt")
     if not name:
         raise UserError(f"{system.source}: prompt: missing (an llm-judge system needs one)")
-    path = PROMPTS_DIR / name
+    path = Path(name) if system.explicit_prompt else shipped_prompt(system, name)
     if not path.is_file():
-        path = Path(name)
-    if not path.is_file():
-        raise UserError(f"{where(system.source, None, 'prompt')}: no template named {name!r}")
+        hint = "" if system.explicit_prompt else f" under {PROMPTS_DIR}; {_OWN_TEMPLATE}"
+        raise UserError(f"{where(system.source, None, 'prompt')}: no template named {name!r}{hint}")
     return _read_text(path)
+
+
+def shipped_prompt(system: System, name: str) -> Path:
+    """The template `name` under prompts/, refused when it resolves anywhere else."""
+    root = PROMPTS_DIR.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise UserError(
+            f"{where(system.source, None, 'prompt')}: {name!r} is not a template under "
+            f"{PROMPTS_DIR}; {_OWN_TEMPLATE}"
+        )
+    return path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,8 +26,12 @@ from recenter_bench.paths import SUBMISSIONS_DIR, load_schema
 from recenter_bench.submissions.dataset import Reference
 from recenter_bench.submissions.files import (
     ALLOWED_FILES,
+    HUMAN_FOLDER,
     ID_FIELD,
     METADATA_FILE,
+    PROJECT_ORG,
+    RAW_ANSWERS_FILE,
+    RESERVED_TYPES,
     RESULTS_FILE,
     RUN_NAME,
     STAGE_FILES,
@@ -125,6 +129,8 @@ def check_files(
         problems.extend(revision_problems(checked.metadata_doc, label(METADATA_FILE), reference))
 
     _check_stage_files(checked, problems, ok, present, reference, label, reported)
+    if RAW_ANSWERS_FILE in ok:
+        check_raw_answers(label(RAW_ANSWERS_FILE), ok[RAW_ANSWERS_FILE], reference, problems)
 
     if RESULTS_FILE in ok:
         checked.results_doc, results_problems = check_results_file(
@@ -211,9 +217,34 @@ def check_metadata(
     if doc is None:
         return None, problems
     problems += schema_problems(METADATA_SCHEMA, doc.data, name, doc.line)
+    problems += reserved_type_problems(doc, name, identity)
     if identity is not None:
         problems += _folder_problems(doc, name, label(""), identity)
     return doc, problems
+
+
+def reserved_folders(system_type: str) -> set[str]:
+    """The `<org>__<model>` folders that may hold a type reserved for the project's rows."""
+    if system_type == "human":
+        return {HUMAN_FOLDER}
+    return {folder_name(PROJECT_ORG, name) for name in metric_module().BASELINES}
+
+
+def reserved_type_problems(doc: Document, name: str, identity: tuple[str, str] | None) -> list[str]:
+    """`type: human` and `type: baseline` mark the rows the project makes from the dataset (the
+    board's human line and no-skill lines); any other folder, and every upload, is refused."""
+    system_type = doc.data.get("type")
+    if system_type not in RESERVED_TYPES:
+        return []
+    if identity is not None and identity[0] in reserved_folders(system_type):
+        return []
+    kinds = load_schema(METADATA_SCHEMA)["properties"]["type"]["enum"]
+    allowed = ", ".join(show(k) for k in kinds if k not in RESERVED_TYPES)
+    message = (
+        f"{show(system_type)} is reserved for the rows the project makes from the dataset; "
+        f"a submission's type is one of {allowed}"
+    )
+    return [problem(name, doc.line(("type",)), "type", message)]
 
 
 def _folder_problems(doc: Document, name: str, folder: str, identity: tuple[str, str]) -> list[str]:
@@ -284,6 +315,35 @@ def listed_stages(metadata: dict[str, Any] | None) -> list[str] | None:
 # Distinct lines whose check is remembered within one file: a repeated line (a file pasted
 # twice, a million `{}`) is checked once. A full stage file has at most 3,973 distinct rows.
 MAX_REMEMBERED_LINES = 10_000
+# Longer lines (raw answers of a reasoning judge) are parsed again when repeated: their repeats
+# cost no more than distinct lines of the same bytes, and remembering them would copy the file.
+MAX_REMEMBERED_CHARS = 4096
+
+
+Parsed = tuple[dict[str, Any] | None, list[tuple[str | None, str]]]
+
+
+def checked_lines(
+    label: str, text: str, parse: Callable[[str], Parsed], problems: Problems
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) of every line of a JSON Lines text that `parse` finds no problem in;
+    the problems of the others go to `problems`. Lines are read one at a time (a list of a
+    million short strings would weigh more than the file) and a repeated line is parsed once."""
+    remembered: dict[str, Parsed] = {}
+    for number, line in enumerate(io.StringIO(text, newline="\n"), start=1):
+        line = line.removesuffix("\n")
+        if not line.strip():
+            continue  # blank lines (e.g. a trailing newline) carry nothing
+        parsed = remembered.get(line)
+        if parsed is None:
+            parsed = parse(line)
+            if len(remembered) < MAX_REMEMBERED_LINES and len(line) <= MAX_REMEMBERED_CHARS:
+                remembered[line] = parsed
+        row, row_problems = parsed
+        for field_name, message in row_problems:
+            problems.add(label, number, field_name, message, kind=problem_kind(message))
+        if row is not None and not row_problems:
+            yield number, row
 
 
 def check_stage_file(
@@ -298,22 +358,8 @@ def check_stage_file(
     known = reference.split_of_id[stage]
     rows: list[dict[str, Any]] = []
     first_line: dict[str, int] = {}
-    remembered: dict[str, tuple[dict[str, Any] | None, list[tuple[str | None, str]]]] = {}
-    # Lines one at a time (a list of a million short strings would weigh more than the file).
-    for number, line in enumerate(io.StringIO(text, newline="\n"), start=1):
-        line = line.removesuffix("\n")
-        if not line.strip():
-            continue  # blank lines (e.g. a trailing newline) carry nothing
-        parsed = remembered.get(line)
-        if parsed is None:
-            parsed = _parse_row(stage, line)
-            if len(remembered) < MAX_REMEMBERED_LINES:
-                remembered[line] = parsed
-        row, row_problems = parsed
-        for field_name, message in row_problems:
-            problems.add(label, number, field_name, message)
-        if row is None or row_problems:
-            continue
+    schema = f"{stage}_predictions"
+    for number, row in checked_lines(label, text, lambda line: _parse_row(schema, line), problems):
         key = row[id_field]
         if key not in known:
             message = f"unknown ID {show(key)}: not in the {stage} config of the dataset"
@@ -334,9 +380,29 @@ def check_stage_file(
     return rows
 
 
-def _parse_row(stage: str, line: str) -> tuple[dict[str, Any] | None, list[tuple[str | None, str]]]:
-    """One JSON line -> (the row, its problems as (field, message)); a non-finite number is
-    reported once, not also as the schema's type error."""
+RAW_ANSWERS_SCHEMA = "raw_answers"
+
+
+def check_raw_answers(label: str, data: bytes, reference: Reference, problems: Problems) -> None:
+    """Check a raw_answers.jsonl (`recenter run`'s record of every answer of an LLM judge) by
+    the stage files' reader: its schema, and IDs of the dataset. The answers themselves are
+    untrusted text, quoted only escaped."""
+    text, decode_problems = decode(label, data)
+    problems.extend(decode_problems)
+    if text is None:
+        return
+    for number, row in checked_lines(
+        label, text, lambda line: _parse_row(RAW_ANSWERS_SCHEMA, line), problems
+    ):
+        stage, key = next((s, row[f]) for s, f in ID_FIELD.items() if f in row)
+        if key not in reference.split_of_id[stage]:
+            message = f"unknown ID {show(key)}: not in the {stage} config of the dataset"
+            problems.add(label, number, ID_FIELD[stage], message)
+
+
+def _parse_row(schema: str, line: str) -> Parsed:
+    """One JSON line -> (the row, its problems under `schema` as (field, message)); a
+    non-finite number is reported once, not also as the schema's type error."""
     try:
         row = json_loads(line)
     except (ValueError, RecursionError) as error:
@@ -354,7 +420,7 @@ def _parse_row(stage: str, line: str) -> tuple[dict[str, Any] | None, list[tuple
     ]
     problems += [
         (field_label(path), message)
-        for path, message in schema_errors(f"{stage}_predictions", row)
+        for path, message in schema_errors(schema, row)
         if not (path and path[0] in bad)
     ]
     return row, problems
@@ -562,9 +628,27 @@ def _describe_one(
         return path, "lists the same item twice"
     if kind == "not" and "else" in error.schema_path:
         return [*path, "source"], "only reported submissions (provenance: reported) name a source"
+    if kind == "oneOf" and all(set(option) == {"required"} for option in expected):
+        names = ", ".join(name for option in expected for name in option["required"])
+        return path, f"needs exactly one of {names}"
     if kind == "propertyNames":
         return path, f"unexpected key {show(error.instance)}"
     return path, " ".join(error.message.split())[:120]
+
+
+# "..., got a string" of a type problem: what is wrong whatever the value quoted after it.
+_GOT_KIND = re.compile(r"^(.*, got (?:null|a boolean|a number|a string|a list|a mapping))(?: |$)")
+
+
+def problem_kind(message: str) -> str:
+    """A problem message without the value it quotes, when it ends in one (type problems):
+    the key under which repeated problems are counted instead of listed.
+
+    >>> problem_kind('must be true or false, got a string "yes"')
+    'must be true or false, got a string'
+    """
+    match = _GOT_KIND.match(message)
+    return match[1] if match else message
 
 
 def _pattern_hint(path: list) -> str:

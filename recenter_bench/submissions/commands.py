@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.errors import ValidationFailed
+from recenter_bench.errors import ValidationFailed, printable, printable_lines
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.submissions.dataset import load_reference
 from recenter_bench.submissions.files import RESULTS_FILE, results_text
@@ -49,7 +49,7 @@ def validate_command(args: argparse.Namespace) -> int:
     )
     if problems:
         raise ValidationFailed(problems)
-    print(f"{folder}: valid (dataset revision {reference.revision})")
+    print(printable(f"{folder}: valid (dataset revision {reference.revision})"))
     return 0
 
 
@@ -60,13 +60,13 @@ def score_command(args: argparse.Namespace) -> int:
     if args.json:
         print(results_text(results), end="")
     else:
-        print(
+        heading = (
             f"{results.get('submission')}: {results.get('provenance')}, dataset revision "
             f"{results.get('dataset_revision')}"
         )
-        print("\n".join(headline_lines(results)))
+        print(printable_lines("\n".join([heading, *headline_lines(results)])))
     if args.write:
-        print(f"wrote {folder / RESULTS_FILE}", file=sys.stderr)
+        print(printable(f"wrote {folder / RESULTS_FILE}"), file=sys.stderr)
     return 0
 
 

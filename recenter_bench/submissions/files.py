@@ -35,6 +35,12 @@ ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RAW_ANSWERS_FILE,
 MAX_BYTES = {METADATA_FILE: 64 * 1024, RESULTS_FILE: 256 * 1024, RAW_ANSWERS_FILE: 64 * 1024 * 1024}
 MAX_STAGE_FILE_BYTES = 4 * 1024 * 1024
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Types reserved for the rows the project makes from the dataset, and the only `<org>__<model>`
+# folders that may hold them: the paper's human annotators, and the no-skill baselines that
+# `recenter baseline NAME` writes to `recenter-bench__<NAME>/` (NAME: the metric's BASELINES).
+PROJECT_ORG = "recenter-bench"
+HUMAN_FOLDER = "Zhang-et-al-2026__Human-annotators"
+RESERVED_TYPES = ("human", "baseline")
 # The Space's upload box has no folder; its preview is scored under this name.
 UPLOAD_ID = "upload__preview/preview"
 
@@ -119,15 +125,33 @@ MAX_PROBLEMS = 50
 
 class Problems:
     """Problem lines under a budget: the first `limit` are kept, later ones only counted (and
-    never formatted), and `report()` sums the rest up in one last line."""
+    never formatted), and `report()` sums the rest up in one last line. Problems given a `kind`
+    (what is wrong, without the value quoted) repeat as one line per file, field and kind that
+    counts the lines: strings "yes" and "no" on 3,969 lines are one line, not 50 and a count."""
 
     def __init__(self, limit: int = MAX_PROBLEMS) -> None:
         self.lines: list[str] = []
         self.more = 0
+        self.repeats = 0
         self.limit = limit
+        # (file, field, kind) -> [index in lines, first line, first message, lines counted]
+        self._kinds: dict[tuple[str, str | None, str], list[Any]] = {}
 
-    def add(self, file: str, line: int | None, field_name: str | None, message: str) -> None:
-        if len(self.lines) < self.limit:
+    def add(
+        self,
+        file: str,
+        line: int | None,
+        field_name: str | None,
+        message: str,
+        kind: str | None = None,
+    ) -> None:
+        key = (file, field_name, kind or "")
+        if kind is not None and key in self._kinds:
+            self._kinds[key][3] += 1
+            self.repeats += 1
+        elif len(self.lines) < self.limit:
+            if kind is not None:
+                self._kinds[key] = [len(self.lines), line, message, 1]
             self.lines.append(problem(file, line, field_name, message))
         else:
             self.more += 1
@@ -139,12 +163,19 @@ class Problems:
         self.more += max(0, len(lines) - room)
 
     def __len__(self) -> int:
-        return len(self.lines) + self.more
+        return len(self.lines) + self.more + self.repeats
 
     def report(self) -> list[str]:
-        """The kept lines, then `... and K more problem(s)` when some were only counted."""
+        """The kept lines (a repeated kind as one line counting its lines), then
+        `... and K more problem(s)` when some were only counted."""
+        lines = list(self.lines)
+        for (file, field_name, kind), (index, first, message, count) in self._kinds.items():
+            if count > 1:
+                quoted = message.removeprefix(kind).strip(" ,;:")
+                at = f"first: line {first}" + (f", {quoted}" if quoted else "")
+                lines[index] = problem(file, None, field_name, f"{kind} on {count:,} lines ({at})")
         more = [f"... and {self.more:,} more problem(s) not shown"] if self.more else []
-        return self.lines + more
+        return lines + more
 
 
 def unexpected_file() -> str:
