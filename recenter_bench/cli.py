@@ -26,6 +26,7 @@ HANDLERS = {
     "validate": "recenter_bench.submissions:validate_command",
     "score": "recenter_bench.submissions:score_command",
     "submit": "recenter_bench.submissions:submit_command",
+    "eval-results": "recenter_bench.eval_results:eval_results_command",
     "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
     "run": "recenter_bench.run.command:run_command",
@@ -91,12 +92,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("submit", help="validate, then open a pull request on the Hub")
     p.add_argument("submission")
-    p.add_argument(
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
         "--repo",
         default=HUB_LEADERBOARD_ID,
         help=f"leaderboard Space on the Hub (default: {HUB_LEADERBOARD_ID})",
     )
+    target.add_argument(
+        "--model-repo",
+        metavar="ORG/MODEL",
+        help="instead, open a PR on this model repository adding the run's .eval_results file",
+    )
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+
+    p = sub.add_parser(
+        "eval-results", help="a scored run -> the Hub's .eval_results YAML for model repos"
+    )
+    p.add_argument("submission", help="scored submission folder <org>__<model>/<run>")
+    p.add_argument("--out", help="file to write (default: print to stdout)")
+    p.add_argument(
+        "--source-url",
+        help="where the run's predictions live (default: its folder in the leaderboard Space)",
+    )
 
     p = sub.add_parser("check-pr", help="check a Hub pull request's submissions as CI does")
     p.add_argument("pr_number", metavar="PR_NUMBER", type=int, help="pull request number")
