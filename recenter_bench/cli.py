@@ -32,6 +32,7 @@ HANDLERS = {
     "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
+    "import-inspect": "recenter_bench.import_inspect:import_inspect_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
 }
 # Commands whose libraries are not in the core install: the extra that adds them.
@@ -144,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", help="organisation (default: the <org> of the --out folder name)")
     p.add_argument("--link", default="", help="http(s) URL of the model (default: none)")
     p.add_argument("--open-weights", action="store_true", help="the model's weights are public")
+
+    p = sub.add_parser(
+        "import-inspect", help="Inspect AI log of a recenter_bench task -> submission"
+    )
+    p.add_argument("log", help="log of `inspect eval recenter_bench/<stage>` (.eval or .json)")
+    p.add_argument("--out", required=True, help="submission folder to create: <org>__<model>/<run>")
+    p.add_argument(
+        "--dataset", help="built dataset folder or Hub dataset ID (default: the run's own)"
+    )
+    p.add_argument("--org", help="organisation (default: the <org> of the --out folder name)")
+    p.add_argument("--display-name", help="model name shown on the leaderboard")
+    p.add_argument("--link", default="", help="http(s) URL of the model (default: none)")
+    p.add_argument("--open-weights", action="store_true", help="the model's weights are public")
+    p.add_argument("--contact", default="", help="e-mail address or handle")
 
     p = sub.add_parser("leaderboard", help="serve the leaderboard Space locally")
     p.add_argument("--submissions", help="submissions folder (default: the repository's own)")
