@@ -162,7 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("leaderboard", help="serve the leaderboard Space locally")
     p.add_argument("--submissions", help="submissions folder (default: the repository's own)")
-    p.add_argument("--dataset", help="dataset for the Submit tab's score preview")
+    p.add_argument(
+        "--dataset",
+        help="dataset folder (from `recenter build`) or Hub dataset ID whose human labels give "
+        "the rank intervals and tie groups, and the Submit tab's score preview (default: the "
+        "preview release beside a checkout, else the published Hub dataset; without labels the "
+        "board shows scores only)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=7860)
     return parser

@@ -40,9 +40,18 @@ def headline_lines(results: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def existing_folder(text: str) -> Path:
+    """The submission folder a command was given, checked before any dataset is loaded (a
+    mistyped folder is the problem to report, not a dataset that could not be fetched)."""
+    folder = Path(text)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such submission folder")
+    return folder
+
+
 def validate_command(args: argparse.Namespace) -> int:
     """`recenter validate SUBMISSION [--dataset D] [--require-results]`."""
-    folder = Path(args.submission)
+    folder = existing_folder(args.submission)
     reference = load_reference(args.dataset)
     problems = validate_submission(
         folder, require_results=args.require_results, reference=reference
@@ -55,7 +64,7 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def score_command(args: argparse.Namespace) -> int:
     """`recenter score SUBMISSION [--dataset D] [--json] [--write]`."""
-    folder = Path(args.submission)
+    folder = existing_folder(args.submission)
     results = score_folder(folder, args.dataset, write=args.write)
     if args.json:
         print(results_text(results), end="")
@@ -74,7 +83,7 @@ def submit_command(args: argparse.Namespace) -> int:
     """`recenter submit SUBMISSION [--repo ID | --model-repo ORG/MODEL] [--dataset D]`:
     validate, then open a Hub PR: the submission on the leaderboard Space, or (--model-repo)
     its `.eval_results/` file on the model's repository."""
-    folder = Path(args.submission)
+    folder = existing_folder(args.submission)
     model_repo = getattr(args, "model_repo", None)
     if model_repo is not None and not HUB_ID.match(model_repo):
         raise UserError(f"--model-repo: {model_repo[:80]!r} is not a Hub model ID (ORG/MODEL)")
