@@ -26,7 +26,7 @@ HANDLERS = {
     "validate": "recenter_bench.submissions:validate_command",
     "score": "recenter_bench.submissions:score_command",
     "submit": "recenter_bench.submissions:submit_command",
-    "eval-results": "recenter_bench.eval_results:eval_results_command",
+    "eval-results": "recenter_bench.submissions.eval_results:eval_results_command",
     "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
     "run": "recenter_bench.run.command:run_command",

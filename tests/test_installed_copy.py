@@ -7,6 +7,7 @@ tmp folder that is put first on the path; the libraries come from the test's env
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment variables that run the installed copy, offline, from an empty folder."""
     root = tmp_path_factory.mktemp("installed")
-    wheels, site = root / "wheels", root / "site"
+    wheels, site, source = root / "wheels", root / "site", root / "source"
+    # setuptools builds in the source tree (build/, *.egg-info): build a copy, not the checkout
+    skip = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".*cache")
+    shutil.copytree(ROOT, source, ignore=skip)
     subprocess.run(
         [
             sys.executable,
@@ -32,7 +36,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             "-q",
             "-w",
             str(wheels),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,

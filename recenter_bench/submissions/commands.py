@@ -91,7 +91,7 @@ def submit_command(args: argparse.Namespace) -> int:
     if checked.problems:
         raise ValidationFailed(checked.problems)
     if model_repo is not None:
-        from recenter_bench.eval_results import (
+        from recenter_bench.submissions.eval_results import (
             RESULTS_FOLDER,
             eval_results,
             eval_results_name,
