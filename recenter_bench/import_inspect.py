@@ -47,8 +47,7 @@ def read_log(path: Path) -> Any:
     if log.status != "success":
         why = f": {first_line(Exception(log.error.message))[:200]}" if log.error else ""
         raise UserError(f"{path}: the Inspect run did not finish (status {log.status}{why})")
-    package, _, stage = log.eval.task.partition("/")
-    if package != TASK_PACKAGE or stage not in STAGES:
+    if task_stage(log) not in STAGES:
         raise UserError(
             f"{path}: task {log.eval.task!r} is not one of "
             + ", ".join(f"{TASK_PACKAGE}/{s}" for s in STAGES)
@@ -56,6 +55,13 @@ def read_log(path: Path) -> Any:
     if not log.samples:
         raise UserError(f"{path}: the log holds no samples")
     return log
+
+
+def task_stage(log: Any) -> str | None:
+    """The stage of a log of one of the benchmark's tasks: `recenter_bench/<stage>` (or the bare
+    name, for a task object run in-process), confirmed by the task's own metadata."""
+    name = log.eval.task.removeprefix(f"{TASK_PACKAGE}/")
+    return name if (log.eval.metadata or {}).get("stage") == name else None
 
 
 def answers_of(path: Path, log: Any) -> tuple[list[Any], list[Any], int, int]:
@@ -131,7 +137,7 @@ def import_inspect(
     org, model = out_identity(out, org, display_name)
     check_out_writable(out)
     log = read_log(log_path)
-    stage = log.eval.task.partition("/")[2]
+    stage = task_stage(log)
     task = log.eval.metadata or {}
     reference = load_reference(dataset or (log.eval.task_args or {}).get("dataset"))
     ran_on = task.get("dataset_revision")

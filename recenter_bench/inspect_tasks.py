@@ -61,11 +61,19 @@ def split_list(splits: str) -> list[str]:
 
 
 def user_conversations(
-    row: Mapping[str, Any], by_user: Mapping[str, list[dict[str, Any]]]
+    row: Mapping[str, Any],
+    by_user: Mapping[str, list[dict[str, Any]]],
+    by_id: Mapping[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The conversations `judge.user_messages` can read for one attribute: its user's (the
-    evidence turns are in the user's own conversations)."""
-    return by_user.get(row["user_id"], [])
+    """The conversations `judge.user_messages` can read for one attribute: its evidence
+    conversations and every conversation of its user (the request is then the one `recenter
+    run` makes from all conversations, without carrying them all in every sample)."""
+    picked = {c["conversation_id"]: c for c in by_user.get(row["user_id"], [])}
+    for evidence in row.get("evidence") or []:
+        conversation = by_id.get(evidence["conversation_id"])
+        if conversation is not None:
+            picked.setdefault(conversation["conversation_id"], conversation)
+    return list(picked.values())
 
 
 def stage_samples(stage: str, dataset: str | None, splits: str) -> tuple[list[Sample], str]:
@@ -75,12 +83,14 @@ def stage_samples(stage: str, dataset: str | None, splits: str) -> tuple[list[Sa
     rows, row_splits = stage_rows(reference, stage, split_list(splits))
     ref = metric_module().reference_value
     by_user: dict[str, list[dict[str, Any]]] = {}
+    by_id: dict[str, dict[str, Any]] = {}
     if stage == "extraction":
         from recenter_bench.loaders.load import load_rows
 
         for rows_of_split in load_rows("conversations", reference.source).values():
             for conversation in rows_of_split:
                 by_user.setdefault(conversation["user_id"], []).append(conversation)
+                by_id[conversation["conversation_id"]] = conversation
     orders: Sequence[str | None] = list(judge.ORDERS) if stage == "response_quality" else [None]
     samples = []
     for row, split in zip(rows, row_splits, strict=True):
@@ -95,7 +105,7 @@ def stage_samples(stage: str, dataset: str | None, splits: str) -> tuple[list[Sa
                 "row": row,
             }
             if stage == "extraction":
-                metadata["conversations"] = user_conversations(row, by_user)
+                metadata["conversations"] = user_conversations(row, by_user, by_id)
             samples.append(
                 Sample(
                     id=f"{row_id}:{order}" if order else row_id,

@@ -56,6 +56,9 @@ def inspect_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.setenv(name, str(tmp_path / sub))
     monkeypatch.setenv("INSPECT_DISPLAY", "none")
+    # `recenter_bench/<task>` names a task of the entry point, unless a folder of that name is
+    # in the working directory (as in a checkout): Inspect then reads it as a path.
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
@@ -118,13 +121,36 @@ def expected_pairing_request(row: dict) -> str:
     )
 
 
-def run_mock(stage: str, dataset: Path, log_dir: Path) -> tuple[object, list[dict]]:
-    from recenter_bench import inspect_tasks
+def runner_requests(stage: str, dataset: Path) -> list[str]:
+    """The request texts of `recenter run STAGE --splits train validation test`."""
+    from recenter_bench.loaders.load import load_rows
+    from recenter_bench.run import judge
+    from recenter_bench.run.runner import stage_rows
+    from recenter_bench.run.systems import load_system, read_prompt
 
+    system = load_system(f"llm-judge-{stage}")
+    template = read_prompt(system)
+    rows, _ = stage_rows(load_reference(dataset), stage, ["train", "validation", "test"])
+    if stage == "pairing":
+        queries = judge.pairing_queries(rows, template, system.get("prompt_max_chars"))
+    elif stage == "extraction":
+        conversations = [r for rs in load_rows("conversations", dataset).values() for r in rs]
+        queries = judge.extraction_queries(rows, template, conversations)
+    else:
+        queries = judge.response_quality_queries(rows, template)
+    return [q.content for q in queries]
+
+
+def run_mock(stage: str, dataset: Path, log_dir: Path) -> tuple[object, list[dict]]:
     seen: list[dict] = []
-    task = getattr(inspect_tasks, stage)(dataset=str(dataset), splits="all")
     model = get_model("mockllm/model", custom_outputs=mock_judge(stage, seen))
-    [log] = inspect_eval(task, model=model, log_dir=str(log_dir), display="none")
+    [log] = inspect_eval(
+        f"recenter_bench/{stage}",  # found through the package's entry point
+        task_args={"dataset": str(dataset), "splits": "all"},
+        model=model,
+        log_dir=str(log_dir),
+        display="none",
+    )
     assert log.status == "success", log.error
     return log, seen
 
@@ -141,6 +167,8 @@ def test_mockllm_run_imports_and_scores_like_the_metric(
     assert len(seen) == n_rows * per_row
     assert all(r["roles"] == ["user"] for r in seen)
     assert {(r["temperature"], r["max_tokens"]) for r in seen} == {(0.0, 4096)}
+    # the same requests `recenter run` sends (its runner builds them from every conversation)
+    assert sorted(r["content"] for r in seen) == sorted(runner_requests(stage, fixture_dataset))
     if stage == "pairing":
         expected = {
             expected_pairing_request(r) for rows_ in reference.rows[stage].values() for r in rows_
@@ -284,7 +312,9 @@ def table3_runs(preview_release: Path, preview_dataset: Path, tmp_path_factory) 
             "--log-dir",
             str(root / "logs"),
         ]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3000)
+        done = subprocess.run(
+            command, env=env, cwd=root, capture_output=True, text=True, timeout=3000
+        )
         counts = dict(server.counts)
     assert done.returncode == 0, done.stderr[-2000:]
     runs = {"counts": counts}
