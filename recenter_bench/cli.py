@@ -26,11 +26,13 @@ HANDLERS = {
     "validate": "recenter_bench.submissions:validate_command",
     "score": "recenter_bench.submissions:score_command",
     "submit": "recenter_bench.submissions:submit_command",
+    "eval-results": "recenter_bench.submissions.eval_results:eval_results_command",
     "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
     "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
+    "import-inspect": "recenter_bench.import_inspect:import_inspect_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
     "space": "recenter_bench.space:space_command",
 }
@@ -92,12 +94,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("submit", help="validate, then open a pull request on the Hub")
     p.add_argument("submission")
-    p.add_argument(
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
         "--repo",
         default=HUB_LEADERBOARD_ID,
         help=f"leaderboard Space on the Hub (default: {HUB_LEADERBOARD_ID})",
     )
+    target.add_argument(
+        "--model-repo",
+        metavar="ORG/MODEL",
+        help="instead, open a PR on this model repository adding the run's .eval_results file",
+    )
     p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
+
+    p = sub.add_parser(
+        "eval-results", help="a scored run -> the Hub's .eval_results YAML for model repos"
+    )
+    p.add_argument("submission", help="scored submission folder <org>__<model>/<run>")
+    p.add_argument("--out", help="file to write (default: print to stdout)")
+    p.add_argument(
+        "--source-url",
+        help="where the run's predictions live (default: its folder in the leaderboard Space)",
+    )
 
     p = sub.add_parser("check-pr", help="check a Hub pull request's submissions as CI does")
     p.add_argument("pr_number", metavar="PR_NUMBER", type=int, help="pull request number")
@@ -129,9 +147,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--link", default="", help="http(s) URL of the model (default: none)")
     p.add_argument("--open-weights", action="store_true", help="the model's weights are public")
 
+    p = sub.add_parser(
+        "import-inspect", help="Inspect AI log of a recenter_bench task -> submission"
+    )
+    p.add_argument("log", help="log of `inspect eval recenter_bench/<stage>` (.eval or .json)")
+    p.add_argument("--out", required=True, help="submission folder to create: <org>__<model>/<run>")
+    p.add_argument(
+        "--dataset", help="built dataset folder or Hub dataset ID (default: the run's own)"
+    )
+    p.add_argument("--org", help="organisation (default: the <org> of the --out folder name)")
+    p.add_argument("--display-name", help="model name shown on the leaderboard")
+    p.add_argument("--link", default="", help="http(s) URL of the model (default: none)")
+    p.add_argument("--open-weights", action="store_true", help="the model's weights are public")
+    p.add_argument("--contact", default="", help="e-mail address or handle")
+
     p = sub.add_parser("leaderboard", help="serve the leaderboard Space locally")
     p.add_argument("--submissions", help="submissions folder (default: the repository's own)")
-    p.add_argument("--dataset", help="dataset for the Submit tab's score preview")
+    p.add_argument(
+        "--dataset",
+        help="dataset folder (from `recenter build`) or Hub dataset ID whose human labels give "
+        "the rank intervals and tie groups, and the Submit tab's score preview (default: the "
+        "preview release beside a checkout, else the published Hub dataset; without labels the "
+        "board shows scores only)",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=7860)
 

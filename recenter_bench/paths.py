@@ -40,9 +40,14 @@ SUBMISSIONS_DIR = data_dir("submissions")
 # them imports neither numpy nor datasets.
 METRIC_DIR = package_dir("recenter_bench.metric") / "recenter_personalization"
 LOADERS_DIR = package_dir("recenter_bench.loaders")
+# A checkout (editable install or source tree) has its pyproject and data rooms beside the
+# package; an installed wheel's REPO_ROOT is site-packages, which has neither.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "dataset_card").is_dir()
 # CI and the tests find the authors' preview files beside the checkout, never inside it; an
-# installed copy has none and defaults to the Hub dataset.
-PREVIEW_RELEASE_DIR = REPO_ROOT.parent / "shared" / "preview-release"
+# installed copy has no default there (None) and defaults to the Hub dataset.
+PREVIEW_RELEASE_DIR: Path | None = (
+    REPO_ROOT.parent / "shared" / "preview-release" if IN_CHECKOUT else None
+)
 
 HUB_DATASET_ID = "recenter-bench/recenter-personalization"
 HUB_LEADERBOARD_ID = "recenter-bench/leaderboard"

@@ -76,10 +76,17 @@ def _release_key(release: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+# What to pass when no dataset is at hand; said in every error about a missing dataset.
+DATASET_HINT = (
+    "pass --dataset FOLDER (a folder made by `recenter build --release DIR --out FOLDER`) or "
+    "--dataset ORG/NAME (a Hub dataset ID)"
+)
+
+
 def default_dataset() -> str:
     """The dataset used when `--dataset` is omitted: the preview release beside the checkout,
     built once into a cache folder keyed by its content, else the published Hub dataset."""
-    if (PREVIEW_RELEASE_DIR / "data").is_dir():
+    if PREVIEW_RELEASE_DIR is not None and (PREVIEW_RELEASE_DIR / "data").is_dir():
         from recenter_bench.loaders.build import build_dataset
 
         out = cache_root() / f"preview-{_release_key(PREVIEW_RELEASE_DIR)}"
@@ -91,9 +98,18 @@ def default_dataset() -> str:
 
 
 def resolve_dataset(source: str | Path | None) -> str:
-    """`--dataset` -> a local dataset folder (built or downloaded when needed)."""
+    """`--dataset` -> a local dataset folder (built or downloaded when needed). Without one, a
+    failed download of the default Hub dataset says so and what to pass instead."""
     if source is None:
         source = default_dataset()
+        if source == HUB_DATASET_ID:
+            try:
+                return download_dataset(source)
+            except UserError as error:
+                raise UserError(
+                    f"--dataset: none given, and the default, the published dataset "
+                    f"{source}, is not available ({error}); {DATASET_HINT}"
+                ) from None
     text = str(source)
     if Path(text).is_dir():
         if not (Path(text) / "data").is_dir():

@@ -40,20 +40,55 @@ def open_pull_request(
         )
         for name, data in sorted(files.items())
     ]
-    api = api or hub_api()
+    return _create_pull_request(
+        api or hub_api(),
+        "--repo",
+        repo_id,
+        repo_type,
+        operations,
+        f"Add submission {org_model}/{run}",
+        f"Adds `submissions/{org_model}/{run}/` ({', '.join(sorted(files))}), "
+        "checked with `recenter validate`; CI re-scores it with the metric.",
+    )
+
+
+def open_results_pull_request(
+    model_repo: str, path_in_repo: str, data: bytes, description: str, *, api: Any = None
+) -> str:
+    """Open a pull request on a model repository adding one `.eval_results/` file (the Hub
+    shows it on the model page as a community result while the PR is open). Returns its URL."""
+    from huggingface_hub import CommitOperationAdd
+
+    return _create_pull_request(
+        api or hub_api(),
+        "--model-repo",
+        model_repo,
+        "model",
+        [CommitOperationAdd(path_in_repo=path_in_repo, path_or_fileobj=data)],
+        f"Add {path_in_repo}",
+        description,
+    )
+
+
+def _create_pull_request(
+    api: Any,
+    flag: str,
+    repo_id: str,
+    repo_type: str,
+    operations: list[Any],
+    message: str,
+    description: str,
+) -> str:
     try:
         info = api.create_commit(
             repo_id=repo_id,
             repo_type=repo_type,
             operations=operations,
-            commit_message=f"Add submission {org_model}/{run}",
-            commit_description=(
-                f"Adds `submissions/{org_model}/{run}/` ({', '.join(sorted(files))}), "
-                "checked with `recenter validate`; CI re-scores it with the metric."
-            ),
+            commit_message=message,
+            commit_description=description,
             create_pr=True,
         )
     except Exception as error:  # HTTP, auth, missing repo: report it, no traceback
         message = hub_error(error)
-        raise UserError(f"--repo: could not open a pull request on {repo_id}: {message}") from None
+        raise UserError(f"{flag}: could not open a pull request on {repo_id}: {message}") from None
     return str(info.pr_url or info.commit_url)
