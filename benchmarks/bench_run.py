@@ -17,11 +17,17 @@ Not a test: run `python benchmarks/bench_run.py [--requests N]`.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import multiprocessing
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,6 +35,100 @@ sys.path.insert(0, str(REPO))
 
 LATENCY_S = 0.05
 TARGET_RATIO = 20.0
+
+
+NGINX = "/usr/sbin/nginx"
+INSTANT_ANSWER = "Short reason. Answer: NO"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _nginx_config(folder: Path, port: int) -> str:
+    """One worker (the other core is the client's) answering every POST with a fixed chat
+    completion and GET /v1/models with the stand-in's model; nothing logged or buffered."""
+    completion = {
+        "id": "chatcmpl-instant",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "stand-in",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": INSTANT_ANSWER},
+            }
+        ],
+        "usage": {"prompt_tokens": 200, "completion_tokens": 5, "total_tokens": 205},
+    }
+    models = {"object": "list", "data": [{"id": "stand-in", "object": "model"}]}
+    temp = "\n".join(
+        f"  {name}_temp_path {folder / name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return f"""
+worker_processes 1;
+daemon off;
+pid {folder / "nginx.pid"};
+error_log {folder / "error.log"} warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+{temp}
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  client_max_body_size 1m;
+  server {{
+    listen 127.0.0.1:{port} backlog=1024;
+    default_type application/json;
+    location = /v1/models {{ return 200 '{json.dumps(models)}'; }}
+    location / {{ return 200 '{json.dumps(completion)}'; }}
+  }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def instant_endpoint() -> Iterator[str]:
+    """nginx on a free port of 127.0.0.1 answering at once (a server that is never the
+    bottleneck, and not Python); yields its base URL and stops it afterwards."""
+    nginx = shutil.which("nginx") or NGINX
+    if not os.access(nginx, os.X_OK):
+        raise SystemExit("nginx is not installed: apt-get install nginx-light (or nginx)")
+    with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
+        folder, port = Path(tmp), _free_port()
+        (folder / "nginx.conf").write_text(_nginx_config(folder, port))
+        server = subprocess.Popen(
+            [nginx, "-c", str(folder / "nginx.conf"), "-p", str(folder), "-e", "stderr"],
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(200):
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                    break
+                time.sleep(0.05)
+            else:
+                raise SystemExit(f"nginx did not start; see {folder / 'error.log'}")
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def stage2_requests() -> list[dict]:
+    """The 3,969 Stage-2 requests of the paper's judge protocol over the preview dataset."""
+    from recenter_bench.run import judge
+    from recenter_bench.run.runner import stage_rows
+    from recenter_bench.run.systems import default_system, load_system, read_prompt
+    from recenter_bench.submissions import default_dataset, load_reference
+
+    system = load_system(default_system("pairing"), {})
+    rows, _ = stage_rows(load_reference(default_dataset()), "pairing", ("train", "validation", "test"))
+    queries = judge.pairing_queries(rows, read_prompt(system), system.get("prompt_max_chars"))
+    return [judge.chat_request(q, "stand-in", system.get("decoding", {})) for q in queries]
 
 
 def _serve(port_queue: multiprocessing.Queue, stop: multiprocessing.Event) -> None:

@@ -103,7 +103,7 @@ def build_metadata(
 
 # A library a system needs -> the extra that installs it.
 EXTRA_OF = {
-    "openai": "run",
+    "aiohttp": "run",
     "bm25s": "run",
     "Stemmer": "run",
     "sklearn": "run",
