@@ -126,7 +126,9 @@ def stage2_requests() -> list[dict]:
     from recenter_bench.submissions import default_dataset, load_reference
 
     system = load_system(default_system("pairing"), {})
-    rows, _ = stage_rows(load_reference(default_dataset()), "pairing", ("train", "validation", "test"))
+    rows, _ = stage_rows(
+        load_reference(default_dataset()), "pairing", ("train", "validation", "test")
+    )
     queries = judge.pairing_queries(rows, read_prompt(system), system.get("prompt_max_chars"))
     return [judge.chat_request(q, "stand-in", system.get("decoding", {})) for q in queries]
 

@@ -4,7 +4,8 @@ It serves `GET /v1/models` and `POST /v1/chat/completions` over real HTTP (a thr
 keep-alive), so `recenter run` is exercised through the official `openai` client. What it
 answers is up to a `respond(body) -> (status, text)` function; it can wait before answering
 (`latency_s`), fail chosen requests first (`fail_first`: request content -> statuses to answer
-before the real one), and counts every request it receives.
+before the real one; status 0 closes the connection without an answer), and counts every
+request it receives.
 
 `paper_replay(release)` is the responder of the end-to-end test: it answers each Stage-2
 request with the authors' recorded `full_output` for that (attribute, prompt) pair, and fails
@@ -131,6 +132,9 @@ class StandIn:
                 failure = standin._planned_failure(content)
                 if failure is not None:
                     standin._count(f"failed-{failure}")
+                    if failure == 0:  # a dropped connection: no status line at all
+                        self.close_connection = True
+                        return
                     self._send(failure, {"error": {"message": "planned failure"}})
                     return
                 status, text = standin.respond(body)

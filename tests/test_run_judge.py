@@ -542,3 +542,113 @@ def test_stage3_judge_cancels_position_bias(
     raw = [json.loads(x) for x in (out / "raw_answers.jsonl").read_text().splitlines()]
     assert {r["order"] for r in raw} == {"personalized-as-A", "personalized-as-B"}
     assert validate_submission(out, reference=fixture_reference, require_results=True) == []
+
+
+# --------------------------------------------------------------------------------------------
+# The transport: dropped connections, 408/409, a client error; where answers came from; Ctrl-C
+# --------------------------------------------------------------------------------------------
+
+
+def _contents(reference: Reference, n: int) -> list[str]:
+    rows = [r for rows in reference.rows["pairing"].values() for r in rows]
+    template = (PROTOCOL / "stage2-relevance-prompt.txt").read_text()
+    return [
+        template.replace("{attribute}", r["attribute"]).replace("{prompt}", r["prompt"][:800])
+        for r in rows[:n]
+    ]
+
+
+def test_dropped_connections_408_and_409_are_retried_and_a_400_is_not(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    dropped, conflicted, refused = _contents(fixture_reference, 3)
+    fail_first = {dropped: [0, 408], conflicted: [409], refused: [400]}
+    out = tmp_path / "acme__judge" / "v1"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(tmp_path / "cache"), "--max-retries", "2"]
+    with StandIn(_answer_by_attribute, fail_first=fail_first) as server:
+        code = run(out, *flags, "--base-url", server.url)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    # only the 400 failed, once, and the error names the server's own message
+    assert err.startswith("error: 1 of ") and "(first: 400: planned failure)" in err
+    assert server.counts["failed-400"] == 1
+    assert server.counts["failed-0"] == server.counts["failed-408"] == 1
+    assert server.counts["failed-409"] == 1
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    assert server.counts["answered"] == rows - 1
+
+
+def _record(out: Path) -> dict:
+    return yaml.safe_load((out / "metadata.yaml").read_text())["run"]
+
+
+def test_metadata_says_where_the_answers_came_from(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    from recenter_bench.run.runner import NONE_CONTACTED
+
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    out = tmp_path / "acme__judge" / "v1"
+    cache = tmp_path / "cache"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(cache)]
+    with StandIn(_answer_by_attribute) as server:
+        # credentials in the query string are not stored (the stand-in ignores the query)
+        assert run(out, *flags, "--base-url", server.url + "?api-key=sk-secret-in-url") == 0
+    first = _record(out)
+    assert first["endpoint_contacted"] == server.url
+    assert first["answers_from_cache"] == 0
+    assert first["first_answered_by"] == {server.url: rows}
+    assert "contacted " + server.url in capsys.readouterr().out
+    assert not [p for p in cache.rglob("*.json") if "sk-secret-in-url" in p.read_text()]
+
+    # the server is gone: a warm cache answers everything and the metadata says so
+    entries = sorted(cache.rglob("*.json"))
+    old = json.loads(entries[0].read_text())
+    del old["endpoint"]  # an entry written before endpoints were recorded
+    entries[0].write_text(json.dumps(old))
+    assert run(out, *flags, "--base-url", server.url) == 0
+    again = _record(out)
+    assert again["endpoint_contacted"] == NONE_CONTACTED
+    assert again["answers_from_cache"] == rows
+    assert again["first_answered_by"] == {server.url: rows - 1, "unknown": 1}
+    printed = capsys.readouterr().out
+    assert f"no endpoint contacted: all {rows:,} answers came from the cache" in printed
+
+
+def test_ctrl_c_says_how_to_resume_and_the_rerun_sends_only_the_rest(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    out = tmp_path / "acme__judge" / "v1"
+    cache = tmp_path / "cache"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(cache), "--concurrency", "1", "--no-progress"]
+    with StandIn(_answer_by_attribute, latency_s=0.1) as server:
+        command = [sys.executable, "-m", "recenter_bench.cli", "run", *flags]
+        command += ["--base-url", server.url, "--out", str(out)]
+        process = subprocess.Popen(
+            command, stderr=subprocess.PIPE, text=True, env={**os.environ, "OPENAI_API_KEY": KEY}
+        )
+        deadline = time.monotonic() + 60
+        while len(list(cache.rglob("*.json"))) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130 and not out.exists()
+        assert err.count("\n") == 1 and err.startswith("interrupted: run the same command again"), (
+            err
+        )
+        kept = len(list(cache.rglob("*.json")))
+        assert 3 <= kept < rows
+        server.counts.clear()
+        assert run(out, *flags, "--base-url", server.url) == 0
+        assert server.counts["chat"] == rows - kept  # resumed from every answer received
+    assert validate_submission(out, reference=fixture_reference, require_results=True) == []

@@ -67,8 +67,13 @@ class Endpoint:
         return key
 
     def url(self, path: str) -> str:
-        """`base_url` + `/path`, as the `openai` client joins them."""
-        return self.base_url.rstrip("/") + "/" + path
+        """`base_url` + `/path`, as the `openai` client joins them (a query string stays last).
+
+        >>> Endpoint("http://h:8000/v1/?api-version=2", "m").url("models")
+        'http://h:8000/v1/models?api-version=2'
+        """
+        parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + path))
 
     @property
     def public_url(self) -> str:
@@ -200,7 +205,7 @@ async def _exchange(session: Any, method: str, url: str, body: bytes | None) -> 
         raise RequestFailed("timed out", retryable=True) from None
     except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
         raise RequestFailed(first_line(error), retryable=True) from None
-    except aiohttp.ClientError as error:  # an invalid URL, a malformed response
+    except (aiohttp.ClientError, ValueError) as error:  # an invalid URL, a malformed response
         raise RequestFailed(first_line(error), retryable=False) from None
 
 

@@ -212,6 +212,7 @@ def run_judge(
             else None
         ),
         "requests": len(requests),
+        **answer_provenance(endpoint, answers),
         "unparsed": decided.unparsed,
         "prompt_tokens": sum(a.prompt_tokens for a in answers),
         "completion_tokens": sum(a.completion_tokens for a in answers),
@@ -223,6 +224,30 @@ def run_judge(
         raw=decided.raw,
         failures=failures,
     )
+
+
+NONE_CONTACTED = "none (every answer came from the cache)"
+MAX_ENDPOINTS_LISTED = 50
+
+
+def answer_provenance(endpoint: Any, answers: Sequence[Any]) -> dict[str, Any]:
+    """Where a run's answers came from: the endpoint it contacted (its URL without credentials,
+    or NONE_CONTACTED), how many answers the cache gave, and which endpoint first answered
+    each ("unknown" for cache entries from before endpoints were recorded)."""
+    contacted = any(not answer.cached for answer in answers)
+    answered_by: dict[str, int] = {}
+    for answer in answers:
+        if answer.text is not None:
+            answered_by[answer.endpoint] = answered_by.get(answer.endpoint, 0) + 1
+    ranked = sorted(answered_by.items(), key=lambda item: (-item[1], item[0]))
+    if len(ranked) > MAX_ENDPOINTS_LISTED:  # the metadata schema's bound
+        rest = sum(count for _, count in ranked[MAX_ENDPOINTS_LISTED - 1 :])
+        ranked = [*ranked[: MAX_ENDPOINTS_LISTED - 1], ("other endpoints", rest)]
+    return {
+        "endpoint_contacted": endpoint.public_url if contacted else NONE_CONTACTED,
+        "answers_from_cache": sum(answer.cached for answer in answers),
+        "first_answered_by": dict(sorted(ranked)),
+    }
 
 
 def run_system(
