@@ -24,6 +24,7 @@ import errno
 import fcntl
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -145,6 +146,19 @@ def _fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new, empty temporary sibling of `path` (`.NAME.<random>.tmp`), opened for writing with
+    the mode a plain open() gives (the umask applies; no umask round trip, which is not
+    thread-safe, and no fchmod)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # 48 random bits taken: draw again
+            continue
+
+
 def write_file(path: Path, data: bytes, *, durable: bool = True, clean: bool = True) -> None:
     """Replace (or create) the file `path` with `data`: temporary sibling, fsync, rename.
 
@@ -156,16 +170,14 @@ def write_file(path: Path, data: bytes, *, durable: bool = True, clean: bool = T
     path = Path(path)
     if clean:
         clean_leftovers(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb", closefd=False) as handle:
-            handle.write(data)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
         os.replace(tmp, path)
         if durable:
             _fsync_folder(path.parent)

@@ -104,25 +104,35 @@ class AnswerCache:
 
 
 class CacheWriter:
-    """Writes entries to an `AnswerCache` on its own thread, so that the caller (the runner's
-    event loop) only hands them over. Leaving the `with` block waits until every entry handed
-    over is on disk, also when the run was interrupted, so the next run resumes from all of
-    them. A write that fails (a full disk) stops the writing with one warning on stderr: the
-    run's answers are still used, they are just not cached."""
+    """Writes entries to an `AnswerCache` on threads of their own, so that the caller (the
+    runner's event loop) only hands them over. Several threads, because creating a file is
+    mostly waiting on the file system (the GIL is free meanwhile) and one thread fell behind a
+    fast endpoint. Leaving the `with` block waits until every entry handed over is on disk,
+    also when the run was interrupted, so the next run resumes from all of them. A write that
+    fails (a full disk) stops the writing with one warning on stderr: the run's answers are
+    still used, they are just not cached."""
+
+    THREADS = 4
 
     def __init__(self, cache: AnswerCache) -> None:
         self.cache = cache
         self.failed: str | None = None
         self._queue: queue.SimpleQueue[tuple[str, Mapping[str, Any]] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._write_all, name="answer-cache", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._write_all, name="answer-cache", daemon=True)
+            for _ in range(self.THREADS)
+        ]
 
     def __enter__(self) -> CacheWriter:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
         if self.failed:
             print(
                 f"warning: --cache-dir: {self.cache.root}: answers not cached ({self.failed})",
