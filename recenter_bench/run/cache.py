@@ -112,7 +112,7 @@ class CacheWriter:
     fails (a full disk) stops the writing with one warning on stderr: the run's answers are
     still used, they are just not cached."""
 
-    THREADS = 4
+    THREADS = 8
 
     def __init__(self, cache: AnswerCache) -> None:
         self.cache = cache
