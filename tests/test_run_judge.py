@@ -579,6 +579,22 @@ def test_dropped_connections_408_and_409_are_retried_and_a_400_is_not(
     assert server.counts["answered"] == rows - 1
 
 
+def test_timeouts_are_retried_then_reported_in_one_line(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    out = tmp_path / "acme__judge" / "v1"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(tmp_path / "cache"), "--max-retries", "1"]
+    flags += ["--timeout", "1", "--concurrency", "64"]
+    with StandIn(_answer_by_attribute, latency_s=3.0) as server:
+        code = run(out, *flags, "--base-url", server.url)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists() and err.count("\n") == 1
+    assert err.startswith(f"error: {rows} of {rows} requests failed (first: timed out)")
+    assert server.counts["chat"] == 2 * rows  # one try and one retry each
+
+
 def _record(out: Path) -> dict:
     return yaml.safe_load((out / "metadata.yaml").read_text())["run"]
 

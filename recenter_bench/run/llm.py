@@ -108,7 +108,12 @@ class RequestFailed(Exception):
     """A request that got no usable answer: why (one line), and whether trying again may help."""
 
     def __init__(
-        self, message: str, *, retryable: bool, status: int | None = None, retry_after=None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
