@@ -1,7 +1,7 @@
 """An OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks.
 
 It serves `GET /v1/models` and `POST /v1/chat/completions` over real HTTP (a threaded server,
-keep-alive), so `recenter run` is exercised through the official `openai` client. What it
+keep-alive), so `recenter run` is exercised through its real HTTP transport. What it
 answers is up to a `respond(body) -> (status, text)` function; it can wait before answering
 (`latency_s`), fail chosen requests first (`fail_first`: request content -> statuses to answer
 before the real one; status 0 closes the connection without an answer), and counts every

@@ -1,4 +1,4 @@
-"""`recenter run` with an LLM judge, through the official `openai` client over real HTTP to an
+"""`recenter run` with an LLM judge, through its aiohttp transport over real HTTP to an
 OpenAI-compatible stand-in on 127.0.0.1 (tests/openai_standin.py).
 
 The end-to-end test replays the authors' recorded answers and must give the paper's Table 3 rows
