@@ -618,6 +618,12 @@ def test_metadata_says_where_the_answers_came_from(
     assert first["first_answered_by"] == {server.url: rows}
     assert "contacted " + server.url in capsys.readouterr().out
     assert not [p for p in cache.rglob("*.json") if "sk-secret-in-url" in p.read_text()]
+    # each entry holds the very request its name is the key of, and who answered it
+    from recenter_bench.run.cache import request_key
+
+    for path in cache.rglob("*.json"):
+        entry = json.loads(path.read_text())
+        assert request_key(entry["request"]) == path.stem and entry["endpoint"] == server.url
 
     # the server is gone: a warm cache answers everything and the metadata says so
     entries = sorted(cache.rglob("*.json"))

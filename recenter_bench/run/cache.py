@@ -93,13 +93,16 @@ class AnswerCache:
         return entry
 
     def put(self, key: str, entry: Mapping[str, Any]) -> None:
+        self.put_json(key, json.dumps(dict(entry), ensure_ascii=False).encode("utf-8"))
+
+    def put_json(self, key: str, data: bytes) -> None:
+        """Store an entry already serialised as the UTF-8 JSON document `put` writes."""
         path = self._path(key)
         if path.parent not in self._made:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
         # Not fsynced (two fsyncs were most of a put's time, on the runner's event loop): an
         # entry a power cut loses or damages is asked again.
-        data = json.dumps(dict(entry), ensure_ascii=False).encode("utf-8")
         write_file(path, data, durable=False, clean=False)
 
 
@@ -117,7 +120,7 @@ class CacheWriter:
     def __init__(self, cache: AnswerCache) -> None:
         self.cache = cache
         self.failed: str | None = None
-        self._queue: queue.SimpleQueue[tuple[str, Mapping[str, Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._write_all, name="answer-cache", daemon=True)
             for _ in range(self.THREADS)
@@ -139,14 +142,15 @@ class CacheWriter:
                 file=sys.stderr,
             )
 
-    def put(self, key: str, entry: Mapping[str, Any]) -> None:
-        self._queue.put((key, entry))
+    def put_json(self, key: str, data: bytes) -> None:
+        """Hand over an entry serialised as `AnswerCache.put_json` takes it."""
+        self._queue.put((key, data))
 
     def _write_all(self) -> None:
         while (item := self._queue.get()) is not None:
             if self.failed:
                 continue
             try:
-                self.cache.put(*item)
+                self.cache.put_json(*item)
             except OSError as error:
                 self.failed = error.strerror or type(error).__name__

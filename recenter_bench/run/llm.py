@@ -293,9 +293,10 @@ async def _send(session: Any, body: bytes, endpoint: Endpoint) -> Answer:
         return _answer_of(data, endpoint.public_url)
 
 
-def _cache_entry(request: Mapping[str, Any], answer: Answer) -> dict[str, Any]:
-    return {
-        "request": dict(request),
+def _cache_entry(body: bytes, answer: Answer) -> bytes:
+    """The cache entry of an answer as JSON, around the request body already serialised for
+    sending (the request is not serialised twice)."""
+    rest = {
         "answer": answer.text,
         "usage": {
             "prompt_tokens": answer.prompt_tokens,
@@ -303,6 +304,7 @@ def _cache_entry(request: Mapping[str, Any], answer: Answer) -> dict[str, Any]:
         },
         "endpoint": answer.endpoint,
     }
+    return b'{"request": ' + body + b", " + json.dumps(rest, ensure_ascii=False).encode()[1:]
 
 
 async def _ask_all(
@@ -337,7 +339,7 @@ async def _ask_all(
                     body = json.dumps(requests[i], ensure_ascii=False).encode("utf-8")
                     answer = await _send(session, body, endpoint)
                     if answer.text is not None:
-                        writer.put(keys[i], _cache_entry(requests[i], answer))
+                        writer.put_json(keys[i], _cache_entry(body, answer))
                     answers[i] = answer
                     counts["done"] += 1
                     counts["tokens"] += answer.prompt_tokens + answer.completion_tokens
