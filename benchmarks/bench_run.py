@@ -7,7 +7,9 @@ loop, against a 50 ms stand-in, a cached rerun, and the embedding system's encod
   through `recenter_bench.run.llm.ask` (the request phase of `recenter run`: cache lookups,
   the endpoint check, every request, every answer cached) at concurrency 1, 8 and 64, each
   with an empty cache. The floor to compare with, in the same run: a bare aiohttp loop
-  (the same bodies, one session, N workers, each answer's JSON parsed, nothing else). Target
+  (the same bodies, one session, N workers, each answer's JSON parsed, nothing else). Beside
+  each rate: the client process's CPU time per request (all its threads), which the other
+  users' load changes far less than the rate. Target
   (from the issue): at 64, at least 1,500 req/s and never slower than at 8. Each figure is the
   median of --repeat runs, printed with the 1-minute load average when it was taken (the
   machine is shared: figures taken under load are lower).
@@ -206,22 +208,27 @@ def bench_instant(repeat: int) -> None:
     runs: dict[str, list[float]] = {}
     loads: dict[str, list[float]] = {}
 
-    def timed(name: str, rate: float) -> None:
+    cpu: dict[str, list[float]] = {}
+
+    def timed(name: str, rate: float, cpu_s: float) -> None:
         runs.setdefault(name, []).append(rate)
         loads.setdefault(name, []).append(os.getloadavg()[0])
+        cpu.setdefault(name, []).append(cpu_s / len(requests) * 1e6)
 
     with instant_endpoint() as url, tempfile.TemporaryDirectory(dir=cache_root()) as tmp:
         # Interleaved (floor, runner, floor, ...) so that the other users' load falls on both.
         for attempt in range(repeat):
             for concurrency in (1, 8, 64):
                 if concurrency > 1:
+                    busy = time.process_time()
                     floor = asyncio.run(_bare_aiohttp(url, bodies, concurrency))
-                    timed(f"floor {concurrency}", floor)
+                    timed(f"floor {concurrency}", floor, time.process_time() - busy)
                 cache = AnswerCache(Path(tmp) / f"c{concurrency}-{attempt}")
                 endpoint = Endpoint(url, "stand-in", concurrency=concurrency)
-                start = time.perf_counter()
+                start, busy = time.perf_counter(), time.process_time()
                 answers = ask(endpoint, requests, cache, show_progress=False)
-                timed(str(concurrency), len(requests) / (time.perf_counter() - start))
+                rate = len(requests) / (time.perf_counter() - start)
+                timed(str(concurrency), rate, time.process_time() - busy)
                 assert all(a.text and not a.cached for a in answers)
         start = time.perf_counter()
         answers = ask(Endpoint(url, "stand-in"), requests, AnswerCache(Path(tmp) / "c64-0"))
@@ -239,8 +246,8 @@ def bench_instant(repeat: int) -> None:
         versus = f", {rates[name] / floor:4.0%} of the floor" if floor else ""
         shown = ", ".join(f"{r:.0f}" for r in runs[name])
         print(
-            f"  {what}: {rates[name]:5.0f} req/s{versus} (runs {shown}; load "
-            f"{min(loads[name]):.1f}-{max(loads[name]):.1f})"
+            f"  {what}: {rates[name]:5.0f} req/s{versus}, CPU {_median(cpu[name]):4.0f} us/req "
+            f"(runs {shown}; load {min(loads[name]):.1f}-{max(loads[name]):.1f})"
         )
     print(f"  rerun from a warm cache (0 requests): {fixed:.2f} s ({_load()})")
     print(
