@@ -24,6 +24,7 @@ import errno
 import fcntl
 import os
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -105,6 +106,24 @@ def clean_leftovers(target: Path) -> None:
             os.close(fd)
 
 
+def clean_file_leftovers(folder: Path) -> None:
+    """Delete the temporary files that killed writers left anywhere in `folder` (not in its
+    sub-folders): one scan for a folder of many small files written with `clean=False`."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(".")]
+    except OSError:
+        return
+    for entry in entries:
+        if _TEMP_FILE.match(entry.name):
+            fd = _lock(Path(entry.path), wait=False)
+            if fd is None:  # a live writer's, or already gone
+                continue
+            try:
+                Path(entry.path).unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.lstat().st_mtime
@@ -127,24 +146,38 @@ def _fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
-def write_file(path: Path, data: bytes, *, durable: bool = True) -> None:
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new, empty temporary sibling of `path` (`.NAME.<random>.tmp`), opened for writing with
+    the mode a plain open() gives (the umask applies; no umask round trip, which is not
+    thread-safe, and no fchmod)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # 48 random bits taken: draw again
+            continue
+
+
+def write_file(path: Path, data: bytes, *, durable: bool = True, clean: bool = True) -> None:
     """Replace (or create) the file `path` with `data`: temporary sibling, fsync, rename.
 
     `durable=False` skips the two fsyncs: readers still see the old file or the new one, never
     part of one, but a power cut may lose the new one. For caches, whose lost entries are
-    simply made again, where an fsync per entry is most of the cost of a write."""
+    simply made again, where an fsync per entry is most of the cost of a write.
+    `clean=False` skips the search for a killed writer's temporaries beside `path` (a scan of
+    its folder per write); the caller cleans the folder otherwise (`clean_file_leftovers`)."""
     path = Path(path)
-    clean_leftovers(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if clean:
+        clean_leftovers(path)
+    fd, tmp = _create_temporary(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb", closefd=False) as handle:
-            handle.write(data)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
         os.replace(tmp, path)
         if durable:
             _fsync_folder(path.parent)

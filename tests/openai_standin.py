@@ -1,10 +1,11 @@
 """An OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks.
 
 It serves `GET /v1/models` and `POST /v1/chat/completions` over real HTTP (a threaded server,
-keep-alive), so `recenter run` is exercised through the official `openai` client. What it
+keep-alive), so `recenter run` is exercised through its real HTTP transport. What it
 answers is up to a `respond(body) -> (status, text)` function; it can wait before answering
 (`latency_s`), fail chosen requests first (`fail_first`: request content -> statuses to answer
-before the real one), and counts every request it receives.
+before the real one; status 0 closes the connection without an answer), and counts every
+request it receives.
 
 `paper_replay(release)` is the responder of the end-to-end test: it answers each Stage-2
 request with the authors' recorded `full_output` for that (attribute, prompt) pair, and fails
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -32,6 +34,11 @@ class _Server(ThreadingHTTPServer):
     # socketserver's default listen backlog (5) refuses connections when 64 clients open theirs
     # at once; a real endpoint queues them.
     request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out or hung up before the answer: not an error of the stand-in.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class StandIn:
@@ -131,6 +138,9 @@ class StandIn:
                 failure = standin._planned_failure(content)
                 if failure is not None:
                     standin._count(f"failed-{failure}")
+                    if failure == 0:  # a dropped connection: no status line at all
+                        self.close_connection = True
+                        return
                     self._send(failure, {"error": {"message": "planned failure"}})
                     return
                 status, text = standin.respond(body)

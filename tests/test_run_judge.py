@@ -1,4 +1,4 @@
-"""`recenter run` with an LLM judge, through the official `openai` client over real HTTP to an
+"""`recenter run` with an LLM judge, through its aiohttp transport over real HTTP to an
 OpenAI-compatible stand-in on 127.0.0.1 (tests/openai_standin.py).
 
 The end-to-end test replays the authors' recorded answers and must give the paper's Table 3 rows
@@ -611,37 +611,133 @@ def test_set_refuses_a_field_the_system_does_not_use(tmp_path: Path, capsys) -> 
     assert err == "error: --model: not a field of a bm25 system\n"
 
 
-def test_a_run_answered_from_the_cache_says_so(
+# --------------------------------------------------------------------------------------------
+# The transport: dropped connections, 408/409, a client error; where answers came from; Ctrl-C
+# --------------------------------------------------------------------------------------------
+
+
+def _contents(reference: Reference, n: int) -> list[str]:
+    rows = [r for rows in reference.rows["pairing"].values() for r in rows]
+    template = (PROTOCOL / "stage2-relevance-prompt.txt").read_text()
+    return [
+        template.replace("{attribute}", r["attribute"]).replace("{prompt}", r["prompt"][:800])
+        for r in rows[:n]
+    ]
+
+
+def test_dropped_connections_408_and_409_are_retried_and_a_400_is_not(
     fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
 ) -> None:
-    """Issue 15, item 7: against an unreachable URL with a warm cache the run exited 0 with
-    metadata that named nothing of where its answers came from."""
-    n = sum(len(rows) for rows in fixture_reference.rows["pairing"].values())
-    cache = ["--cache-dir", str(tmp_path / "cache"), "--dataset", str(fixture_dataset)]
-    first, again = tmp_path / "acme__judge" / "v1", tmp_path / "acme__judge" / "v2"
+    dropped, conflicted, refused = _contents(fixture_reference, 3)
+    fail_first = {dropped: [0, 408], conflicted: [409], refused: [400]}
+    out = tmp_path / "acme__judge" / "v1"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(tmp_path / "cache"), "--max-retries", "2"]
+    with StandIn(_answer_by_attribute, fail_first=fail_first) as server:
+        code = run(out, *flags, "--base-url", server.url)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists()
+    # only the 400 failed, once, and the error names the server's own message
+    assert err.startswith("error: 1 of ") and "(first: 400: planned failure)" in err
+    assert server.counts["failed-400"] == 1
+    assert server.counts["failed-0"] == server.counts["failed-408"] == 1
+    assert server.counts["failed-409"] == 1
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    assert server.counts["answered"] == rows - 1
+
+
+def test_timeouts_are_retried_then_reported_in_one_line(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    out = tmp_path / "acme__judge" / "v1"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(tmp_path / "cache"), "--max-retries", "1"]
+    flags += ["--timeout", "1", "--concurrency", "64"]
+    with StandIn(_answer_by_attribute, latency_s=3.0) as server:
+        code = run(out, *flags, "--base-url", server.url)
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists() and err.count("\n") == 1
+    assert err.startswith(f"error: {rows} of {rows} requests failed (first: timed out)")
+    assert server.counts["chat"] == 2 * rows  # one try and one retry each
+
+
+def _record(out: Path) -> dict:
+    return yaml.safe_load((out / "metadata.yaml").read_text())["run"]
+
+
+def test_metadata_says_where_the_answers_came_from(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
+) -> None:
+    from recenter_bench.run.runner import NONE_CONTACTED
+
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    out = tmp_path / "acme__judge" / "v1"
+    cache = tmp_path / "cache"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(cache)]
     with StandIn(_answer_by_attribute) as server:
-        assert run(first, "pairing", "--model", "stand-in", "--base-url", server.url, *cache) == 0
-        answered_by = server.url.rstrip("/")
-    record = yaml.safe_load((first / "metadata.yaml").read_text())["run"]
-    assert (record["answers_from_cache"], record["contacted_endpoint"]) == (0, True)
-    assert record["answered_by"] == {answered_by: n}
-    capsys.readouterr()
+        # credentials in the query string are not stored (the stand-in ignores the query)
+        assert run(out, *flags, "--base-url", server.url + "?api-key=sk-secret-in-url") == 0
+    first = _record(out)
+    assert first["endpoint_contacted"] == server.url
+    assert first["answers_from_cache"] == 0
+    assert first["first_answered_by"] == {server.url: rows}
+    assert "contacted " + server.url in capsys.readouterr().out
+    assert not [p for p in cache.rglob("*.json") if "sk-secret-in-url" in p.read_text()]
+    # each entry holds the very request its name is the key of, and who answered it
+    from recenter_bench.run.cache import request_key
 
-    unreachable = "http://127.0.0.1:9/v1"
-    assert run(again, "pairing", "--model", "stand-in", "--base-url", unreachable, *cache) == 0
+    for path in cache.rglob("*.json"):
+        entry = json.loads(path.read_text())
+        assert request_key(entry["request"]) == path.stem and entry["endpoint"] == server.url
+
+    # the server is gone: a warm cache answers everything and the metadata says so
+    entries = sorted(cache.rglob("*.json"))
+    old = json.loads(entries[0].read_text())
+    del old["endpoint"]  # an entry written before endpoints were recorded
+    entries[0].write_text(json.dumps(old))
+    assert run(out, *flags, "--base-url", server.url) == 0
+    again = _record(out)
+    assert again["endpoint_contacted"] == NONE_CONTACTED
+    assert again["answers_from_cache"] == rows
+    assert again["first_answered_by"] == {server.url: rows - 1, "unknown": 1}
     printed = capsys.readouterr().out
-    record = yaml.safe_load((again / "metadata.yaml").read_text())["run"]
-    assert (record["answers_from_cache"], record["contacted_endpoint"]) == (n, False)
-    assert record["answered_by"] == {answered_by: n}  # not the URL of this run
-    assert (
-        f"every answer came from the cache (first answered by {answered_by}); {unreachable} "
-        "was not contacted\n"
-    ) in printed
+    assert f"no endpoint contacted: all {rows:,} answers came from the cache" in printed
 
 
-def test_the_endpoint_is_recorded_without_credentials() -> None:
-    from recenter_bench.run.llm import Endpoint
+def test_ctrl_c_says_how_to_resume_and_the_rerun_sends_only_the_rest(
+    fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
 
-    endpoint = Endpoint(base_url="https://user:s3cret@api.example.org:8443/v1/?key=k#x", model="m")
-    assert endpoint.label == "https://api.example.org:8443/v1"
-    assert Endpoint(base_url="http://[::1]:8000/v1", model="m").label == "http://[::1]:8000/v1"
+    rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
+    out = tmp_path / "acme__judge" / "v1"
+    cache = tmp_path / "cache"
+    flags = ["pairing", "--dataset", str(fixture_dataset), "--model", "stand-in"]
+    flags += ["--cache-dir", str(cache), "--concurrency", "1", "--no-progress"]
+    with StandIn(_answer_by_attribute, latency_s=0.1) as server:
+        command = [sys.executable, "-m", "recenter_bench.cli", "run", *flags]
+        command += ["--base-url", server.url, "--out", str(out)]
+        process = subprocess.Popen(
+            command, stderr=subprocess.PIPE, text=True, env={**os.environ, "OPENAI_API_KEY": KEY}
+        )
+        deadline = time.monotonic() + 60
+        while len(list(cache.rglob("*.json"))) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130 and not out.exists()
+        assert err.count("\n") == 1 and err.startswith("interrupted: run the same command again"), (
+            err
+        )
+        kept = len(list(cache.rglob("*.json")))
+        assert 3 <= kept < rows
+        server.counts.clear()
+        assert run(out, *flags, "--base-url", server.url) == 0
+        assert server.counts["chat"] == rows - kept  # resumed from every answer received
+    assert validate_submission(out, reference=fixture_reference, require_results=True) == []

@@ -252,11 +252,40 @@ def test_run_bm25s_writes_a_valid_submission(tmp_path: Path, reference: Referenc
     assert_complete_pairing_submission(out, reference)
 
 
-def test_a_misnamed_out_folder_is_refused(tmp_path: Path, capsys) -> None:
+def test_a_display_name_that_does_not_make_the_out_folder_is_refused(
+    tmp_path: Path, capsys
+) -> None:
     out = tmp_path / "someone__my-bm25" / "v1"
-    assert main(["run", "pairing", "--system", "bm25s", "--out", str(out)]) == 1
+    flags = ["--system", "bm25s", "--display-name", "BM25", "--out", str(out)]
+    assert main(["run", "pairing", *flags]) == 1
     assert capsys.readouterr().err == (
         f"error: --out: {out}: org 'someone' and model 'BM25' make the folder someone__BM25/<run>;"
         " rename --out or change --org / --display-name\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "folder, flags, system_name, expected",
+    [
+        # one rule for every kind: the folder names the row (was refused for bm25s, #18)
+        ("someone__my-bm25", (None, None), "BM25", ("someone", "my-bm25")),
+        ("newcomer__my-gemma", (None, None), None, ("newcomer", "my-gemma")),
+        # a system's own display name is used where it makes the folder's <model>
+        ("recenter-bench__BM25", (None, None), "BM25", ("recenter-bench", "BM25")),
+        (
+            "recenter-bench__all-MiniLM-L6-v2-similarity",
+            (None, None),
+            "all-MiniLM-L6-v2 similarity",
+            ("recenter-bench", "all-MiniLM-L6-v2 similarity"),
+        ),
+        ("x__y", ("x", "y"), "BM25", ("x", "y")),
+        ("acme__GPT-5.4-mine", (None, "GPT-5.4 mine"), None, ("acme", "GPT-5.4 mine")),
+    ],
+)
+def test_the_out_folder_names_the_row_for_every_kind(
+    tmp_path: Path, folder: str, flags: tuple, system_name: str | None, expected: tuple
+) -> None:
+    from recenter_bench.run.output import out_identity
+
+    assert out_identity(tmp_path / folder / "v1", *flags, system_name) == expected

@@ -11,6 +11,6 @@ one module:
 - `rules`: decision rules fit on train and chosen on validation;
 - `runner`: one system over one stage;  `output`: the submission folder;  `command`: the CLI.
 
-Heavy libraries (openai, bm25s, scikit-learn, sentence-transformers) are imported only by the
+Heavy libraries (aiohttp, bm25s, scikit-learn, sentence-transformers) are imported only by the
 system that needs them; they come with the `run` and `embed` extras.
 """

@@ -44,7 +44,13 @@ def add_run_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("stage", choices=STAGE_CHOICES, help="the config to run on")
-    p.add_argument("--out", required=True, help="submission folder to write: <org>__<model>/<run>")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="submission folder to write: <org>__<model>/<run>; for every kind of system its "
+        "<org> and <model> name the row (a system's own display name, e.g. BM25, is used when "
+        "it makes <model>)",
+    )
     p.add_argument(
         "--system", help="a shipped system's name or a system YAML file (default: the LLM judge)"
     )
@@ -86,8 +92,14 @@ def add_run_parser(sub: Any) -> None:
     )
     llm.add_argument("--no-progress", action="store_true", help="no progress bar")
     meta = p.add_argument_group("submission metadata")
-    meta.add_argument("--display-name", help="model name shown on the leaderboard")
-    meta.add_argument("--org", help="organisation (default: <org> of the --out folder)")
+    meta.add_argument(
+        "--display-name",
+        help="model name shown on the leaderboard (default: <model> of the --out folder); "
+        "must make that folder name",
+    )
+    meta.add_argument(
+        "--org", help="organisation (default: <org> of the --out folder); must make its name"
+    )
     meta.add_argument("--link", help="http(s) URL of the model")
     meta.add_argument("--open-weights", action="store_true", help="the weights are public")
     meta.add_argument("--contact", default="", help="e-mail address or handle")

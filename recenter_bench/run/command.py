@@ -12,7 +12,7 @@ from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, printable
 from recenter_bench.paths import cache_root
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
-from recenter_bench.run.runner import UNPARSED_DEFAULT, Outcome, run_system
+from recenter_bench.run.runner import NONE_CONTACTED, UNPARSED_DEFAULT, Outcome, run_system
 from recenter_bench.run.systems import (
     LLM_JUDGE,
     PROMPT_FLAG,
@@ -112,9 +112,24 @@ def build_metadata(
     }
 
 
+def provenance_line(record: dict[str, Any]) -> str:
+    """One line saying which endpoint the run contacted and where its answers came from."""
+    first = "; ".join(f"{url}: {count:,}" for url, count in record["first_answered_by"].items())
+    cached, total = record["answers_from_cache"], record["requests"]
+    if record["endpoint_contacted"] == NONE_CONTACTED:
+        return (
+            f"no endpoint contacted: all {cached:,} answers came from the cache "
+            f"(first answered by {first})"
+        )
+    return (
+        f"contacted {record['endpoint_contacted']}; {cached:,} of {total:,} answers from the "
+        f"cache; first answered by {first}"
+    )
+
+
 # A library a system needs -> the extra that installs it.
 EXTRA_OF = {
-    "openai": "run",
+    "aiohttp": "run",
     "bm25s": "run",
     "Stemmer": "run",
     "sklearn": "run",
@@ -148,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     system = resolve_system(args)
-    org, model = out_identity(out, args.org, args.display_name or system.get("display_name"))
+    org, model = out_identity(out, args.org, args.display_name, system.get("display_name"))
     check_out_writable(out)
     endpoint = cache = None
     conversations: list[dict[str, Any]] = []
@@ -175,15 +190,23 @@ def _run(args: argparse.Namespace) -> int:
         conversations = [
             r for rows in load_rows("conversations", reference.source).values() for r in rows
         ]
-    outcome = run_system(
-        system,
-        reference,
-        args.splits,
-        endpoint=endpoint,
-        cache=cache,
-        conversations=conversations,
-        show_progress=not args.no_progress and sys.stderr.isatty(),
-    )
+    try:
+        outcome = run_system(
+            system,
+            reference,
+            args.splits,
+            endpoint=endpoint,
+            cache=cache,
+            conversations=conversations,
+            show_progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    except KeyboardInterrupt:
+        if cache is None:
+            raise
+        raise KeyboardInterrupt(
+            f"run the same command again to resume: the answers received so far are cached in "
+            f"{cache.root}, only the others are sent. Nothing was written to {out}"
+        ) from None
     if outcome.failures:
         raise UserError(
             f"{len(outcome.failures):,} of {outcome.record['requests']:,} requests failed "
@@ -207,13 +230,6 @@ def _run(args: argparse.Namespace) -> int:
             f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} "
             "completion tokens"
         )
-        if not record["contacted_endpoint"]:
-            sources = ", ".join(record["answered_by"])
-            print(
-                printable(
-                    f"every answer came from the cache (first answered by {sources}); "
-                    f"{args.base_url} was not contacted"
-                )
-            )
+        print(printable(provenance_line(record)))
     print(printable(f"wrote {out}"))
     return 0

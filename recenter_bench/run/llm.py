@@ -1,30 +1,45 @@
-"""Sending chat requests to any OpenAI-compatible endpoint with the official `openai` client.
+"""Sending chat requests to any OpenAI-compatible endpoint over one lean aiohttp session.
 
 vLLM, SGLang, TGI, llama.cpp, Ollama and hosted APIs all answer `/v1/chat/completions`, so one
 path serves them all; scaling out is the endpoint's job (`vllm serve` behind one URL), not a
-scheduler of ours. Requests go out concurrently (asyncio, at most `concurrency` in flight),
-each retried with exponential backoff and jitter on 429, 5xx, timeouts and dropped connections
-(a server's Retry-After is honoured). Answers are read from and written to an `AnswerCache`
-first, so only requests without a cached answer are sent. The API key is read from the
-environment variable the user names and is never written anywhere.
+scheduler of ours. `concurrency` workers each keep one request in flight over a pool of
+keep-alive connections; each request is retried with exponential backoff and jitter on 408,
+409, 429, 5xx, timeouts and dropped connections (a server's Retry-After is honoured).
+
+Why not the official `openai` client: against an instant endpoint it spent most of each
+request building and validating typed objects and scanning its connection pool (a cost that
+grows with the pool, so 64 requests in flight were slower than 8); this path sends the JSON
+body as is and reads back the three fields the runner uses, so a fast server, not the runner,
+sets the pace (benchmarks/bench_run.py).
+
+The event loop does no file work per answer: answers are read from an `AnswerCache` before
+anything is sent, new ones are handed to a `CacheWriter` thread, and the progress bar is
+redrawn a few times a second. The API key is read from the environment variable the user
+names and is never written anywhere; the endpoint's URL is stored without credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from recenter_bench.errors import UserError, first_line
-from recenter_bench.run.cache import AnswerCache, request_key
+from recenter_bench.run.cache import AnswerCache, CacheWriter, is_count, request_key
 
 RETRY_AFTER_CAP_S = 60.0
 BACKOFF_CAP_S = 30.0
+# Far above any real chat completion (4,096 tokens of text); a larger body is an error.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+RETRY_STATUSES = (408, 409, 429)
+PROGRESS_EVERY_S = 0.2
+UNKNOWN_ENDPOINT = "unknown"
 
 
 @dataclass(frozen=True)
@@ -39,19 +54,6 @@ class Endpoint:
     timeout_s: float = 600.0
     backoff_s: float = 1.0  # first retry waits about this long; each next one twice as long
 
-    @property
-    def label(self) -> str:
-        """The base URL without credentials, query or fragment: what a cache entry and the run's
-        metadata record as the endpoint that answered."""
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        try:
-            port = f":{parts.port}" if parts.port else ""
-        except ValueError:  # a port that is not a number: the request itself will say so
-            port = ""
-        return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
-
     def api_key(self) -> str:
         """The key from the environment; missing is a user error (a keyless local server takes
         any value, e.g. `export OPENAI_API_KEY=EMPTY`, as vLLM documents)."""
@@ -64,54 +66,174 @@ class Endpoint:
             )
         return key
 
+    def url(self, path: str) -> str:
+        """`base_url` + `/path`, as the `openai` client joins them (a query string stays last).
+
+        >>> Endpoint("http://h:8000/v1/?api-version=2", "m").url("models")
+        'http://h:8000/v1/models?api-version=2'
+        """
+        parts = urlsplit(self.base_url)
+        return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + path))
+
+    @property
+    def public_url(self) -> str:
+        """The base URL without what may hold a secret (user:password@, query, fragment).
+
+        >>> Endpoint("https://me:sk-1@api.example.com:8443/v1?key=sk-2#x", "m").public_url
+        'https://api.example.com:8443/v1'
+        """
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if ":" in host:  # an IPv6 address
+            host = f"[{host}]"
+        netloc = host + (f":{parts.port}" if parts.port else "") if parts.netloc else ""
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
 
 @dataclass(frozen=True)
 class Answer:
-    """One request's outcome: the answer text (None if it failed) and its token counts."""
+    """One request's outcome: the answer text (None if it failed), its token counts, whether it
+    came from the cache, and the endpoint that first answered it ("unknown" for cache entries
+    written before endpoints were recorded)."""
 
     text: str | None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
     error: str | None = None
-    # The endpoint that first gave this answer (a cached one: as its cache entry records it).
-    answered_by: str | None = None
+    endpoint: str | None = None
 
 
-def _client(endpoint: Endpoint) -> Any:
-    from openai import AsyncOpenAI
+class RequestFailed(Exception):
+    """A request that got no usable answer: why (one line), and whether trying again may help."""
 
-    # Retries are ours (below), so that a failure is counted once and never cached.
-    return AsyncOpenAI(
-        base_url=endpoint.base_url,
-        api_key=endpoint.api_key(),
-        timeout=endpoint.timeout_s,
-        max_retries=0,
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTP(S)_PROXY, NO_PROXY), as the `openai`
+    client honours them; looked up once per run, not per request as aiohttp's `trust_env`
+    does (two thread hops per request)."""
+    from urllib.request import getproxies, proxy_bypass
+
+    parts = urlsplit(url)
+    proxy = getproxies().get(parts.scheme)
+    return None if not proxy or proxy_bypass(parts.hostname or "") else proxy
+
+
+def _session(endpoint: Endpoint) -> Any:
+    import aiohttp
+
+    headers = {
+        "Authorization": f"Bearer {endpoint.api_key()}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": "recenter-bench",
+    }
+    return aiohttp.ClientSession(
+        headers=headers,
+        connector=aiohttp.TCPConnector(limit=endpoint.concurrency),
+        timeout=aiohttp.ClientTimeout(total=endpoint.timeout_s),
+        proxy=_proxy(endpoint.base_url),
     )
 
 
-async def check_endpoint(client: Any, endpoint: Endpoint) -> None:
-    """Fail early, in one line, when the endpoint is unreachable, refuses the key or does not
-    serve the model (servers without a model list are taken at their word)."""
-    import openai
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return min(max(float(value), 0.0), RETRY_AFTER_CAP_S) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error_message(status: int, reason: str | None, body: bytes) -> str:
+    """`status: message`, the message being the server's `error.message` when it sent one."""
+    message = ""
+    try:
+        document = json.loads(body)
+        error = document.get("error") if isinstance(document, dict) else None
+        message = error.get("message", "") if isinstance(error, dict) else error or ""
+        message = message if isinstance(message, str) else ""
+    except (ValueError, RecursionError):
+        message = body[:300].decode("utf-8", "replace")
+    message = " ".join(message.split())[:300] or reason or "no message"
+    return f"{status}: {message}"
+
+
+async def _read_body(response: Any) -> bytes:
+    """The response body, refused when larger than MAX_RESPONSE_BYTES (bounded work)."""
+    if response.content_length is not None:
+        if response.content_length > MAX_RESPONSE_BYTES:
+            raise RequestFailed(
+                f"the response is larger than {MAX_RESPONSE_BYTES:,} bytes", retryable=False
+            )
+        return await response.read()
+    chunks, size = [], 0
+    while chunk := await response.content.read(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise RequestFailed(
+                f"the response is larger than {MAX_RESPONSE_BYTES:,} bytes", retryable=False
+            )
+    return b"".join(chunks)
+
+
+async def _exchange(session: Any, method: str, url: str, body: bytes | None) -> bytes:
+    """One HTTP exchange: the body of a 2xx answer, else RequestFailed (retryable or not)."""
+    import aiohttp
 
     try:
-        served = [model.id async for model in client.models.list()]
-    except openai.AuthenticationError:
+        async with session.request(method, url, data=body) as response:
+            data = await _read_body(response)
+            status = response.status
+            if status < 300:
+                return data
+            raise RequestFailed(
+                _error_message(status, response.reason, data),
+                retryable=status in RETRY_STATUSES or status >= 500,
+                status=status,
+                retry_after=_retry_after(response.headers),
+            )
+    except TimeoutError:  # aiohttp's ServerTimeoutError too
+        raise RequestFailed("timed out", retryable=True) from None
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+        raise RequestFailed(first_line(error), retryable=True) from None
+    except (aiohttp.ClientError, ValueError) as error:  # an invalid URL, a malformed response
+        raise RequestFailed(first_line(error), retryable=False) from None
+
+
+async def check_endpoint(session: Any, endpoint: Endpoint) -> None:
+    """Fail early, in one line, when the endpoint is unreachable, refuses the key or does not
+    serve the model (servers without a model list are taken at their word)."""
+    try:
+        data = await _exchange(session, "GET", endpoint.url("models"), None)
+    except RequestFailed as failure:
+        if failure.status == 401:
+            raise UserError(
+                f"--base-url: {endpoint.base_url} refused the API key in ${endpoint.api_key_env}"
+            ) from None
+        if failure.status == 404:
+            return
+        if failure.status is None:
+            raise UserError(
+                f"--base-url: cannot reach {endpoint.base_url} ({failure}); is the server running?"
+            ) from None
         raise UserError(
-            f"--base-url: {endpoint.base_url} refused the API key in ${endpoint.api_key_env}"
+            f"--base-url: {endpoint.base_url} answered {failure.status} to the model list"
         ) from None
-    except openai.NotFoundError:
-        return
-    except (openai.APIConnectionError, openai.APITimeoutError) as error:
-        raise UserError(
-            f"--base-url: cannot reach {endpoint.base_url} ({first_line(error)}); is the server "
-            "running?"
-        ) from None
-    except openai.APIStatusError as error:
-        raise UserError(
-            f"--base-url: {endpoint.base_url} answered {error.status_code} to the model list"
-        ) from None
+    served = _served_models(data)
     if served and endpoint.model not in served:
         shown = ", ".join(served[:10]) + (", ..." if len(served) > 10 else "")
         raise UserError(
@@ -119,56 +241,70 @@ async def check_endpoint(client: Any, endpoint: Endpoint) -> None:
         )
 
 
-def _retryable(error: BaseException) -> bool:
-    import openai
-
-    if isinstance(error, openai.APIConnectionError | openai.APITimeoutError):
-        return True  # APITimeoutError is a connection error too; both are transient
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code in (408, 409, 429) or error.status_code >= 500
-    return False
-
-
-def _retry_after(error: BaseException) -> float | None:
-    response = getattr(error, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
+def _served_models(data: bytes) -> list[str]:
+    """The model IDs of a `/models` answer; [] when it holds no readable list."""
     try:
-        return min(float(value), RETRY_AFTER_CAP_S) if value is not None else None
-    except ValueError:
-        return None
+        listed = json.loads(data).get("data")
+    except (ValueError, AttributeError, RecursionError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [m["id"] for m in listed if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
 
-def _describe(error: BaseException) -> str:
-    status = getattr(error, "status_code", None)
-    return f"{status}: {first_line(error)}" if status else first_line(error)
+def _answer_of(data: bytes, endpoint: str) -> Answer:
+    """The first choice's message and the token counts of a chat completion body."""
+    try:
+        document = json.loads(data)
+        choices = document.get("choices") or [{}]
+        text = choices[0].get("message", {}).get("content")
+    except (ValueError, AttributeError, IndexError, TypeError, RecursionError):
+        return Answer(text=None, error="the response is not a chat completion")
+    if not isinstance(text, str):
+        return Answer(text=None, error="the response holds no message content")
+    usage = document.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    return Answer(
+        text=text,
+        prompt_tokens=prompt if is_count(prompt) else 0,
+        completion_tokens=completion if is_count(completion) else 0,
+        endpoint=endpoint,
+    )
 
 
-async def _send(client: Any, request: Mapping[str, Any], endpoint: Endpoint) -> Answer:
+async def _send(session: Any, body: bytes, endpoint: Endpoint) -> Answer:
     """One request with retries; never raises for an API error (the Answer carries it)."""
+    url = endpoint.url("chat/completions")
     attempt = 0
     while True:
         try:
-            response = await client.chat.completions.create(**request)
-        except Exception as error:  # noqa: BLE001 - every API error becomes a failed Answer
-            if not _retryable(error) or attempt >= endpoint.max_retries:
-                return Answer(text=None, error=_describe(error))
-            wait = _retry_after(error)
+            data = await _exchange(session, "POST", url, body)
+        except RequestFailed as failure:
+            if not failure.retryable or attempt >= endpoint.max_retries:
+                return Answer(text=None, error=str(failure))
+            wait = failure.retry_after
             if wait is None:
                 wait = min(BACKOFF_CAP_S, endpoint.backoff_s * 2**attempt)
                 wait *= 0.5 + random.random() / 2  # jitter: retries of many requests spread out
             attempt += 1
             await asyncio.sleep(wait)
             continue
-        choice = response.choices[0] if response.choices else None
-        text = choice.message.content if choice is not None else None
-        if text is None:
-            return Answer(text=None, error="the response holds no message content")
-        usage = response.usage
-        return Answer(
-            text=text,
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        )
+        return _answer_of(data, endpoint.public_url)
+
+
+def _cache_entry(body: bytes, answer: Answer) -> bytes:
+    """The cache entry of an answer as JSON, around the request body already serialised for
+    sending (the request is not serialised twice)."""
+    rest = {
+        "answer": answer.text,
+        "usage": {
+            "prompt_tokens": answer.prompt_tokens,
+            "completion_tokens": answer.completion_tokens,
+        },
+        "endpoint": answer.endpoint,
+    }
+    return b'{"request": ' + body + b", " + json.dumps(rest, ensure_ascii=False).encode()[1:]
 
 
 async def _ask_all(
@@ -182,51 +318,50 @@ async def _ask_all(
     from tqdm import tqdm
 
     todo = [i for i, answer in enumerate(answers) if answer is None]
-    client = _client(endpoint)
-    async with client:
-        await check_endpoint(client, endpoint)
+    async with _session(endpoint) as session:
+        await check_endpoint(session, endpoint)
         cache.create()
-        limit = asyncio.Semaphore(endpoint.concurrency)
-        tokens = failed = 0
-        cached = len(requests) - len(todo)
-        with tqdm(
-            total=len(todo),
-            desc=f"{endpoint.model} ({cached} cached)",
-            unit="req",
-            file=sys.stderr,
-            disable=not show_progress,
-        ) as bar:
+        counts = {"done": 0, "tokens": 0, "failed": 0}
+        with (
+            CacheWriter(cache) as writer,
+            tqdm(
+                total=len(todo),
+                desc=f"{endpoint.model} ({len(requests) - len(todo)} cached)",
+                unit="req",
+                file=sys.stderr,
+                disable=not show_progress,
+            ) as bar,
+        ):
+            pending = iter(todo)
 
-            async def one(i: int) -> None:
-                nonlocal tokens, failed
-                async with limit:
-                    answer = await _send(client, requests[i], endpoint)
-                if answer.text is not None:
-                    cache.put(
-                        keys[i],
-                        {
-                            "request": dict(requests[i]),
-                            "answer": answer.text,
-                            "answered_by": endpoint.label,
-                            "usage": {
-                                "prompt_tokens": answer.prompt_tokens,
-                                "completion_tokens": answer.completion_tokens,
-                            },
-                        },
-                    )
-                answers[i] = replace(answer, answered_by=endpoint.label)
-                tokens += answer.prompt_tokens + answer.completion_tokens
-                failed += answer.text is None
-                bar.set_postfix(tokens=tokens, failed=failed, refresh=False)
-                bar.update(1)
+            async def worker() -> None:
+                for i in pending:  # the workers share one iterator: each index is sent once
+                    body = json.dumps(requests[i], ensure_ascii=False).encode("utf-8")
+                    answer = await _send(session, body, endpoint)
+                    if answer.text is not None:
+                        writer.put_json(keys[i], _cache_entry(body, answer))
+                    answers[i] = answer
+                    counts["done"] += 1
+                    counts["tokens"] += answer.prompt_tokens + answer.completion_tokens
+                    counts["failed"] += answer.text is None
 
-            await asyncio.gather(*(one(i) for i in todo))
+            def redraw() -> None:
+                bar.set_postfix(tokens=counts["tokens"], failed=counts["failed"], refresh=False)
+                bar.update(counts["done"] - bar.n)
 
+            async def progress() -> None:
+                while True:
+                    await asyncio.sleep(PROGRESS_EVERY_S)
+                    redraw()
 
-def _answered_by(entry: Mapping[str, Any]) -> str:
-    """Where a cache entry's answer came from (entries written before it was recorded: unknown)."""
-    value = entry.get("answered_by")
-    return value[:200] if isinstance(value, str) and value else "unknown"
+            ticker = asyncio.create_task(progress()) if show_progress else None
+            try:
+                workers = min(endpoint.concurrency, len(todo))
+                await asyncio.gather(*(worker() for _ in range(workers)))
+            finally:
+                if ticker is not None:
+                    ticker.cancel()
+            redraw()
 
 
 def ask(
@@ -242,17 +377,19 @@ def ask(
     answers: list[Answer | None] = []
     for key in keys:
         entry = cache.get(key)  # checked: `usage` holds token counts when present
-        usage = entry.get("usage", {}) if entry else {}
+        if entry is None:
+            answers.append(None)
+            continue
+        usage = entry.get("usage", {})
+        first = entry.get("endpoint")
         answers.append(
             Answer(
                 text=entry["answer"],
                 prompt_tokens=usage.get("prompt_tokens", 0),
                 completion_tokens=usage.get("completion_tokens", 0),
                 cached=True,
-                answered_by=_answered_by(entry),
+                endpoint=first if isinstance(first, str) and first else UNKNOWN_ENDPOINT,
             )
-            if entry
-            else None
         )
     if any(answer is None for answer in answers):
         asyncio.run(_ask_all(endpoint, requests, keys, answers, cache, show_progress))

@@ -22,17 +22,25 @@ from recenter_bench.submissions import (
     folder_name,
     identity_of,
     jsonl_text,
+    slug,
     submission_files,
 )
 
 
-def out_identity(out: Path, org: str | None, model: str | None) -> tuple[str, str]:
-    """(org, model display name) of a submission to be written to `out`: the flags' values,
-    else the `<org>__<model>` parts of the folder name; they must make that folder name."""
+def out_identity(
+    out: Path, org: str | None, model: str | None, system_name: str | None = None
+) -> tuple[str, str]:
+    """(org, model display name) of a submission to be written to `out`, by one rule for every
+    kind of system: the `<org>__<model>` parts of the folder name name the row; `--org` and
+    `--display-name` (`org`, `model`) set them explicitly and must make that folder name; a
+    system file's `display_name` (`system_name`, e.g. "BM25") is used when it makes the
+    folder's `<model>` part, which is used as it is otherwise."""
     org_model, _ = identity_of(out)
     if "__" not in org_model and not (org and model):
         raise UserError(f"--out: {out}: expected a folder <org>__<model>/<run>")
     folder_org, _, folder_model = org_model.partition("__")
+    if model is None and system_name and slug(system_name) == folder_model:
+        model = system_name
     org, model = org or folder_org, model or folder_model
     if folder_name(org, model) != org_model:
         raise UserError(

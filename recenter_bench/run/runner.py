@@ -6,7 +6,6 @@ the rows, so a system's decision rule can only depend on `fit_on` and `choose_on
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,12 +212,8 @@ def run_judge(
             else None
         ),
         "requests": len(requests),
+        **answer_provenance(endpoint, answers),
         "unparsed": decided.unparsed,
-        # Answers come from the cache whatever endpoint first gave them (its key is the request,
-        # not the URL): say how many, and which endpoints gave them.
-        "answers_from_cache": sum(a.cached for a in answers),
-        "answered_by": answered_by(answers),
-        "contacted_endpoint": not all(a.cached for a in answers),
         "prompt_tokens": sum(a.prompt_tokens for a in answers),
         "completion_tokens": sum(a.completion_tokens for a in answers),
         "raw_answers": RAW_ANSWERS_FILE,
@@ -231,17 +226,28 @@ def run_judge(
     )
 
 
-MAX_ENDPOINTS = 10  # named in the metadata; the rest are counted together
+NONE_CONTACTED = "none (every answer came from the cache)"
+MAX_ENDPOINTS_LISTED = 50
 
 
-def answered_by(answers: Sequence[Any]) -> dict[str, int]:
-    """{endpoint: answers it first gave}, most first (the MAX_ENDPOINTS - 1 most, then others)."""
-    counts = Counter(a.answered_by or "unknown" for a in answers if a.text is not None)
-    ranked = counts.most_common()
-    if len(ranked) <= MAX_ENDPOINTS:
-        return dict(ranked)
-    kept = dict(ranked[: MAX_ENDPOINTS - 1])
-    return {**kept, "other endpoints": sum(n for _, n in ranked[MAX_ENDPOINTS - 1 :])}
+def answer_provenance(endpoint: Any, answers: Sequence[Any]) -> dict[str, Any]:
+    """Where a run's answers came from: the endpoint it contacted (its URL without credentials,
+    or NONE_CONTACTED), how many answers the cache gave, and which endpoint first answered
+    each ("unknown" for cache entries from before endpoints were recorded)."""
+    contacted = any(not answer.cached for answer in answers)
+    answered_by: dict[str, int] = {}
+    for answer in answers:
+        if answer.text is not None:
+            answered_by[answer.endpoint] = answered_by.get(answer.endpoint, 0) + 1
+    ranked = sorted(answered_by.items(), key=lambda item: (-item[1], item[0]))
+    if len(ranked) > MAX_ENDPOINTS_LISTED:  # the metadata schema's bound
+        rest = sum(count for _, count in ranked[MAX_ENDPOINTS_LISTED - 1 :])
+        ranked = [*ranked[: MAX_ENDPOINTS_LISTED - 1], ("other endpoints", rest)]
+    return {
+        "endpoint_contacted": endpoint.public_url if contacted else NONE_CONTACTED,
+        "answers_from_cache": sum(answer.cached for answer in answers),
+        "first_answered_by": dict(sorted(ranked)),
+    }
 
 
 def run_system(
