@@ -9,6 +9,7 @@ import math
 import os
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -24,7 +25,13 @@ from sklearn.metrics import f1_score
 
 from recenter_bench.leaderboard.filters import REQUIRED_COLUMNS, filter_table
 from recenter_bench.leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
-from recenter_bench.leaderboard.render import display_table, escape_markdown, model_cell, safe_url
+from recenter_bench.leaderboard.render import (
+    display_table,
+    escape_markdown,
+    model_cell,
+    safe_url,
+    submission_of_cell,
+)
 from recenter_bench.leaderboard.table import (
     REFERENCE_TYPES,
     STAGE_METRICS,
@@ -370,17 +377,28 @@ def test_http_links_are_quoted_so_they_cannot_break_out():
 
 def test_display_table_hides_plumbing_and_marks_reference_rows(pairing_all):
     shown, datatypes = display_table(pairing_all)
-    assert "link" not in shown.columns and "reference" not in shown.columns
+    assert "reference" not in shown.columns and "Submission" not in shown.columns
     assert len(datatypes) == len(shown.columns)
     assert datatypes[list(shown.columns).index("Model")] == "markdown"
+    assert datatypes[list(shown.columns).index("Link")] == "markdown"
     assert datatypes[list(shown.columns).index("F1")] == "number"
     types = shown["Type"].tolist()
     assert "reference: human" in types and "reference: no-skill baseline" in types
     cells = dict(zip(pairing_all["model"], shown["Model"], strict=True))
+    links = dict(zip(pairing_all["model"], shown["Link"], strict=True))
+    ids = dict(zip(pairing_all["model"], pairing_all["submission"], strict=True))
     markup = f"{MARKUP_MODEL} ({MARKUP_ORG})"
-    assert rendered(cells[markup]).text.strip() == markup
-    assert [t for t, _ in rendered(cells[markup]).tags] == ["p"]
-    assert rendered(cells["GPT-5.4 (paper)"]).tags[1] == ("a", {"href": "https://openai.com/"})
+    # The name opens the row's Submission view on this page, whatever the name holds ...
+    for model, cell in cells.items():
+        html = rendered(cell)
+        assert html.text.strip() == model
+        assert [t for t, _ in html.tags] == ["p", "a"]
+        assert html.tags[1][1] == {"href": "?submission=" + quote(ids[model], safe="")}
+        assert submission_of_cell(cell) == ids[model]
+    # ... and the submitter's own link is its own column, made only when it is safe.
+    assert [t for t, _ in rendered(links[markup]).tags] in ([], ["p"])
+    assert rendered(links["GPT-5.4 (paper)"]).tags[1] == ("a", {"href": "https://openai.com/"})
+    assert rendered(links["GPT-5.4 (paper)"]).text.strip() == "openai.com"
     # Missing numbers are empty cells, present ones rounded to 3 decimals.
     gpt = shown[pairing_all["model"] == "GPT-5.4 (paper)"].iloc[0]
     assert gpt["F1 95% CI low"] is None or pd.isna(gpt["F1 95% CI low"])

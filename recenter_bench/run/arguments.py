@@ -89,5 +89,9 @@ def add_run_parser(sub: Any) -> None:
     meta.add_argument("--display-name", help="model name shown on the leaderboard")
     meta.add_argument("--org", help="organisation (default: <org> of the --out folder)")
     meta.add_argument("--link", help="http(s) URL of the model")
-    meta.add_argument("--open-weights", action="store_true", help="the weights are public")
+    meta.add_argument(
+        "--open-weights",
+        action=argparse.BooleanOptionalAction,
+        help="the weights are public (or not; default: the system's, else unknown)",
+    )
     meta.add_argument("--contact", default="", help="e-mail address or handle")
