@@ -54,6 +54,7 @@ from recenter_bench.leaderboard.plots import (  # noqa: E402
 from recenter_bench.leaderboard.render import (  # noqa: E402
     PROVENANCE_LABELS,
     SUBMISSION_PARAMETER,
+    column_widths,
     display_table,
     escape_markdown,
     label,
@@ -322,6 +323,7 @@ def _stage_tab(
         value=value if eager else None,
         headers=None if eager else list(display_table(start)[0].columns),
         datatype=datatypes,
+        column_widths=column_widths(start),
         interactive=False,
         # Long cells (why a row is not ranked) wrap rather than widen the table past the window.
         wrap=True,
@@ -336,15 +338,15 @@ def _stage_tab(
         size="sm",
     )
 
-    def rendered(split: str, *filters: Any) -> tuple[dict[str, Any], list[str], str]:
+    def rendered(split: str, *filters: Any) -> tuple[dict[str, Any], list[str], list[str], str]:
         view = data.view(stage, split, *filters)
         value, datatypes = table_value(view)
-        return value, datatypes, caption(data, stage, split, view)
+        return value, datatypes, column_widths(view), caption(data, stage, split, view)
 
     def update(split: str, *filters: Any) -> tuple[Any, str]:
         # Cached with the view, by the filter values: a repeated view costs a lookup.
-        value, datatypes, note = data.memo(("table", stage, split, *filters), rendered)
-        return gr.Dataframe(value=value, datatype=datatypes), note
+        value, datatypes, widths, note = data.memo(("table", stage, split, *filters), rendered)
+        return gr.Dataframe(value=value, datatype=datatypes, column_widths=widths), note
 
     def export(split: str, *filters: Any) -> str:
         return csv.write(f"{stage}-{split}", tables.to_csv(data.view(stage, split, *filters)))

@@ -11,6 +11,7 @@ Space builds its column chooser from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from recenter_bench.metric.recenter_personalization import recenter_personalization as _metric
 
@@ -39,7 +40,8 @@ class ColumnContent:
     """One column: `name` in the plain table, `label` (the header), `kind` (the Dataframe's
     datatype: "markdown", "str" or "number"), shown by `default`, `fixed` (always shown, not in
     the chooser), `hidden` (kept in the table for the renderer, never a column of its own) and
-    `integer` (numbers shown without decimals)."""
+    `integer` (numbers shown without decimals) and `width` (pixels; by kind when 0), chosen so
+    a tab's default columns fit a 1280-pixel window, headers and long cells wrapping."""
 
     name: str
     label: str
@@ -48,20 +50,26 @@ class ColumnContent:
     fixed: bool = False
     hidden: bool = False
     integer: bool = False
+    width: int = 0
+
+    @property
+    def pixels(self) -> int:
+        """The column's width in the browser."""
+        return self.width or {"number": 68, "markdown": 110}.get(self.kind, 110)
 
 
-def _c(name: str, label: str, kind: str = "number", **flags: bool) -> ColumnContent:
+def _c(name: str, label: str, kind: str = "number", **flags: Any) -> ColumnContent:
     return ColumnContent(name, label, kind, **flags)
 
 
 META: tuple[ColumnContent, ...] = (
-    _c("rank", "Rank", integer=True, fixed=True),
-    _c("rank_interval", "Rank 95% interval", "str"),
-    _c("tie_group", "Tie group", integer=True),
-    _c("model", "Model", "markdown", fixed=True),
-    _c("unranked", "Not ranked because", "str"),
+    _c("rank", "Rank", integer=True, fixed=True, width=56),
+    _c("rank_interval", "Rank 95% interval", "str", width=88),
+    _c("tie_group", "Tie group", integer=True, width=60),
+    _c("model", "Model", "markdown", fixed=True, width=230),
+    _c("unranked", "Not ranked because", "str", width=170),
     _c("org", "Org", "str", default=False),
-    _c("type", "Type", "str"),
+    _c("type", "Type", "str", width=130),
     _c("reference", "Reference row", "str", fixed=True, hidden=True),
     _c("open_weights", "Open weights", "str", default=False),
     _c("provenance", "Provenance", "str", default=False),
@@ -107,7 +115,7 @@ _METRIC_LABELS: dict[str, str] = {
 # Shown by default besides the headline and its CI: what a stage's plot is read with (the
 # paper's points: judges over-select, judges flatter). The rest is in the column chooser, so a
 # table fits a 1280-pixel window without a sideways scroll.
-_DEFAULT_METRICS = frozenset({"precision", "recall", "yes_rate", "flag_rate", "inflation"})
+_DEFAULT_METRICS = frozenset({"precision", "recall", "inflation"})
 
 
 def metric_label(name: str) -> str:

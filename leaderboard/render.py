@@ -160,6 +160,15 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(columns), datatypes
 
 
+def column_widths(table: pd.DataFrame) -> list[str]:
+    """The browser width of each shown column of a (filtered) plain table, in display order."""
+    return [
+        f"{COLUMNS[name].pixels if name in COLUMNS else 110}px"
+        for name in table.columns
+        if not (name in COLUMNS and COLUMNS[name].hidden)
+    ]
+
+
 def open_weights_text(value: Any) -> str:
     """yes / no for a stated value; "unknown" where the submitter did not say (not a false no)."""
     return "yes" if value is True else "no" if value is False else "unknown"

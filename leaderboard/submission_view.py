@@ -221,9 +221,15 @@ def pick_hint(data: LeaderboardData, stage: str, chosen: str | None) -> str:
             "model, org or folder), or click a model's name in any table."
         )
     name = escape_markdown(data.names.get(chosen, chosen))
+    submission = data.snapshot.by_id.get(chosen)
+    which = (
+        "the leading re-scored run"
+        if submission is not None and submission.rescored
+        else "the leading row (reported by the paper: no predictions to compare or inspect)"
+    )
     return (
-        f"Showing **{name}**, the leading re-scored run of {title} on "
-        f"*{data.default_split(stage)}*. Pick another above, or click a model's name in any table."
+        f"Showing **{name}**, {which} of {title} on *{data.default_split(stage)}*. Pick another "
+        "above, or click a model's name in any table."
     )
 
 
