@@ -247,7 +247,7 @@ def test_tables_show_the_committed_submissions_and_reference_rows(visit):
         open_default_tab(page, data, OVERVIEW)
         seen: set[str] = set()
         for split in SPLITS:
-            panel(page, OVERVIEW).get_by_label(f"{split} (", exact=False).check()
+            split_radio(page, OVERVIEW, split).check()
             wait_rows(page, OVERVIEW, len(data.table(OVERVIEW, split)))
             seen |= set(column_texts(page, OVERVIEW, "Model"))
         assert {data.names[s.id] for s in committed} <= seen
@@ -284,7 +284,10 @@ def test_markup_from_a_submission_renders_as_inert_text(visit):
             open_default_tab(page, data, key)
             assert MARKUP_SHOWN in column_texts(page, key, "Model")
             cell = page.locator(f"#table-{key} [role=gridcell]", has_text=MARKUP_MODEL).first
-            assert cell.locator("img, script, a").count() == 0
+            assert cell.locator("img, script").count() == 0
+            # The one link is the row's own Submission view.
+            hrefs = cell.locator("a").evaluate_all("els => els.map(el => el.getAttribute('href'))")
+            assert hrefs == [f"?submission={MARKUP_FOLDER}%2Frun1"]
         # Nothing a submitter wrote became an element or a script link anywhere on the page.
         assert page.locator("img[src='x'], a[href^='javascript' i]").count() == 0
         page.get_by_role("tab", name="Submission", exact=True).click()
@@ -320,8 +323,13 @@ def test_any_column_sorts_from_its_header_menu(visit):
         assert visit.problems == [] and visit.dialogs == []
 
 
+def split_radio(page, key: str, split: str):
+    """A tab's split radio button (labelled "<split> (<n> rows)")."""
+    return panel(page, key).get_by_role("radio", name=re.compile(rf"^{split} \(\d+ rows?\)$"))
+
+
 def select_split(page, key: str, split: str) -> None:
-    panel(page, key).get_by_label(f"{split} (", exact=False).check()
+    split_radio(page, key, split).check()
     wait_rows(page, key, len(page_data(page).table(key, split)))
 
 
@@ -476,7 +484,7 @@ def test_the_overview_names_one_split_for_its_table_charts_and_leaders(small_vis
 
 
 def select_split_of(page, data: LeaderboardData, key: str, split: str) -> None:
-    panel(page, key).get_by_role("radio", name=re.compile(rf"^{split} \(\d+ rows?\)$")).check()
+    split_radio(page, key, split).check()
     wait_rows(page, key, len(data.table(key, split)))
 
 
