@@ -62,7 +62,7 @@ from recenter_bench.leaderboard.render import (  # noqa: E402
     table_value,
 )
 from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
-from recenter_bench.leaderboard.submit import submit_tab  # noqa: E402
+from recenter_bench.leaderboard.submit import prestart_previews, submit_tab  # noqa: E402
 from recenter_bench.paths import SUBMISSIONS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
@@ -266,9 +266,10 @@ def human_agreement(data: LeaderboardData, stage: str) -> list[str]:
 
 def _stage_tab(
     data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | None
-) -> tuple[gr.Radio, gr.Dataframe]:
+) -> tuple[gr.Radio, gr.Dataframe, Callable[[], None]]:
     """The controls, table, download and plot of one tab, wired to `filter_<stage>`; returns
-    its split radio and its table.
+    its split radio, its table and a function that computes its opening view on every split
+    ahead of the first visitor (so opening the tab or switching its split is a cache lookup).
 
     With `tab`, the table and plot are filled when the tab is first opened rather than sent
     with the page: the page then carries one table instead of four (and no plots), which is
@@ -351,13 +352,16 @@ def _stage_tab(
     def export(split: str, *filters: Any) -> str:
         return csv.write(f"{stage}-{split}", tables.to_csv(data.view(stage, split, *filters)))
 
-    triggers = [c.change for c in inputs] + ([] if eager else [tab.select])
+    triggers = [c.change for c in inputs]
+    opened = triggers + ([] if eager else [tab.select])
 
-    def on_filters(fn: Callable[..., Any], outputs: Any, api_name: str, **listener: Any) -> None:
+    def on_filters(
+        fn: Callable[..., Any], outputs: Any, api_name: str, on: list[Any], **listener: Any
+    ) -> None:
         # Only the latest of a burst of changes (typing in the search box) is worth computing,
         # and a progress overlay on every keystroke would make the table flicker.
         gr.on(
-            triggers,
+            on,
             fn,
             inputs=inputs,
             outputs=outputs,
@@ -372,9 +376,11 @@ def _stage_tab(
     # limit, callers that do go through the queue (gradio_client always does) are not run one
     # at a time across all visitors. Request bodies are capped by limits.RequestLimits.
     unqueued = {"queue": False, "concurrency_limit": None}
-    on_filters(update, [frame, note], f"filter_{stage}", **unqueued)
-    # A separate event, so the table is not held back by writing and serving the file.
-    on_filters(export, download, f"csv_{stage}", concurrency_limit=2)
+    on_filters(update, [frame, note], f"filter_{stage}", opened, **unqueued)
+    # A separate event, so the table is not held back by writing and serving the file. Not on
+    # opening the tab: the button already holds the opening view's file.
+    on_filters(export, download, f"csv_{stage}", triggers, concurrency_limit=2)
+    spec_of: Callable[..., Any] | None = None
     if stage in PLOTS:
         rows = data.view(stage, split0, **{**opening, "columns": None}) if eager else None
         plot = gr.Plot(
@@ -391,8 +397,16 @@ def _stage_tab(
             # apply to it.
             return data.memo(("plot", stage, split, *filters[:-1]), spec)
 
-        on_filters(replot, plot, f"plot_{stage}", **unqueued)
-    return split, frame
+        on_filters(replot, plot, f"plot_{stage}", opened, **unqueued)
+        spec_of = replot
+
+    def warm() -> None:
+        for name in tables.SPLITS:
+            update(name, *opening.values())
+            if spec_of is not None:
+                spec_of(name, *opening.values())
+
+    return split, frame, warm
 
 
 def leaders(data: LeaderboardData, split: str) -> tuple[str, list[PlotData | None]]:
@@ -458,11 +472,14 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             with gr.Tab("Overview", id=OVERVIEW):
                 leader_outputs, refresh_leaders = _overview_leaders(data)
                 gr.Markdown(unscored_note(data), elem_id="unscored", elem_classes="notice")
-                overview_split, frame = _stage_tab(data, OVERVIEW, csv, None)
+                overview_split, frame, warm = _stage_tab(data, OVERVIEW, csv, None)
                 frames.append(frame)
+                warmers = [warm, *(partial(refresh_leaders, s) for s in tables.SPLITS)]
             for stage in tables.STAGES:
                 with gr.Tab(tables.STAGE_TITLES[stage], id=stage) as tab:
-                    frames.append(_stage_tab(data, stage, csv, tab)[1])
+                    _, frame, warm = _stage_tab(data, stage, csv, tab)
+                    frames.append(frame)
+                    warmers.append(warm)
                 tab.select(partial(lambda s: s, stage), outputs=current_stage, queue=False)
             with gr.Tab("Agreement", id="agreement") as tab:
                 agreement_tab(data, tab)
@@ -482,6 +499,11 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             show_progress="hidden",
         )
         _wire_deep_links(demo, data, tabs, picker, frames, refresh_leaders, leader_outputs)
+    # Every tab's opening view on every split, computed before the first visitor (rankings
+    # with their bootstrap, tables, rendered cells, plots): opening a tab or switching a split
+    # then costs a lookup.
+    for warm in warmers:
+        warm()
     demo.leaderboard_data = data  # for the CLI's warnings and for tests
     demo.leaderboard_files = csv
     return demo
@@ -575,6 +597,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     demo = build_app(folder, dataset=args.dataset)
     for problem in demo.leaderboard_data.problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
+    prestart_previews(demo.leaderboard_data)
     try:
         launch(demo, args.host, args.port)
     except OSError as error:
@@ -596,4 +619,6 @@ def space_webhook(dataset: str | None) -> PullRequestWebhook | None:
 
 if __name__ == "__main__":  # the Space runs `python app.py`; host and port come from the env
     dataset = os.environ.get("RECENTER_DATASET")
-    launch(build_app(SUBMISSIONS_DIR, dataset=dataset), webhook=space_webhook(dataset))
+    space = build_app(SUBMISSIONS_DIR, dataset=dataset)
+    prestart_previews(space.leaderboard_data)
+    launch(space, webhook=space_webhook(dataset))
