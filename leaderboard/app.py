@@ -264,6 +264,10 @@ def human_agreement(data: LeaderboardData, stage: str) -> list[str]:
     return []
 
 
+# Stage tables up to this many rows are sent with the page (see _stage_tab).
+EAGER_ROWS = 100
+
+
 def _stage_tab(
     data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | None
 ) -> tuple[gr.Radio, gr.Dataframe, Callable[[], None]]:
@@ -271,13 +275,14 @@ def _stage_tab(
     its split radio, its table and a function that computes its opening view on every split
     ahead of the first visitor (so opening the tab or switching its split is a cache lookup).
 
-    With `tab`, the table and plot are filled when the tab is first opened rather than sent
-    with the page: the page then carries one table instead of four (and no plots), which is
-    what keeps the first paint fast with a thousand submissions.
+    A stage tab whose opening table holds more than EAGER_ROWS rows is filled when first
+    opened rather than sent with the page (the page then carries one large table instead of
+    four, which keeps the first paint fast with a thousand submissions); a smaller one is sent
+    with the page, so opening its tab costs no request and no second render.
     """
-    eager = tab is None
     split0 = data.default_split(stage)
     opening = opening_filters(stage)
+    eager = tab is None or len(data.view(stage, split0, **opening)) <= EAGER_ROWS
     note_text = no_labels_note(data, stage)
     if note_text:
         gr.Markdown(note_text, elem_classes="notice", elem_id=f"no-labels-{stage}")
