@@ -130,7 +130,7 @@ def place_labels(
     """Each labelled point's name at the first of `_LABEL_PLACES` where its box stays inside
     the plot and overlaps no other label, no fixed text in `taken` and no other point; a name
     with no free place is left out (the point's tooltip still has it). The viewed point is
-    placed first. Returns rows with the label's data position ("lx", "ly") and "align"."""
+    placed first, and may cover other points. Returns rows with the label's data position ("lx", "ly") and "align"."""
     few = len(points) <= MAX_LABELLED_POINTS
     labelled = sorted((p for p in points if few or p["viewed"]), key=lambda p: not p["viewed"])
     dots = [(scale.x(p[x]), scale.y(p[y])) for p in points]
@@ -141,7 +141,8 @@ def place_labels(
         for dx, dy, align in _LABEL_PLACES:
             box = text_box(px + dx, py + dy, point["model"], align, "middle", LABEL_SIZE)
             inside = box[0] >= 0 and box[2] <= PLOT_WIDTH and box[1] >= 0 and box[3] <= PLOT_HEIGHT
-            covers = any(
+            # The viewed point's name may cover other points, never other text.
+            covers = not point["viewed"] and any(
                 _overlaps(box, (cx - 5, cy - 5, cx + 5, cy + 5))
                 for cx, cy in dots
                 if (cx, cy) != (px, py)
