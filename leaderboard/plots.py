@@ -130,7 +130,8 @@ def place_labels(
     """Each labelled point's name at the first of `_LABEL_PLACES` where its box stays inside
     the plot and overlaps no other label, no fixed text in `taken` and no other point; a name
     with no free place is left out (the point's tooltip still has it). The viewed point is
-    placed first, and may cover other points. Returns rows with the label's data position ("lx", "ly") and "align"."""
+    placed first, and may cover other points. Returns rows with the label's data position
+    ("lx", "ly") and "align"."""
     few = len(points) <= MAX_LABELLED_POINTS
     labelled = sorted((p for p in points if few or p["viewed"]), key=lambda p: not p["viewed"])
     dots = [(scale.x(p[x]), scale.y(p[y])) for p in points]
