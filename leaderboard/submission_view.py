@@ -289,6 +289,8 @@ def submission_tab(
         inputs=picker,
         outputs=outputs,
         api_name="submission",
+        # A few small tables read from the snapshot: answered in one POST, outside the queue.
+        queue=False,
     )
 
     gr.Markdown("## Compare and inspect")
@@ -327,9 +329,9 @@ def submission_tab(
     def run_inspect(submission_id: str | None, stage: str, split: str) -> list[Any]:
         return inspect(data, csv, submission_id, stage, split)
 
-    picker.change(default_stage_split, inputs=picker, outputs=[stage, split], api_name=False).then(
-        run_inspect, [picker, stage, split], inspect_outputs, api_name=False
-    )
+    picker.change(
+        default_stage_split, inputs=picker, outputs=[stage, split], api_name=False, queue=False
+    ).then(run_inspect, [picker, stage, split], inspect_outputs, api_name=False)
     gr.on(
         [stage.input, split.input],
         run_inspect,
