@@ -509,6 +509,7 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
     # then costs a lookup.
     for warm in warmers:
         warm()
+    data.warmers = warmers
     demo.leaderboard_data = data  # for the CLI's warnings and for tests
     demo.leaderboard_files = csv
     return demo

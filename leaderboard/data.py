@@ -149,6 +149,8 @@ class LeaderboardData:
         self.labels_problem = ""
         self._rows: _Rows | None = None
         self._public: dict[str, bool] = {}
+        # What the app computes ahead of visitors, run again when a new snapshot is read.
+        self.warmers: list[Callable[[], Any]] = []
         if labels:
             self._load_labels()
 
@@ -160,7 +162,7 @@ class LeaderboardData:
         data = cls.__new__(cls)
         data.folder, data.dataset, data._lock = Path(), None, threading.Lock()
         data._checked, data.labels_problem, data._rows = float("inf"), "", None
-        data._public = {}
+        data._public, data.warmers = {}, []
         data._snapshot = Snapshot(list(submissions), list(problems), ())
         return data
 
@@ -192,9 +194,16 @@ class LeaderboardData:
                 self._checked = now
                 if fingerprint(self.folder) != self._snapshot.fingerprint:
                     self._snapshot = self._read()
+                    self._warm_in_background()
             finally:
                 self._lock.release()
         return self._snapshot
+
+    def _warm_in_background(self) -> None:
+        """Run `warmers` on the new snapshot off the request's thread, so the next visitors'
+        views are lookups again (a visitor arriving first computes their own view)."""
+        if self.warmers:
+            threading.Thread(target=lambda: [w() for w in self.warmers], daemon=True).start()
 
     def reload(self) -> None:
         """Re-read the folder now (what the periodic check does when something changed)."""

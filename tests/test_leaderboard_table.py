@@ -676,3 +676,21 @@ def test_placed_labels_never_overlap_each_other_or_the_fixed_texts():
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
     assert placed[0]["viewed"]  # the viewed point is labelled first
     assert 0 < len(placed) < len(points)  # crowded: some names are left to the tooltip
+
+
+def test_a_new_snapshot_is_warmed_off_the_request_thread(tmp_path):
+    import threading
+
+    from recenter_bench.leaderboard.data import LeaderboardData
+
+    write_fixture_tree(tmp_path)
+    data = LeaderboardData(tmp_path, labels=False)
+    seen: list[int] = []
+    warmed = threading.Event()
+    data.warmers = [lambda: (seen.append(len(data.snapshot.submissions)), warmed.set())]
+    before = len(data.submissions)
+    (tmp_path / "new__judge" / "v1").mkdir(parents=True)
+    (tmp_path / "new__judge" / "v1" / "metadata.yaml").write_text("model: judge\n")
+    data._checked = float("-inf")  # as if RELOAD_SECONDS had passed
+    assert data.snapshot.unscored == ["new__judge/v1"]
+    assert warmed.wait(10) and seen == [before]
