@@ -1,7 +1,18 @@
-"""Leaderboard speed: time to a painted table in headless Chromium, and filter round trips.
+"""Leaderboard speed, as a visitor sees it in headless Chromium, and at scale.
 
-Generates N synthetic submissions (default 1,000; every stage, every split) in a temporary
-folder, starts the Space on 127.0.0.1, then prints:
+Default (a visitor, with the committed submissions and the preview release's labels, a
+1280 x 800 window): first paint of the Overview's table; every tab switch and two filter
+switches (Stage 2's split, a type checkbox), each until the new content is painted; a cold
+Submit preview of a full pairing run (the first preview after start); and, served without a
+dataset, how long the Submit tab takes to say it cannot preview. The peer, served in the same
+run on the same machine: Gradio's own hello-world page (gr.Interface(lambda x: x, "text",
+"text")), its first paint and a submit round trip; the ratios are printed.
+Targets (issue 18): paint 2 s, switch 0.5 s, cold preview 2 s.
+Run: `python benchmarks/bench_leaderboard.py [--loads 5]`.
+
+`--scale [--submissions N]` (the former benchmark) generates N synthetic submissions (default
+1,000; every stage, every split) in a temporary folder, starts the Space on 127.0.0.1, then
+prints:
 
 - start-up: reading the results.json files and building the app;
 - page load: from the page request to the first table painted (default tab), in headless
@@ -30,6 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 PAINT_TARGET_S = 3.0
 FILTER_P95_TARGET_MS = 150.0
+VISITOR_PAINT_S, VISITOR_SWITCH_S, VISITOR_PREVIEW_S = 2.0, 0.5, 2.0
+WINDOW = {"width": 1280, "height": 800}
+NEXT_PAINT = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,12 +144,231 @@ def summary(latencies: list[float]) -> str:
     return f"median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms"
 
 
+def timed(page, action, ready) -> float:
+    """Seconds from `action()` to `ready()` returning and the next frame painted."""
+    start = time.perf_counter()
+    action()
+    ready()
+    page.evaluate(NEXT_PAINT)
+    return time.perf_counter() - start
+
+
+def rows_shown(page, key: str, rows: int) -> None:
+    page.wait_for_function(
+        "([sel, n]) => Number(document.querySelector(sel)?.getAttribute('aria-rowcount')) === n",
+        arg=[f"#table-{key} [role=grid]", rows + 1],
+    )
+
+
+def visitor_figures(url: str, data, loads: int, pairing_file: Path) -> dict[str, list[float]]:
+    """First paints, tab and filter switches and the cold preview, in one Chromium."""
+    import re
+
+    from leaderboard_harness import headless_chromium
+
+    from recenter_bench.leaderboard.app import OVERVIEW
+    from recenter_bench.leaderboard.table import STAGE_TITLES
+
+    figures: dict[str, list[float]] = {"paint": [], "switch": []}
+    names: list[str] = []
+    with headless_chromium() as browser:
+        for _ in range(loads):
+            context = browser.new_context(viewport=WINDOW)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            figures["paint"].append(
+                timed(
+                    page,
+                    lambda p=page: p.goto(url, wait_until="commit"),
+                    lambda p=page: p.wait_for_selector(
+                        f"#table-{OVERVIEW} [role=gridcell]", state="visible"
+                    ),
+                )
+            )
+            context.close()
+        context = browser.new_context(viewport=WINDOW)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.wait_for_selector(f"#table-{OVERVIEW} [role=gridcell]", state="visible")
+        page.wait_for_timeout(500)
+        tab_ready = {
+            **{
+                title: (
+                    lambda s=stage: page.wait_for_selector(
+                        f"#table-{s} [role=gridcell]", state="visible"
+                    )
+                )
+                for stage, title in STAGE_TITLES.items()
+            },
+            "Agreement": lambda: page.wait_for_selector(
+                "#agreement-table [role=gridcell]", state="visible"
+            ),
+            "Submission": lambda: page.wait_for_selector("#inspect-summary p", state="visible"),
+            "About": lambda: page.get_by_text("Citation", exact=False).first.wait_for(),
+            "Submit": lambda: page.get_by_role(
+                "button", name="Validate and preview scores"
+            ).first.wait_for(),
+            "Overview": lambda: page.wait_for_selector(
+                f"#table-{OVERVIEW} [role=gridcell]", state="visible"
+            ),
+        }
+        for name, ready in tab_ready.items():
+            tab = page.get_by_role("tab", name=name, exact=True)
+            figures["switch"].append(timed(page, tab.click, ready))
+            names.append(f"tab {name}")
+        # Filter switches on Stage 2: its split, then a type checkbox.
+        page.get_by_role("tab", name=STAGE_TITLES["pairing"], exact=True).click()
+        panel = page.locator("[role=tabpanel]:has(#table-pairing)")
+        radio = panel.get_by_role("radio", name=re.compile(r"^all \(\d+ rows?\)$"))
+        all_rows = len(data.table("pairing", "all"))
+        figures["switch"].append(
+            timed(page, radio.check, lambda: rows_shown(page, "pairing", all_rows))
+        )
+        names.append("filter split=all")
+        full = data.table("pairing", "all")
+        kept = full[(full["type"] != "retrieval") | full["reference"]]
+        box = panel.get_by_role("checkbox", name="retrieval", exact=True)
+        figures["switch"].append(
+            timed(page, box.uncheck, lambda: rows_shown(page, "pairing", len(kept)))
+        )
+        names.append("filter type-retrieval")
+        figures["preview"] = [preview_time(page, pairing_file)]
+        context.close()
+    figures["names"] = names  # type: ignore[assignment]
+    return figures
+
+
+def preview_time(page, upload: Path) -> float:
+    """Seconds from pressing Validate on an uploaded file to the preview's answer."""
+    page.get_by_role("tab", name="Submit", exact=True).click()
+    page.locator("input[type=file]").first.set_input_files(str(upload))
+    page.wait_for_timeout(1000)  # the upload itself is not the preview
+    messages = page.get_by_role("textbox", name="Validation", exact=True)
+    button = page.get_by_role("button", name="Validate and preview scores")
+    return timed(
+        page,
+        button.click,
+        lambda: page.wait_for_function(
+            "el => el.value.trim() !== ''", arg=messages.element_handle()
+        ),
+    )
+
+
+def hello_world_figures(loads: int) -> dict[str, list[float]]:
+    """The peer: Gradio's hello-world Interface, its first paint and a submit round trip."""
+    import gradio as gr
+    from leaderboard_harness import headless_chromium, serve
+
+    demo = gr.Interface(lambda x: x, "text", "text")
+    figures: dict[str, list[float]] = {"paint": [], "switch": []}
+    with serve(demo) as url, headless_chromium() as browser:
+        for i in range(loads):
+            context = browser.new_context(viewport=WINDOW)
+            page = context.new_page()
+            figures["paint"].append(
+                timed(
+                    page,
+                    lambda p=page: p.goto(url, wait_until="commit"),
+                    lambda p=page: p.wait_for_selector("textarea", state="visible"),
+                )
+            )
+            boxes = page.locator("textarea")
+            boxes.first.fill(f"hello {i}")
+            figures["switch"].append(
+                timed(
+                    page,
+                    page.get_by_role("button", name="Submit").click,
+                    lambda p=page, i=i: p.wait_for_function(
+                        "t => Array.from(document.querySelectorAll('textarea'))"
+                        ".slice(1).some(el => el.value === t)",
+                        arg=f"hello {i}",
+                    ),
+                )
+            )
+            context.close()
+    return figures
+
+
+def no_dataset_preview(upload: Path) -> float:
+    """Seconds the Submit preview takes to say it cannot preview, served without a dataset."""
+    from leaderboard_harness import headless_chromium, serve
+
+    from recenter_bench.leaderboard.app import build_app
+    from recenter_bench.paths import SUBMISSIONS_DIR
+
+    with tempfile.TemporaryDirectory(prefix="bench-no-dataset-") as missing:
+        demo = build_app(SUBMISSIONS_DIR, dataset=str(Path(missing) / "no-such-dataset"))
+        with serve(demo) as url, headless_chromium() as browser:
+            page = browser.new_context(viewport=WINDOW).new_page()
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.wait_for_selector("#table-overview [role=gridcell]", state="visible")
+            return preview_time(page, upload)
+
+
+def visitor_benchmark(loads: int) -> int:
+    from leaderboard_harness import serve
+
+    from recenter_bench.leaderboard.app import build_app
+    from recenter_bench.leaderboard.submit import prestart_previews
+    from recenter_bench.paths import SUBMISSIONS_DIR
+
+    upload = SUBMISSIONS_DIR / "google__Gemma-4-31B" / "authors-votes" / "pairing.jsonl"
+    start = time.perf_counter()
+    demo = build_app(SUBMISSIONS_DIR)
+    prestart_previews(demo.leaderboard_data)  # as `recenter leaderboard` and the Space do
+    build_s = time.perf_counter() - start
+    with serve(demo) as url:
+        ours = visitor_figures(url, demo.leaderboard_data, loads, upload)
+    peer = hello_world_figures(loads)
+    no_dataset = no_dataset_preview(upload)
+
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load} (shared with other jobs: "
+        "figures are noisy; the ratio to the peer, measured in the same run, less so)"
+    )
+    print(f"start-up (read, rank, warm every tab's views): {build_s:.2f} s")
+    paint, peer_paint = ours["paint"], peer["paint"]
+    print(
+        f"first paint of the Overview, {len(paint)} fresh pages: first {paint[0]:.2f} s, median "
+        f"{med(paint):.2f} s, max {max(paint):.2f} s (target {VISITOR_PAINT_S:g} s: "
+        f"{'met' if max(paint) <= VISITOR_PAINT_S else 'NOT met'}); hello-world peer: median "
+        f"{med(peer_paint):.2f} s; ratio {med(paint) / med(peer_paint):.2f}"
+    )
+    switches = ours["switch"]
+    for name, value in zip(ours["names"], switches, strict=True):
+        print(f"  switch {name}: {value:.2f} s")
+    print(
+        f"tab/filter switches ({len(switches)}): median {med(switches):.2f} s, max "
+        f"{max(switches):.2f} s (target {VISITOR_SWITCH_S:g} s: "
+        f"{'met' if max(switches) <= VISITOR_SWITCH_S else 'NOT met'}); hello-world submit "
+        f"round trip: median {med(peer['switch']):.2f} s; ratio "
+        f"{med(switches) / med(peer['switch']):.2f}"
+    )
+    cold = ours["preview"][0]
+    print(
+        f"cold Submit preview of a full pairing run ({upload.stat().st_size:,} bytes): "
+        f"{cold:.2f} s (target {VISITOR_PREVIEW_S:g} s: "
+        f"{'met' if cold <= VISITOR_PREVIEW_S else 'NOT met'})"
+    )
+    print(f"Submit preview served without a dataset, until it says so: {no_dataset:.2f} s")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submissions", type=int, default=1000)
-    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--scale", action="store_true", help="the synthetic-scale benchmark")
+    parser.add_argument("--submissions", type=int, default=1000, help="with --scale")
+    parser.add_argument("--requests", type=int, default=100, help="with --scale")
     parser.add_argument("--loads", type=int, default=5, help="page loads to time")
     args = parser.parse_args()
+    if not args.scale:
+        return visitor_benchmark(args.loads)
 
     from leaderboard_harness import serve
     from leaderboard_synthetic import synthetic_submissions

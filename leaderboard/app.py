@@ -53,13 +53,16 @@ from recenter_bench.leaderboard.plots import (  # noqa: E402
 )
 from recenter_bench.leaderboard.render import (  # noqa: E402
     PROVENANCE_LABELS,
+    SUBMISSION_PARAMETER,
+    column_widths,
     display_table,
     escape_markdown,
     label,
+    submission_of_cell,
     table_value,
 )
 from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
-from recenter_bench.leaderboard.submit import submit_tab  # noqa: E402
+from recenter_bench.leaderboard.submit import prestart_previews, submit_tab  # noqa: E402
 from recenter_bench.paths import SUBMISSIONS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
@@ -75,6 +78,16 @@ CSS = """
 .caption p { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .notice { border-left: 4px solid var(--color-accent); padding-left: 0.75em; }
 """
+# A model cell is a link to `?submission=<id>`: follow it inside the page (the table's select
+# event opens the Submission view) and keep the URL in the address bar, to be shared.
+HEAD = """<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="?submission="]');
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  history.pushState(null, "", link.getAttribute("href"));
+}, true);
+</script>"""
 PLOTS: dict[str, Callable[..., dict[str, Any]]] = {
     "pairing": pairing_plot,
     "response_quality": response_plot,
@@ -150,18 +163,17 @@ def vega(spec: dict[str, Any]) -> PlotData:
     return PlotData(type="altair", plot=json.dumps(spec))
 
 
-def leaders_text(data: LeaderboardData) -> str:
-    """Who leads each stage on its opening split: the best ranked system with its CI, rank
-    interval and tie group, against the human reference and the no-skill line."""
-    lines = ["### Who leads"]
+def leaders_text(data: LeaderboardData, split: str) -> str:
+    """Who leads each stage on `split` (the Overview's one split): the best ranked system with
+    its CI, rank interval and tie group, against the human reference and the no-skill line."""
+    lines = [f"### Who leads, on the *{split}* split"]
     for stage in tables.STAGES:
-        split = data.default_split(stage)
         table = data.table(stage, split)
         headline = tables.HEADLINE[stage]
         title = tables.STAGE_TITLES[stage]
         ranked = table[table["rank"] == 1] if not table.empty else table
         if ranked.empty:
-            lines.append(f"- **{title}**: no ranked system on {split} yet.")
+            lines.append(f"- **{title}**: no ranked system on {split}{_elsewhere(data, stage)}.")
             continue
         leader = ranked.iloc[0]
         low, high = leader.get(f"{headline}_ci_low"), leader.get(f"{headline}_ci_high")
@@ -186,6 +198,59 @@ def leaders_text(data: LeaderboardData) -> str:
     return "\n".join(lines)
 
 
+def _elsewhere(data: LeaderboardData, stage: str) -> str:
+    """Where a stage with nothing ranked on the Overview's split has its rows."""
+    counts = data.snapshot.counts(stage)
+    where = [f"{split} ({n})" for split, n in counts.items() if n]
+    return f"; its rows are on {', '.join(where)}: see its tab" if where else ""
+
+
+def no_labels_note(data: LeaderboardData, stage: str) -> str:
+    """What a stage tab says when the dataset holds no human labels for it: what is shown, and
+    what can be submitted now ("" when the stage has labels)."""
+    if stage == OVERVIEW or data.public_labels(stage) is not False:
+        return ""
+    open_stages = [tables.STAGE_TITLES[s] for s in tables.STAGES if data.public_labels(s)]
+    now = (
+        f"What can be submitted and ranked now: **{' and '.join(open_stages)}** predictions "
+        "(Submit tab; `recenter run`, then `recenter validate` and `recenter score`)."
+        if open_stages
+        else "No stage can be re-scored until labels are released."
+    )
+    return (
+        f"**The human labels of {tables.STAGE_TITLES[stage]} are not public yet** (the dataset "
+        "holds none): this tab shows the paper's reported numbers, which have no rank interval, "
+        f"and a submission for this stage cannot be scored yet. {now}"
+    )
+
+
+def unscored_note(data: LeaderboardData) -> str:
+    """The run folders that are there but hold no results.json, with the command that scores
+    each ("" when there are none)."""
+    runs = data.snapshot.unscored
+    if not runs:
+        return ""
+    folder = data.folder if data.folder != Path() else Path("submissions")
+    lines = [f"**{len(runs)} run folder(s) not scored** (no `results.json`), so not in any table:"]
+    lines += [
+        f"- {code_span(run)}: not scored; score it with "
+        f"{code_span(f'recenter score {folder / run} --write')}"
+        for run in runs[:MAX_LISTED_UNSCORED]
+    ]
+    if len(runs) > MAX_LISTED_UNSCORED:
+        lines.append(f"- ... and {len(runs) - MAX_LISTED_UNSCORED} more")
+    return "\n".join(lines)
+
+
+MAX_LISTED_UNSCORED = 20
+
+
+def code_span(text: Any) -> str:
+    """`text` as an inline code span on one line (inside one, Markdown and HTML are inert;
+    only a backtick could end it)."""
+    return "`" + " ".join(str(text).replace("`", "'").split())[:300] + "`"
+
+
 def human_agreement(data: LeaderboardData, stage: str) -> list[str]:
     """The human reference of a stage where no human row has the headline: how well the
     annotators agree with each other (the paper's number, on "all")."""
@@ -199,16 +264,28 @@ def human_agreement(data: LeaderboardData, stage: str) -> list[str]:
     return []
 
 
-def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | None) -> None:
-    """The controls, table, download and plot of one tab, wired to `filter_<stage>`.
+# Stage tables up to this many rows are sent with the page (see _stage_tab).
+EAGER_ROWS = 100
 
-    With `tab`, the table and plot are filled when the tab is first opened rather than sent
-    with the page: the page then carries one table instead of four (and no plots), which is
-    what keeps the first paint fast with a thousand submissions.
+
+def _stage_tab(
+    data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | None
+) -> tuple[gr.Radio, gr.Dataframe, Callable[[], None]]:
+    """The controls, table, download and plot of one tab, wired to `filter_<stage>`; returns
+    its split radio, its table and a function that computes its opening view on every split
+    ahead of the first visitor (so opening the tab or switching its split is a cache lookup).
+
+    A stage tab whose opening table holds more than EAGER_ROWS rows is filled when first
+    opened rather than sent with the page (the page then carries one large table instead of
+    four, which keeps the first paint fast with a thousand submissions); a smaller one is sent
+    with the page, so opening its tab costs no request and no second render.
     """
-    eager = tab is None
     split0 = data.default_split(stage)
     opening = opening_filters(stage)
+    eager = tab is None or len(data.view(stage, split0, **opening)) <= EAGER_ROWS
+    note_text = no_labels_note(data, stage)
+    if note_text:
+        gr.Markdown(note_text, elem_classes="notice", elem_id=f"no-labels-{stage}")
     with gr.Row():
         split = gr.Radio(
             data.split_choices(stage), value=split0, label="Split", scale=2, min_width=320
@@ -252,8 +329,10 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
         value=value if eager else None,
         headers=None if eager else list(display_table(start)[0].columns),
         datatype=datatypes,
+        column_widths=column_widths(start),
         interactive=False,
-        wrap=False,
+        # Long cells (why a row is not ranked) wrap rather than widen the table past the window.
+        wrap=True,
         max_height=640,
         latex_delimiters=[],
         elem_id=f"table-{stage}",
@@ -265,26 +344,29 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
         size="sm",
     )
 
-    def rendered(split: str, *filters: Any) -> tuple[dict[str, Any], list[str], str]:
+    def rendered(split: str, *filters: Any) -> tuple[dict[str, Any], list[str], list[str], str]:
         view = data.view(stage, split, *filters)
         value, datatypes = table_value(view)
-        return value, datatypes, caption(data, stage, split, view)
+        return value, datatypes, column_widths(view), caption(data, stage, split, view)
 
     def update(split: str, *filters: Any) -> tuple[Any, str]:
         # Cached with the view, by the filter values: a repeated view costs a lookup.
-        value, datatypes, note = data.memo(("table", stage, split, *filters), rendered)
-        return gr.Dataframe(value=value, datatype=datatypes), note
+        value, datatypes, widths, note = data.memo(("table", stage, split, *filters), rendered)
+        return gr.Dataframe(value=value, datatype=datatypes, column_widths=widths), note
 
     def export(split: str, *filters: Any) -> str:
         return csv.write(f"{stage}-{split}", tables.to_csv(data.view(stage, split, *filters)))
 
-    triggers = [c.change for c in inputs] + ([] if eager else [tab.select])
+    triggers = [c.change for c in inputs]
+    opened = triggers + ([] if eager else [tab.select])
 
-    def on_filters(fn: Callable[..., Any], outputs: Any, api_name: str, **listener: Any) -> None:
+    def on_filters(
+        fn: Callable[..., Any], outputs: Any, api_name: str, on: list[Any], **listener: Any
+    ) -> None:
         # Only the latest of a burst of changes (typing in the search box) is worth computing,
         # and a progress overlay on every keystroke would make the table flicker.
         gr.on(
-            triggers,
+            on,
             fn,
             inputs=inputs,
             outputs=outputs,
@@ -299,9 +381,11 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
     # limit, callers that do go through the queue (gradio_client always does) are not run one
     # at a time across all visitors. Request bodies are capped by limits.RequestLimits.
     unqueued = {"queue": False, "concurrency_limit": None}
-    on_filters(update, [frame, note], f"filter_{stage}", **unqueued)
-    # A separate event, so the table is not held back by writing and serving the file.
-    on_filters(export, download, f"csv_{stage}", concurrency_limit=2)
+    on_filters(update, [frame, note], f"filter_{stage}", opened, **unqueued)
+    # A separate event, so the table is not held back by writing and serving the file. Not on
+    # opening the tab: the button already holds the opening view's file.
+    on_filters(export, download, f"csv_{stage}", triggers, concurrency_limit=2)
+    spec_of: Callable[..., Any] | None = None
     if stage in PLOTS:
         rows = data.view(stage, split0, **{**opening, "columns": None}) if eager else None
         plot = gr.Plot(
@@ -318,25 +402,36 @@ def _stage_tab(data: LeaderboardData, stage: str, csv: CsvFiles, tab: gr.Tab | N
             # apply to it.
             return data.memo(("plot", stage, split, *filters[:-1]), spec)
 
-        on_filters(replot, plot, f"plot_{stage}", **unqueued)
+        on_filters(replot, plot, f"plot_{stage}", opened, **unqueued)
+        spec_of = replot
+
+    def warm() -> None:
+        for name in tables.SPLITS:
+            update(name, *opening.values())
+            if spec_of is not None:
+                spec_of(name, *opening.values())
+
+    return split, frame, warm
 
 
-def leaders(data: LeaderboardData) -> tuple[str, list[PlotData | None]]:
-    """The Overview's leader text and one chart per stage (None where nothing is ranked)."""
+def leaders(data: LeaderboardData, split: str) -> tuple[str, list[PlotData | None]]:
+    """The Overview's leader text and one chart per stage on `split`, the split of the
+    Overview's table (None where nothing is ranked)."""
     charts: list[PlotData | None] = []
     for stage in tables.STAGES:
-        split = data.default_split(stage)
         table = data.table(stage, split)
         ranked = not table.empty and table["rank"].notna().any()
         title = f"{tables.STAGE_TITLES[stage]} ({split})"
         charts.append(vega(leaders_plot(table, stage, split, title)) if ranked else None)
-    return leaders_text(data), charts
+    return leaders_text(data, split), charts
 
 
-def _overview_leaders(data: LeaderboardData, demo: gr.Blocks) -> None:
-    """Who leads each stage, in words and in one chart per stage; sent with the page, and
-    refreshed when a page opens (so a new submission shows here without a restart)."""
-    text, charts = leaders(data)
+def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str], list[Any]]]:
+    """Who leads each stage, in words and in one chart per stage, on the Overview's split; and
+    the function that refreshes them for a split (wired to the page load and the split radio,
+    so a new submission shows here without a restart)."""
+    split0 = data.default_split(OVERVIEW)
+    text, charts = leaders(data, split0)
     outputs: list[Any] = [gr.Markdown(text, elem_id="leaders")]
     with gr.Row():
         for stage, chart in zip(tables.STAGES, charts, strict=True):
@@ -346,11 +441,12 @@ def _overview_leaders(data: LeaderboardData, demo: gr.Blocks) -> None:
                 )
             )
 
-    def refresh() -> list[Any]:
-        text, charts = data.memo(("leaders", "", ""), lambda *_: leaders(data))
+    def refresh(split: str | None) -> list[Any]:
+        split = split if split in tables.SPLITS else data.default_split(OVERVIEW)
+        text, charts = data.memo(("leaders", "", split), lambda s: leaders(data, s))
         return [text, *(gr.Plot(value=c, visible=c is not None) for c in charts)]
 
-    demo.load(refresh, outputs=outputs, api_name="leaders", queue=False, show_progress="hidden")
+    return outputs, refresh
 
 
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
@@ -374,24 +470,88 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
                 "shown; see the Space logs.",
                 elem_classes="notice",
             )
-        with gr.Tabs():
+        # The stage tab last opened: the Submission tab opens on its leading run.
+        current_stage = gr.State("pairing")
+        frames: list[gr.Dataframe] = []
+        with gr.Tabs() as tabs:
             with gr.Tab("Overview", id=OVERVIEW):
-                _overview_leaders(data, demo)
-                _stage_tab(data, OVERVIEW, csv, None)
+                leader_outputs, refresh_leaders = _overview_leaders(data)
+                gr.Markdown(unscored_note(data), elem_id="unscored", elem_classes="notice")
+                overview_split, frame, warm = _stage_tab(data, OVERVIEW, csv, None)
+                frames.append(frame)
+                warmers = [warm, *(partial(refresh_leaders, s) for s in tables.SPLITS)]
             for stage in tables.STAGES:
                 with gr.Tab(tables.STAGE_TITLES[stage], id=stage) as tab:
-                    _stage_tab(data, stage, csv, tab)
+                    _, frame, warm = _stage_tab(data, stage, csv, tab)
+                    frames.append(frame)
+                    warmers.append(warm)
+                tab.select(partial(lambda s: s, stage), outputs=current_stage, queue=False)
             with gr.Tab("Agreement", id="agreement") as tab:
                 agreement_tab(data, tab)
             with gr.Tab("Submission", id="submission") as tab:
-                submission_tab(data, csv, tab)
+                picker = submission_tab(data, csv, tab, current_stage)
             with gr.Tab("About", id="about"):
                 about_tab()
             with gr.Tab("Submit", id="submit"):
                 submit_tab(data)
+        # The Overview shows one split: its leaders and charts follow its table's split.
+        overview_split.change(
+            refresh_leaders,
+            inputs=overview_split,
+            outputs=leader_outputs,
+            api_name="leaders",
+            queue=False,
+            show_progress="hidden",
+        )
+        _wire_deep_links(demo, data, tabs, picker, frames, refresh_leaders, leader_outputs)
+    # Every tab's opening view on every split, computed before the first visitor (rankings
+    # with their bootstrap, tables, rendered cells, plots): opening a tab or switching a split
+    # then costs a lookup.
+    for warm in warmers:
+        warm()
+    data.warmers = warmers
     demo.leaderboard_data = data  # for the CLI's warnings and for tests
     demo.leaderboard_files = csv
     return demo
+
+
+def _wire_deep_links(
+    demo: gr.Blocks,
+    data: LeaderboardData,
+    tabs: gr.Tabs,
+    picker: gr.Dropdown,
+    frames: list[gr.Dataframe],
+    refresh_leaders: Callable[[str | None], list[Any]],
+    leader_outputs: list[Any],
+) -> None:
+    """A model name opens its Submission view: a click on a model cell selects the Submission
+    tab and the run (the page's script keeps the cell's `?submission=<id>` in the address
+    bar), and a page opened on such a URL starts there."""
+
+    def open_cell(event: gr.SelectData) -> tuple[Any, Any]:
+        submission_id = submission_of_cell(event.value)
+        if submission_id not in data.snapshot.by_id:
+            return gr.Tabs(), gr.Dropdown()
+        return gr.Tabs(selected="submission"), gr.Dropdown(value=submission_id)
+
+    for frame in frames:
+        frame.select(open_cell, outputs=[tabs, picker], api_name=False, queue=False)
+
+    def on_load(request: gr.Request) -> list[Any]:
+        # Who leads is refreshed on every load (a new submission shows without a restart).
+        refreshed = refresh_leaders(None)
+        wanted = request.query_params.get(SUBMISSION_PARAMETER) if request else None
+        if wanted and wanted in data.snapshot.by_id:
+            return [gr.Tabs(selected="submission"), gr.Dropdown(value=wanted), *refreshed]
+        return [gr.Tabs(), gr.Dropdown(), *refreshed]
+
+    demo.load(
+        on_load,
+        outputs=[tabs, picker, *leader_outputs],
+        api_name="open",
+        queue=False,
+        show_progress="hidden",
+    )
 
 
 MAX_SESSIONS = 128
@@ -420,6 +580,7 @@ def launch(
         server_port=port,
         theme=THEME,
         css=CSS,
+        head=HEAD,
         ssr_mode=False,
         # The Submit tab promises uploads are never stored: no run history (which would keep
         # calls and their files in the browser or a Hub bucket).
@@ -442,6 +603,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     demo = build_app(folder, dataset=args.dataset)
     for problem in demo.leaderboard_data.problems:
         print(f"warning: skipped {problem}", file=sys.stderr)
+    prestart_previews(demo.leaderboard_data)
     try:
         launch(demo, args.host, args.port)
     except OSError as error:
@@ -463,4 +625,6 @@ def space_webhook(dataset: str | None) -> PullRequestWebhook | None:
 
 if __name__ == "__main__":  # the Space runs `python app.py`; host and port come from the env
     dataset = os.environ.get("RECENTER_DATASET")
-    launch(build_app(SUBMISSIONS_DIR, dataset=dataset), webhook=space_webhook(dataset))
+    space = build_app(SUBMISSIONS_DIR, dataset=dataset)
+    prestart_previews(space.leaderboard_data)
+    launch(space, webhook=space_webhook(dataset))

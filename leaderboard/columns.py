@@ -11,6 +11,7 @@ Space builds its column chooser from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from recenter_bench.metric.recenter_personalization import recenter_personalization as _metric
 
@@ -39,7 +40,8 @@ class ColumnContent:
     """One column: `name` in the plain table, `label` (the header), `kind` (the Dataframe's
     datatype: "markdown", "str" or "number"), shown by `default`, `fixed` (always shown, not in
     the chooser), `hidden` (kept in the table for the renderer, never a column of its own) and
-    `integer` (numbers shown without decimals)."""
+    `integer` (numbers shown without decimals) and `width` (pixels; by kind when 0), chosen so
+    a tab's default columns fit a 1280-pixel window, headers and long cells wrapping."""
 
     name: str
     label: str
@@ -48,32 +50,40 @@ class ColumnContent:
     fixed: bool = False
     hidden: bool = False
     integer: bool = False
+    width: int = 0
+
+    @property
+    def pixels(self) -> int:
+        """The column's width in the browser."""
+        return self.width or {"number": 68, "markdown": 110}.get(self.kind, 110)
 
 
-def _c(name: str, label: str, kind: str = "number", **flags: bool) -> ColumnContent:
+def _c(name: str, label: str, kind: str = "number", **flags: Any) -> ColumnContent:
     return ColumnContent(name, label, kind, **flags)
 
 
 META: tuple[ColumnContent, ...] = (
-    _c("rank", "Rank", integer=True, fixed=True),
-    _c("rank_interval", "Rank 95% interval", "str"),
-    _c("tie_group", "Tie group", integer=True),
-    _c("model", "Model", "markdown", fixed=True),
-    _c("unranked", "Not ranked because", "str"),
+    _c("rank", "Rank", integer=True, fixed=True, width=56),
+    _c("rank_interval", "Rank 95% interval", "str", width=88),
+    _c("tie_group", "Tie group", integer=True, width=60),
+    _c("model", "Model", "markdown", fixed=True, width=230),
+    _c("unranked", "Not ranked because", "str", width=170),
     _c("org", "Org", "str", default=False),
-    _c("link", "Link", "str", fixed=True, hidden=True),
-    _c("type", "Type", "str"),
+    _c("type", "Type", "str", width=130),
     _c("reference", "Reference row", "str", fixed=True, hidden=True),
-    _c("open_weights", "Open weights", "str"),
-    _c("provenance", "Provenance", "str"),
+    _c("open_weights", "Open weights", "str", default=False),
+    _c("provenance", "Provenance", "str", default=False),
     _c("training", "Training", "str", default=False),
 )
 TRAIL: tuple[ColumnContent, ...] = (
-    _c("date", "Date", "str"),
+    # The paper or model page: its own column, since the model name opens the Submission view.
+    _c("link", "Link", "markdown"),
+    _c("date", "Date", "str", default=False),
     _c("source", "Source", "str", default=False),
     _c("dataset_revision", "Dataset revision", "str", default=False),
     _c("metric_version", "Metric version", "str", default=False),
-    _c("submission", "Submission", "str", default=False),
+    # Carried by the model cell's link to the Submission view (and the CSV), not a column.
+    _c("submission", "Submission", "str", fixed=True, hidden=True),
 )
 # Headers of every metric the metric module writes; names follow the metric card.
 _METRIC_LABELS: dict[str, str] = {
@@ -102,17 +112,10 @@ _METRIC_LABELS: dict[str, str] = {
     "human_mean_rating": "Human mean rating",
     "inflation": "Rating inflation",
 }
-# Shown only when a reader asks for them: the human-side and bookkeeping numbers.
-_OPTIONAL_METRICS = frozenset(
-    {
-        "human_yes_rate",
-        "human_mean_rating",
-        "inter_annotator_kappa_3way",
-        "inter_annotator_weighted_kappa",
-        "n_annotators",
-        *CONFUSION_COUNTS,
-    }
-)
+# Shown by default besides the headline and its CI: what a stage's plot is read with (the
+# paper's points: judges over-select, judges flatter). The rest is in the column chooser, so a
+# table fits a 1280-pixel window without a sideways scroll.
+_DEFAULT_METRICS = frozenset({"precision", "recall", "inflation"})
 
 
 def metric_label(name: str) -> str:
@@ -154,7 +157,7 @@ def _registry() -> dict[str, ColumnContent]:
                     name,
                     metric_label(name),
                     integer=name in ("n", "n_annotators", *CONFUSION_COUNTS),
-                    default=name not in _OPTIONAL_METRICS,
+                    default=name in _DEFAULT_METRICS or name.startswith(HEADLINE[stage]),
                 ),
             )
         title = STAGE_TITLES[stage].split(" · ")[0]
@@ -168,17 +171,31 @@ _RANK_COLUMNS = ("rank", "rank_interval", "tie_group", "unranked")
 
 
 def stage_columns(stage: str) -> list[str]:
-    """Every column of a stage table, in display order."""
-    return [*(c.name for c in META), *STAGE_METRICS[stage], *(c.name for c in TRAIL)]
+    """Every column of a stage table, in display order: rank, model and the ranked score with
+    its 95% CI lead, so they are on screen without scrolling sideways.
+
+    >>> stage_columns("pairing")[:5]
+    ['rank', 'model', 'f1', 'f1_ci_low', 'f1_ci_high']
+    """
+    lead = ["rank", "model", *headline_columns(stage)]
+    rest = [c.name for c in META if c.name not in lead]
+    metrics = [m for m in STAGE_METRICS[stage] if m not in lead]
+    return [*lead, *rest, *metrics, *(c.name for c in TRAIL)]
+
+
+def headline_columns(stage: str) -> list[str]:
+    """A stage's headline metric and its 95% CI bounds."""
+    headline = HEADLINE[stage]
+    return [headline, f"{headline}_ci_low", f"{headline}_ci_high"]
 
 
 def overview_columns() -> list[str]:
     """Every column of the overview (no rank: the stages measure different things)."""
-    meta = [c.name for c in META if c.name not in _RANK_COLUMNS]
+    meta = [c.name for c in META if c.name not in (*_RANK_COLUMNS, "model")]
     # The overview ranks nothing, but a score read on data the system was fit on must still
     # stand out next to held-out ones: greyed, with the reason after the scores.
     scores = [overview_metric(s) for s in STAGES]
-    return [*meta, *scores, "unranked", *(c.name for c in TRAIL)]
+    return ["model", *scores, *meta, "unranked", *(c.name for c in TRAIL)]
 
 
 def label(name: str) -> str:

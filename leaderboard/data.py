@@ -31,7 +31,7 @@ import pandas as pd
 
 from recenter_bench.leaderboard import table as tables
 from recenter_bench.leaderboard.filters import filter_table
-from recenter_bench.leaderboard.ranking import SplitRanking, rank_split
+from recenter_bench.leaderboard.ranking import SplitRanking, labelled_rows, rank_split
 
 OVERVIEW = "overview"
 RELOAD_SECONDS = 10.0
@@ -63,6 +63,8 @@ class Snapshot:
     problems: list[str]
     fingerprint: tuple
     names: dict[str, str] = field(init=False)
+    # Run folders without a results.json: shown as "not scored", with the command to score them.
+    unscored: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.names = tables.display_names(self.submissions)
@@ -146,6 +148,9 @@ class LeaderboardData:
         self._snapshot = self._read()
         self.labels_problem = ""
         self._rows: _Rows | None = None
+        self._public: dict[str, bool] = {}
+        # What the app computes ahead of visitors, run again when a new snapshot is read.
+        self.warmers: list[Callable[[], Any]] = []
         if labels:
             self._load_labels()
 
@@ -157,12 +162,15 @@ class LeaderboardData:
         data = cls.__new__(cls)
         data.folder, data.dataset, data._lock = Path(), None, threading.Lock()
         data._checked, data.labels_problem, data._rows = float("inf"), "", None
+        data._public, data.warmers = {}, []
         data._snapshot = Snapshot(list(submissions), list(problems), ())
         return data
 
     def _read(self) -> Snapshot:
         print_of = fingerprint(self.folder)
-        return Snapshot(*tables.load_submissions(self.folder), print_of)
+        return Snapshot(
+            *tables.load_submissions(self.folder), print_of, tables.unscored_runs(self.folder)
+        )
 
     def _load_labels(self) -> None:
         try:
@@ -186,9 +194,16 @@ class LeaderboardData:
                 self._checked = now
                 if fingerprint(self.folder) != self._snapshot.fingerprint:
                     self._snapshot = self._read()
+                    self._warm_in_background()
             finally:
                 self._lock.release()
         return self._snapshot
+
+    def _warm_in_background(self) -> None:
+        """Run `warmers` on the new snapshot off the request's thread, so the next visitors'
+        views are lookups again (a visitor arriving first computes their own view)."""
+        if self.warmers:
+            threading.Thread(target=lambda: [w() for w in self.warmers], daemon=True).start()
 
     def reload(self) -> None:
         """Re-read the folder now (what the periodic check does when something changed)."""
@@ -217,6 +232,16 @@ class LeaderboardData:
     def ranking(self, stage: str, split: str) -> SplitRanking | None:
         """The paired-bootstrap ranking of a stage/split, None without labels or predictions."""
         return self.snapshot.ranking(stage, split, self._rows)
+
+    def public_labels(self, stage: str) -> bool | None:
+        """Whether the dataset holds human labels for `stage` (None: the labels are not loaded,
+        see `labels_problem`)."""
+        if self._rows is None:
+            return None
+        if stage not in self._public:
+            rows = self._rows.get(stage) or {}
+            self._public[stage] = bool(labelled_rows(rows, stage, tables.ALL)) if rows else False
+        return self._public[stage]
 
     def default_split(self, stage: str) -> str:
         return self.snapshot.opening(stage)

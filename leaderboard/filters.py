@@ -16,8 +16,9 @@ import pandas as pd
 
 OPEN_WEIGHTS_CHOICES: tuple[str, ...] = ("any", "open", "closed")
 TRAINING_CHOICES: tuple[str, ...] = ("any", "zero-shot", "trained")
-# The display needs these to draw the model link and the reference marker, whatever is chosen.
-REQUIRED_COLUMNS: tuple[str, ...] = ("rank", "model", "link", "reference")
+# The display needs these to draw the model cell (a link to its Submission view) and the
+# reference marker, whatever is chosen.
+REQUIRED_COLUMNS: tuple[str, ...] = ("rank", "model", "reference", "submission")
 
 
 def filter_table(

@@ -216,6 +216,14 @@ class PreviewRunner:
         self._lock = threading.Lock()
         atexit.register(self.close)
 
+    def prestart(self) -> None:
+        """Start one worker now, so the first preview does not wait for a process to start and
+        load the dataset (the worker warms itself while the Space serves pages)."""
+        worker = _Worker(self.job, self.warm)
+        with self._lock:
+            self._all.add(worker)
+        self._idle.put(worker)
+
     def run(self, *args: Any) -> Any:
         with self._slots:
             try:

@@ -33,6 +33,9 @@ KIND_COLORS = ["#4c78a8", "#e45756", "#9d9d9d"]
 # Above this many points, names are tooltips only (labels would overlap into noise).
 MAX_LABELLED_POINTS = 25
 HIGHLIGHT_COLOR = "#f58518"
+# Drawn as SVG rather than on a canvas (vega-embed reads `usermeta.embedOptions`), so every text
+# is an element whose box the browser test can measure.
+SVG: dict[str, Any] = {"embedOptions": {"renderer": "svg"}}
 
 
 def _kind(row: dict[str, Any]) -> str:
@@ -60,31 +63,146 @@ def _points(
     return points
 
 
-def _label_layer(points: list[dict], x: str, y: str) -> list[dict[str, Any]]:
-    """Names next to the points: all of them when few, else only the viewed one (no layer
-    without data: Vega warns about an empty extent)."""
+# The plot area of the two stage scatter plots, in pixels: labels are placed in this space.
+PLOT_WIDTH, PLOT_HEIGHT = 720, 380
+LABEL_SIZE = 10
+# Per-character advance at font size 10, generous for the wide sans-serif fonts browsers pick
+# (DejaVu Sans on Linux), so an estimated box holds the drawn one.
+_NARROW = frozenset("iljtfr.,:;'!|()[] ")
+# Candidate places of a label around its point: (dx, dy, align), first free one wins.
+_LABEL_PLACES: tuple[tuple[int, int, str], ...] = (
+    (8, 0, "left"),
+    (-8, 0, "right"),
+    (6, -11, "left"),
+    (6, 11, "left"),
+    (-6, -11, "right"),
+    (-6, 11, "right"),
+    (0, -14, "center"),
+    (0, 14, "center"),
+)
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels, y down
+
+
+def text_width(text: str, size: float = LABEL_SIZE) -> float:
+    """A generous estimate of the drawn width of `text` in pixels at font `size`."""
+    units = sum(3.8 if c in _NARROW else 7.6 if c.isupper() or c in "mwMW%@" else 6.3 for c in text)
+    return units * size / 10
+
+
+def text_box(x: float, y: float, text: str, align: str, baseline: str, size: float) -> Box:
+    """The box of a text drawn at pixel (x, y) with Vega's `align` and `baseline`."""
+    width, height = text_width(text, size), size * 1.25
+    left = {"left": x, "right": x - width, "center": x - width / 2}[align]
+    top = {"top": y, "middle": y - height / 2, "bottom": y - height}.get(baseline, y - size)
+    return (left - 1, top - 1, left + width + 1, top + height + 1)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+class PixelScale:
+    """Data -> pixels of a plot area with explicit linear domains (as the spec declares)."""
+
+    def __init__(self, x_domain: tuple[float, float], y_domain: tuple[float, float]) -> None:
+        self.x_domain, self.y_domain = x_domain, y_domain
+
+    def x(self, value: float) -> float:
+        low, high = self.x_domain
+        return (value - low) / (high - low) * PLOT_WIDTH
+
+    def y(self, value: float) -> float:
+        low, high = self.y_domain
+        return PLOT_HEIGHT - (value - low) / (high - low) * PLOT_HEIGHT
+
+    def data_x(self, pixel: float) -> float:
+        low, high = self.x_domain
+        return low + pixel / PLOT_WIDTH * (high - low)
+
+    def data_y(self, pixel: float) -> float:
+        low, high = self.y_domain
+        return low + (PLOT_HEIGHT - pixel) / PLOT_HEIGHT * (high - low)
+
+
+def place_labels(
+    points: list[dict], x: str, y: str, scale: PixelScale, taken: list[Box]
+) -> list[dict[str, Any]]:
+    """Each labelled point's name at the first of `_LABEL_PLACES` where its box stays inside
+    the plot and overlaps no other label, no fixed text in `taken` and no other point; a name
+    with no free place is left out (the point's tooltip still has it). The viewed point is
+    placed first, and may cover other points. Returns rows with the label's data position
+    ("lx", "ly") and "align"."""
     few = len(points) <= MAX_LABELLED_POINTS
-    labelled = [p for p in points if few or p["viewed"]]
-    if not labelled:
-        return []
-    return [
-        {
-            "data": {"values": labelled},
-            "mark": {"type": "text", "align": "left", "dx": 7, "dy": -4, "fontSize": 10},
-            "encoding": {
-                "x": {"field": x, "type": "quantitative"},
-                "y": {"field": y, "type": "quantitative"},
-                "text": {"field": "model", "type": "nominal"},
-                "color": {
-                    "condition": {"test": "datum.viewed", "value": HIGHLIGHT_COLOR},
-                    "value": "#555555",
+    labelled = sorted((p for p in points if few or p["viewed"]), key=lambda p: not p["viewed"])
+    dots = [(scale.x(p[x]), scale.y(p[y])) for p in points]
+    boxes = list(taken)
+    placed = []
+    for point in labelled:
+        px, py = scale.x(point[x]), scale.y(point[y])
+        for dx, dy, align in _LABEL_PLACES:
+            box = text_box(px + dx, py + dy, point["model"], align, "middle", LABEL_SIZE)
+            inside = box[0] >= 0 and box[2] <= PLOT_WIDTH and box[1] >= 0 and box[3] <= PLOT_HEIGHT
+            # The viewed point's name may cover other points, never other text.
+            covers = not point["viewed"] and any(
+                _overlaps(box, (cx - 5, cy - 5, cx + 5, cy + 5))
+                for cx, cy in dots
+                if (cx, cy) != (px, py)
+            )
+            if inside and not covers and not any(_overlaps(box, b) for b in boxes):
+                boxes.append(box)
+                placed.append(
+                    {
+                        **point,
+                        "lx": scale.data_x(px + dx),
+                        "ly": scale.data_y(py + dy),
+                        "align": align,
+                    }
+                )
+                break
+    return placed
+
+
+def _label_layer(
+    points: list[dict], x: str, y: str, scale: PixelScale, taken: list[Box]
+) -> list[dict[str, Any]]:
+    """Names next to the points, placed so that no two texts overlap (`place_labels`): all of
+    them when few, else only the viewed one; one layer per text alignment (no layer without
+    data: Vega warns about an empty extent)."""
+    placed = place_labels(points, x, y, scale, taken)
+    layers = []
+    for align in ("left", "right", "center"):
+        values = [p for p in placed if p["align"] == align]
+        if not values:
+            continue
+        layers.append(
+            {
+                "data": {"values": values},
+                "mark": {
+                    "type": "text",
+                    "align": align,
+                    "baseline": "middle",
+                    "fontSize": LABEL_SIZE,
                 },
-            },
-        }
-    ]
+                "encoding": {
+                    "x": {"field": "lx", "type": "quantitative", "scale": _scale(scale.x_domain)},
+                    "y": {"field": "ly", "type": "quantitative", "scale": _scale(scale.y_domain)},
+                    "text": {"field": "model", "type": "nominal"},
+                    "color": {
+                        "condition": {"test": "datum.viewed", "value": HIGHLIGHT_COLOR},
+                        "value": "#555555",
+                    },
+                },
+            }
+        )
+    return layers
 
 
-def _highlight_layer(points: list[dict], x: str, y: str) -> list[dict[str, Any]]:
+def _scale(domain: tuple[float, float]) -> dict[str, Any]:
+    """An explicit linear scale, so pixels can be computed here (label placement)."""
+    return {"domain": list(domain), "nice": False, "zero": False}
+
+
+def _highlight_layer(points: list[dict], x: str, y: str, scale: PixelScale) -> list[dict[str, Any]]:
     """A ring around the submission being viewed (none when no point is viewed)."""
     viewed = [p for p in points if p["viewed"]]
     if not viewed:
@@ -94,8 +212,8 @@ def _highlight_layer(points: list[dict], x: str, y: str) -> list[dict[str, Any]]
             "data": {"values": viewed},
             "mark": {"type": "point", "size": 420, "strokeWidth": 3, "color": HIGHLIGHT_COLOR},
             "encoding": {
-                "x": {"field": x, "type": "quantitative"},
-                "y": {"field": y, "type": "quantitative"},
+                "x": {"field": x, "type": "quantitative", "scale": _scale(scale.x_domain)},
+                "y": {"field": y, "type": "quantitative", "scale": _scale(scale.y_domain)},
                 "tooltip": [{"field": "model", "type": "nominal", "title": "viewed"}],
             },
         }
@@ -148,14 +266,25 @@ def f1_iso_lines(levels: tuple[float, ...] = F1_ISO_LEVELS, steps: int = 60) -> 
     return points
 
 
-def _point_layer(points: list[dict], x: str, y: str, x_title: str, y_title: str, x_domain=None):
-    x_scale = {"domain": x_domain} if x_domain else {"zero": False}
+def _point_layer(
+    points: list[dict], x: str, y: str, x_title: str, y_title: str, scale: PixelScale
+) -> dict[str, Any]:
     return {
         "data": {"values": points},
         "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.85},
         "encoding": {
-            "x": {"field": x, "type": "quantitative", "title": x_title, "scale": x_scale},
-            "y": {"field": y, "type": "quantitative", "title": y_title},
+            "x": {
+                "field": x,
+                "type": "quantitative",
+                "title": x_title,
+                "scale": _scale(scale.x_domain),
+            },
+            "y": {
+                "field": y,
+                "type": "quantitative",
+                "title": y_title,
+                "scale": _scale(scale.y_domain),
+            },
             "color": {
                 "field": "kind",
                 "type": "nominal",
@@ -190,6 +319,16 @@ def pairing_plot(table: pd.DataFrame, split: str, highlight: str | None = None) 
         for level in F1_ISO_LEVELS
     ]
     humans = [p for p in points if p["kind"] == "human"]
+    scale = PixelScale((0.0, 1.0), (0.0, 1.0))
+    # The fixed texts the point labels must keep clear of: the iso-line labels and the
+    # no-skill line's label (Vega's default font size 11 and baseline "alphabetic").
+    taken = [
+        text_box(scale.x(v["recall"]), scale.y(v["precision"]) - 6, v["f1"], "right", "", 11)
+        for v in labels
+    ]
+    if base_rate is not None:
+        name = f"no-skill precision (human YES-rate) {base_rate:.3f}"
+        taken.append(text_box(4, scale.y(base_rate) + 2, name, "left", "top", 10))
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "title": {
@@ -200,19 +339,15 @@ def pairing_plot(table: pd.DataFrame, split: str, highlight: str | None = None) 
                 else "no human row with precision and recall on this split"
             ),
         },
-        "width": 720,
-        "height": 380,
+        "width": PLOT_WIDTH,
+        "height": PLOT_HEIGHT,
         "layer": [
             {
                 "data": {"values": iso},
                 "mark": {"type": "line", "strokeDash": [4, 4], "color": "#bbbbbb"},
                 "encoding": {
-                    "x": {"field": "recall", "type": "quantitative", "scale": {"domain": [0, 1]}},
-                    "y": {
-                        "field": "precision",
-                        "type": "quantitative",
-                        "scale": {"domain": [0, 1]},
-                    },
+                    "x": {"field": "recall", "type": "quantitative", "scale": _scale((0, 1))},
+                    "y": {"field": "precision", "type": "quantitative", "scale": _scale((0, 1))},
                     "detail": {"field": "f1", "type": "nominal"},
                 },
             },
@@ -227,13 +362,14 @@ def pairing_plot(table: pd.DataFrame, split: str, highlight: str | None = None) 
             },
             *no_skill,
             *(
-                [_point_layer(points, "recall", "precision", "recall", "precision", [0, 1])]
+                [_point_layer(points, "recall", "precision", "recall", "precision", scale)]
                 if points
                 else []
             ),
-            *_highlight_layer(points, "recall", "precision"),
-            *_label_layer(points, "recall", "precision"),
+            *_highlight_layer(points, "recall", "precision", scale),
+            *_label_layer(points, "recall", "precision", scale, taken),
         ],
+        "usermeta": SVG,
     }
 
 
@@ -268,6 +404,10 @@ def response_plot(table: pd.DataFrame, split: str, highlight: str | None = None)
     """
     points = _points(table, "mean_rating", "spearman", highlight)
     lines = human_lines(table)
+    scale = PixelScale(
+        _domain([p["mean_rating"] for p in points] + [lines.get("human mean rating")], 0.25),
+        _domain([p["spearman"] for p in points] + [lines.get("human inter-annotator Spearman")]),
+    )
     layers: list[dict[str, Any]] = []
     if "human mean rating" in lines:
         layers.append(
@@ -293,11 +433,12 @@ def response_plot(table: pd.DataFrame, split: str, highlight: str | None = None)
                 "spearman",
                 "mean rating given (1 = prefer generic, 5 = prefer personalized)",
                 "Spearman with mean human rating",
+                scale,
             )
         )
     layers += [
-        *_highlight_layer(points, "mean_rating", "spearman"),
-        *_label_layer(points, "mean_rating", "spearman"),
+        *_highlight_layer(points, "mean_rating", "spearman", scale),
+        *_label_layer(points, "mean_rating", "spearman", scale, []),
     ]
     if not layers:  # nothing on this split: say so rather than hand Vega an empty chart
         layers.append(
@@ -314,10 +455,21 @@ def response_plot(table: pd.DataFrame, split: str, highlight: str | None = None)
             "text": f"Stage 3 on {split}: how much judges flatter personalization",
             "subtitle": f"dashed red: {marks}" if marks else "no human rows on this split",
         },
-        "width": 720,
-        "height": 380,
+        "width": PLOT_WIDTH,
+        "height": PLOT_HEIGHT,
         "layer": layers,
+        "usermeta": SVG,
     }
+
+
+def _domain(values: list[float | None], step: float = 0.1) -> tuple[float, float]:
+    """A linear domain holding every value, widened to multiples of `step` with a margin."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return (0.0, 1.0)
+    low = math.floor(min(finite) / step - 0.5) * step
+    high = math.ceil(max(finite) / step + 0.5) * step
+    return (round(low, 6), round(high, 6))
 
 
 def reference_marks(table: pd.DataFrame, stage: str) -> dict[str, float]:
@@ -415,6 +567,7 @@ def leaders_plot(
         "height": {"step": 22},
         "config": {"axisY": {"labelLimit": 130}},
         "layer": layers,
+        "usermeta": SVG,
     }
 
 
@@ -494,6 +647,7 @@ def cluster_plot(scores: pd.DataFrame, stage: str, model: str) -> dict[str, Any]
         "data": {"values": values},
         "width": {"step": 28} if len(values) > 12 else 480,
         "height": 220,
+        "usermeta": SVG,
         "mark": "bar",
         "encoding": {
             "x": {"field": "cluster", "type": "nominal", "title": unit, "sort": None},

@@ -1,7 +1,9 @@
 """Plain table -> what the browser shows, treating everything a submitter wrote as untrusted.
 
-Only the model column is Markdown (so it can be a link); its text is escaped so Markdown and HTML
-in a model name show as the characters typed, and only http/https links with a host are made.
+Only the model and link columns are Markdown (so they can be links); their text is escaped so
+Markdown and HTML in a model name show as the characters typed. The model cell links to the row's
+Submission view on this page (`?submission=<id>`, a shareable URL); the link column is the
+submitter's link, made only from an http/https URL with a host.
 Every other text column uses the Dataframe's "str" datatype, which the browser renders as text.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pandas as pd
 
@@ -65,9 +67,48 @@ def model_cell(model: Any, link: Any) -> str:
     return f"[{label}]({url})" if url else label
 
 
+SUBMISSION_PARAMETER = "submission"
+_SUBMISSION_HREF = re.compile(r"\]\(\?" + SUBMISSION_PARAMETER + r"=([^)\s]+)\)$")
+
+
+def submission_cell(model: Any, submission_id: Any) -> str:
+    """The Markdown of a model cell: the escaped name, linked to its Submission view on this
+    page (the id percent-quoted whole, so it cannot end the link early).
+
+    >>> submission_cell("BM25 (paper)", "a__BM25/paper")
+    '[BM25 \\\\(paper\\\\)](?submission=a__BM25%2Fpaper)'
+    """
+    label = escape_markdown(model)
+    if not isinstance(submission_id, str) or not submission_id:
+        return label
+    return f"[{label}](?{SUBMISSION_PARAMETER}={quote(submission_id, safe='')})"
+
+
+def submission_of_cell(cell: Any) -> str | None:
+    """The submission id a model cell links to (what `submission_cell` wrote), else None."""
+    found = _SUBMISSION_HREF.search(cell) if isinstance(cell, str) else None
+    return unquote(found.group(1)) if found else None
+
+
+def link_cell(link: Any) -> str:
+    """The Markdown of a link cell: the link's host, linked, when the link is safe; else ""."""
+    url = safe_url(link)
+    if url is None:
+        return ""
+    host = urlsplit(url).hostname or ""
+    return f"[{escape_markdown(host.removeprefix('www.'))}]({url})"
+
+
 REFERENCE_TYPE_LABELS = {"human": "reference: human", "baseline": "reference: no-skill baseline"}
 PROVENANCE_LABELS = {"rescored": "re-scored", "reported": "reported by the paper"}
-__all__ = ["PROVENANCE_LABELS", "REFERENCE_TYPE_LABELS", "display_table", "label", "table_value"]
+__all__ = [
+    "PROVENANCE_LABELS",
+    "REFERENCE_TYPE_LABELS",
+    "display_table",
+    "label",
+    "submission_of_cell",
+    "table_value",
+]
 
 
 def _number(value: Any, integer: bool) -> float | int | None:
@@ -92,14 +133,17 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             continue
         values = records[name]
         if name == "model":
-            links = records.get("link") or [None] * len(values)
-            cells: list[Any] = [model_cell(m, link) for m, link in zip(values, links, strict=True)]
+            ids = records.get("submission") or [None] * len(values)
+            cells: list[Any] = [submission_cell(m, i) for m, i in zip(values, ids, strict=True)]
+            kind = "markdown"
+        elif name == "link":
+            cells = [link_cell(v) for v in values]
             kind = "markdown"
         elif name == "type":
             cells = [REFERENCE_TYPE_LABELS.get(v, v) for v in values]
             kind = "str"
         elif name == "open_weights":
-            cells = ["yes" if v is True else "no" if v is False else "" for v in values]
+            cells = [open_weights_text(v) for v in values]
             kind = "str"
         elif pd.api.types.is_numeric_dtype(table[name]) and table[name].dtype != bool:
             integer = spec.integer if spec is not None else False
@@ -114,6 +158,20 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         columns[label(name)] = cells
         datatypes.append(kind)
     return pd.DataFrame(columns), datatypes
+
+
+def column_widths(table: pd.DataFrame) -> list[str]:
+    """The browser width of each shown column of a (filtered) plain table, in display order."""
+    return [
+        f"{COLUMNS[name].pixels if name in COLUMNS else 110}px"
+        for name in table.columns
+        if not (name in COLUMNS and COLUMNS[name].hidden)
+    ]
+
+
+def open_weights_text(value: Any) -> str:
+    """yes / no for a stated value; "unknown" where the submitter did not say (not a false no)."""
+    return "yes" if value is True else "no" if value is False else "unknown"
 
 
 GREY = "color: var(--body-text-color-subdued); opacity: 0.6"

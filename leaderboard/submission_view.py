@@ -30,7 +30,7 @@ from recenter_bench.leaderboard.ranking import (
     labelled_rows,
     per_cluster_scores,
 )
-from recenter_bench.leaderboard.render import display_table, escape_markdown
+from recenter_bench.leaderboard.render import display_table, escape_markdown, open_weights_text
 
 STAGE_PLOTS = {"pairing": pairing_plot, "response_quality": response_plot}
 # Rows of the disagreement table shown in the page (the CSV has them all).
@@ -65,6 +65,8 @@ def submission_view(submission: tables.Submission | None) -> list[Any]:
     meta: dict[str, Any] = {}
     if submission is not None:
         meta = {**submission.metadata, "provenance": submission.provenance}
+        # Left out of metadata.yaml means not stated: "unknown", never a false "no".
+        meta["open_weights"] = open_weights_text(submission.open_weights)
         meta.update({k: submission.results.get(k) for k in ("dataset_revision", "metric_version")})
     # The free-text description gets its own plain-text box: table rows have a fixed height.
     description = _metadata_value(meta.pop("description", ""))
@@ -195,8 +197,48 @@ def inspect(
     ]
 
 
-def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
-    """A picker of every submission (by shown name) and the view of the picked one."""
+def leading_run(data: LeaderboardData, stage: str) -> str | None:
+    """The submission the Submission tab opens on for a stage: its best ranked re-scored run
+    on the split the stage opens with (the one with evidence to inspect), else its best ranked
+    row; None when nothing is ranked."""
+    table = data.table(stage, data.default_split(stage))
+    if table.empty:
+        return None
+    ranked = table[table["rank"].notna()].sort_values("rank", kind="stable")
+    rescored = ranked[ranked["provenance"] == "rescored"]
+    for rows in (rescored, ranked):
+        if not rows.empty:
+            return str(rows["submission"].iloc[0])
+    return None
+
+
+def pick_hint(data: LeaderboardData, stage: str, chosen: str | None) -> str:
+    """The line above the picker: which run is shown and why, or what to pick."""
+    title = tables.STAGE_TITLES.get(stage, stage)
+    if chosen is None:
+        return (
+            f"Nothing is ranked in {title} yet: pick a submission above (type to search by "
+            "model, org or folder), or click a model's name in any table."
+        )
+    name = escape_markdown(data.names.get(chosen, chosen))
+    submission = data.snapshot.by_id.get(chosen)
+    which = (
+        "the leading re-scored run"
+        if submission is not None and submission.rescored
+        else "the leading row (reported by the paper: no predictions to compare or inspect)"
+    )
+    return (
+        f"Showing **{name}**, {which} of {title} on *{data.default_split(stage)}*. Pick another "
+        "above, or click a model's name in any table."
+    )
+
+
+def submission_tab(
+    data: LeaderboardData, csv: CsvFiles, tab: gr.Tab, current_stage: gr.State
+) -> gr.Dropdown:
+    """A picker of every submission (by shown name) and the view of the picked one; returns
+    the picker. Opened with nothing picked, the tab picks the leading run of the stage tab
+    last opened (`current_stage`), or says what to pick."""
 
     def choices() -> list[tuple[str, str]]:
         names = data.names
@@ -206,7 +248,21 @@ def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
         ]
 
     picker = gr.Dropdown(choices(), value=None, label="Submission", filterable=True)
-    tab.select(lambda: gr.Dropdown(choices=choices()), outputs=picker, api_name=False, queue=False)
+    hint = gr.Markdown(elem_id="submission-hint", elem_classes="caption")
+
+    def on_open(picked: str | None, stage: str) -> tuple[Any, str]:
+        if picked:
+            return gr.Dropdown(choices=choices()), ""
+        chosen = leading_run(data, stage)
+        return gr.Dropdown(choices=choices(), value=chosen), pick_hint(data, stage, chosen)
+
+    tab.select(
+        on_open,
+        inputs=[picker, current_stage],
+        outputs=[picker, hint],
+        api_name=False,
+        queue=False,
+    )
     outputs: list[gr.components.Component] = [
         gr.Dataframe(
             label="metadata.yaml and results.json",
@@ -233,6 +289,8 @@ def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
         inputs=picker,
         outputs=outputs,
         api_name="submission",
+        # A few small tables read from the snapshot: answered in one POST, outside the queue.
+        queue=False,
     )
 
     gr.Markdown("## Compare and inspect")
@@ -271,9 +329,9 @@ def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
     def run_inspect(submission_id: str | None, stage: str, split: str) -> list[Any]:
         return inspect(data, csv, submission_id, stage, split)
 
-    picker.change(default_stage_split, inputs=picker, outputs=[stage, split], api_name=False).then(
-        run_inspect, [picker, stage, split], inspect_outputs, api_name=False
-    )
+    picker.change(
+        default_stage_split, inputs=picker, outputs=[stage, split], api_name=False, queue=False
+    ).then(run_inspect, [picker, stage, split], inspect_outputs, api_name=False)
     gr.on(
         [stage.input, split.input],
         run_inspect,
@@ -283,3 +341,11 @@ def submission_tab(data: LeaderboardData, csv: CsvFiles, tab: gr.Tab) -> None:
         trigger_mode="always_last",
         concurrency_limit=2,
     )
+    # The address bar names the run shown, so the view can be shared.
+    picker.change(
+        None,
+        inputs=picker,
+        js="(id) => { if (id) history.replaceState(null, '', '?submission=' + "
+        "encodeURIComponent(id)); }",
+    )
+    return picker

@@ -111,6 +111,14 @@ def preview(
             empty,
             "",
         )
+    if data is not None and data.labels_problem:
+        # The app already failed to load this dataset: say so now rather than after a worker
+        # has started and failed the same way.
+        return (
+            f"No score preview here: the dataset is unavailable ({data.labels_problem}).",
+            empty,
+            "",
+        )
     contents = _read(files)
     try:
         messages, scores, predictions = preview_runner(dataset).run(contents, dataset)
@@ -145,6 +153,13 @@ def _standing(data: LeaderboardData, predictions: dict[str, Any]) -> str:
             continue
         lines.append(f"- {placement(extended, UPLOAD_NAME, names)}")
     return "**Where it would rank (held-out test split)**\n" + "\n".join(lines) if lines else ""
+
+
+def prestart_previews(data: LeaderboardData) -> None:
+    """Start a preview worker while the Space starts (none when the dataset is unavailable:
+    the preview then says so at once)."""
+    if not data.labels_problem:
+        preview_runner(data.dataset).prestart()
 
 
 def _dataset_name(dataset: str | None) -> str:
@@ -182,6 +197,14 @@ def submit_tab(data: LeaderboardData) -> None:
     )
     with gr.Accordion("submissions/README.md", open=False):
         gr.Markdown(_submission_guide())
+    if data.labels_problem:
+        gr.Markdown(
+            "**No score preview on this server**: the dataset is unavailable "
+            f"({data.labels_problem}). Check files locally with `recenter validate` and "
+            "`recenter score`, or start the server with `--dataset`.",
+            elem_classes="notice",
+            elem_id="no-dataset",
+        )
     files = gr.File(
         file_count="multiple", file_types=PREVIEW_FILE_TYPES, label="Stage files", type="filepath"
     )

@@ -251,6 +251,21 @@ def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
     return submissions, problems
 
 
+def unscored_runs(folder: str | Path) -> list[str]:
+    """The `<org>__<model>/<run>` folders under `folder` that hold no results.json yet (sorted):
+    there, but not scored, so the Space can list them with the command that scores them rather
+    than leave them out without a word. Symlinked folders are left to `load_submissions`."""
+    root = Path(folder)
+    return [
+        f"{run.parent.name}/{run.name}"
+        for run in sorted(root.glob("*/*/"))
+        if run.is_dir()
+        and not (run.is_symlink() or run.parent.is_symlink())
+        and not (run / "results.json").exists()
+        and not (run / "results.json").is_symlink()
+    ]
+
+
 def _meta_row(submission: Submission, split: str, names: Mapping[str, str]) -> dict[str, Any]:
     meta = submission.metadata
     return {
@@ -379,10 +394,13 @@ def split_with_most_rows(counts: Mapping[str, int]) -> str:
 def opening_split(submissions: Iterable[Submission], stage: str | None = None) -> str:
     """The split a tab opens on: "test" when a re-scored system is ranked there on the stage
     (the held-out split, where CI's numbers are comparable), else the split with most rows (the
-    paper's zero-shot rows exist only on "all"). The overview (`stage=None`) takes the latter.
+    paper's zero-shot rows exist only on "all"). The overview (`stage=None`) opens on "test"
+    when any stage ranks a re-scored system there, so its table, charts and leaders all show
+    the held-out split.
     """
     subs = list(submissions)
-    if stage is not None and any(s.rescored and is_ranked(s, stage, "test") for s in subs):
+    stages = STAGES if stage is None else (stage,)
+    if any(s.rescored and is_ranked(s, st, "test") for s in subs for st in stages):
         return "test"
     return split_with_most_rows(split_counts(subs, stage))
 

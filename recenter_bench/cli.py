@@ -145,7 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="submission folder to create: <org>__<model>/<run>")
     p.add_argument("--org", help="organisation (default: the <org> of the --out folder name)")
     p.add_argument("--link", default="", help="http(s) URL of the model (default: none)")
-    p.add_argument("--open-weights", action="store_true", help="the model's weights are public")
+    p.add_argument(
+        "--open-weights",
+        action=argparse.BooleanOptionalAction,
+        help="the model's weights are public (or not); left out of metadata.yaml when not given",
+    )
 
     p = sub.add_parser(
         "import-inspect", help="Inspect AI log of a recenter_bench task -> submission"

@@ -129,7 +129,7 @@ def import_votes(
     out: Path,
     org: str | None = None,
     link: str = "",
-    open_weights: bool = False,
+    open_weights: bool | None = None,
     reference: Reference | None = None,
 ) -> dict[str, Any]:
     """Turn one vote file into the submission folder `out`; returns its results.json.
@@ -162,7 +162,7 @@ def import_votes(
         "org": org,
         "link": link,
         "type": "zero-shot LLM",
-        "open_weights": open_weights,
+        **({} if open_weights is None else {"open_weights": open_weights}),  # None: unknown
         "trained_on": [],
         "stages": [VOTES_STAGE],
         "benchmark_version": BENCHMARK_VERSION,

@@ -236,6 +236,23 @@ def test_preview_says_plainly_when_the_dataset_is_unavailable(tmp_path):
     assert preview(None, None)[0].startswith("Upload one or more stage files")
 
 
+def test_preview_without_a_dataset_says_so_without_starting_a_worker(tmp_path, monkeypatch):
+    from recenter_bench.leaderboard import submit
+    from recenter_bench.leaderboard.data import LeaderboardData
+
+    data = LeaderboardData(tmp_path, str(tmp_path / "no-such-dataset"))
+    assert data.labels_problem
+    started: list[str | None] = []
+    monkeypatch.setattr(submit, "preview_runner", lambda dataset: started.append(dataset))
+    upload = tmp_path / "pairing.jsonl"
+    upload.write_text('{"pair_id": "x", "relevant": true}\n')
+    message, scores, _ = submit.preview([str(upload)], data.dataset, data)
+    assert message.startswith("No score preview here: the dataset is unavailable (")
+    assert scores.empty
+    submit.prestart_previews(data)
+    assert started == []  # neither the preview nor the server start asked for a worker
+
+
 def test_cli_says_in_one_line_when_the_folder_is_missing(tmp_path, capsys):
     from recenter_bench.cli import main
 

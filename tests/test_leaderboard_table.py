@@ -9,6 +9,7 @@ import math
 import os
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -24,7 +25,13 @@ from sklearn.metrics import f1_score
 
 from recenter_bench.leaderboard.filters import REQUIRED_COLUMNS, filter_table
 from recenter_bench.leaderboard.plots import f1_iso_lines, human_lines, pairing_plot, response_plot
-from recenter_bench.leaderboard.render import display_table, escape_markdown, model_cell, safe_url
+from recenter_bench.leaderboard.render import (
+    display_table,
+    escape_markdown,
+    model_cell,
+    safe_url,
+    submission_of_cell,
+)
 from recenter_bench.leaderboard.table import (
     REFERENCE_TYPES,
     STAGE_METRICS,
@@ -370,17 +377,28 @@ def test_http_links_are_quoted_so_they_cannot_break_out():
 
 def test_display_table_hides_plumbing_and_marks_reference_rows(pairing_all):
     shown, datatypes = display_table(pairing_all)
-    assert "link" not in shown.columns and "reference" not in shown.columns
+    assert "reference" not in shown.columns and "Submission" not in shown.columns
     assert len(datatypes) == len(shown.columns)
     assert datatypes[list(shown.columns).index("Model")] == "markdown"
+    assert datatypes[list(shown.columns).index("Link")] == "markdown"
     assert datatypes[list(shown.columns).index("F1")] == "number"
     types = shown["Type"].tolist()
     assert "reference: human" in types and "reference: no-skill baseline" in types
     cells = dict(zip(pairing_all["model"], shown["Model"], strict=True))
+    links = dict(zip(pairing_all["model"], shown["Link"], strict=True))
+    ids = dict(zip(pairing_all["model"], pairing_all["submission"], strict=True))
     markup = f"{MARKUP_MODEL} ({MARKUP_ORG})"
-    assert rendered(cells[markup]).text.strip() == markup
-    assert [t for t, _ in rendered(cells[markup]).tags] == ["p"]
-    assert rendered(cells["GPT-5.4 (paper)"]).tags[1] == ("a", {"href": "https://openai.com/"})
+    # The name opens the row's Submission view on this page, whatever the name holds ...
+    for model, cell in cells.items():
+        html = rendered(cell)
+        assert html.text.strip() == model
+        assert [t for t, _ in html.tags] == ["p", "a"]
+        assert html.tags[1][1] == {"href": "?submission=" + quote(ids[model], safe="")}
+        assert submission_of_cell(cell) == ids[model]
+    # ... and the submitter's own link is its own column, made only when it is safe.
+    assert [t for t, _ in rendered(links[markup]).tags] in ([], ["p"])
+    assert rendered(links["GPT-5.4 (paper)"]).tags[1] == ("a", {"href": "https://openai.com/"})
+    assert rendered(links["GPT-5.4 (paper)"]).text.strip() == "openai.com"
     # Missing numbers are empty cells, present ones rounded to 3 decimals.
     gpt = shown[pairing_all["model"] == "GPT-5.4 (paper)"].iloc[0]
     assert gpt["F1 95% CI low"] is None or pd.isna(gpt["F1 95% CI low"])
@@ -560,3 +578,119 @@ def test_inspect_says_why_a_rescored_run_has_no_comparison(tmp_path):
     assert summary("pairing", "test").endswith(
         "because it did not enter Stage 2 · relevance pairing."
     )
+
+
+# --- issue 18: one split, not-scored runs, unknown weights, labels that never overlap -----------
+
+
+def test_every_stage_table_leads_with_rank_model_and_the_ranked_score_with_its_ci(pairing_all):
+    from recenter_bench.leaderboard.columns import HEADLINE, default_visible, stage_columns
+
+    for stage in STAGES:
+        headline = HEADLINE[stage]
+        lead = ["rank", "model", headline, f"{headline}_ci_low", f"{headline}_ci_high"]
+        assert stage_columns(stage)[:5] == lead
+        assert set(lead[2:]) <= set(default_visible(stage_columns(stage)))
+    shown, _ = display_table(pairing_all)
+    assert list(shown.columns)[:5] == ["Rank", "Model", "F1", "F1 95% CI low", "F1 95% CI high"]
+
+
+def test_unscored_run_folders_are_listed_and_nothing_else(tmp_path):
+    from recenter_bench.leaderboard.table import unscored_runs
+
+    write_fixture_tree(tmp_path)
+    scored = {s.id for s in load_submissions(tmp_path)[0]}
+    (tmp_path / "new__judge" / "v1").mkdir(parents=True)
+    (tmp_path / "new__judge" / "v1" / "metadata.yaml").write_text("model: judge\n")
+    (tmp_path / "new__judge" / "empty").mkdir()
+    (tmp_path / "new__judge" / "notes.txt").write_text("a file, not a run folder")
+    assert unscored_runs(tmp_path) == ["new__judge/empty", "new__judge/v1"]
+    assert not set(unscored_runs(tmp_path)) & scored
+
+
+def test_the_overview_opens_on_the_held_out_split_when_a_stage_ranks_there(submissions):
+    from recenter_bench.leaderboard.table import split_with_most_rows
+
+    assert any(s.rescored for s in submissions)
+    assert opening_split(submissions, None) == "test"
+    # Without a re-scored row, the split with most rows, as before.
+    reported = [s for s in submissions if not s.rescored]
+    assert opening_split(reported, None) == split_with_most_rows(split_counts(reported))
+
+
+def test_open_weights_not_stated_shows_unknown_not_no(tmp_path):
+    from recenter_bench.leaderboard.submission_view import submission_view
+    from recenter_bench.submissions.check import schema_errors
+
+    stated = Submission("a__x/v1", {"model": "x", "org": "a", "open_weights": False})
+    unstated = Submission("a__y/v1", {"model": "y", "org": "a"})
+    table = stage_table([stated, unstated], "pairing", "all")
+    assert table.empty  # no scores: the display of the flag is what is checked below
+    rows = pd.DataFrame(
+        {"model": ["x", "y"], "submission": [stated.id, unstated.id], "open_weights": [False, None]}
+    )
+    shown, _ = display_table(rows)
+    assert shown["Open weights"].tolist() == ["no", "unknown"]
+    view = submission_view(unstated)[0]
+    assert dict(zip(view["field"], view["value"], strict=True))["open_weights"] == "unknown"
+    # ... and a metadata.yaml may leave the field out.
+    metadata = {
+        "model": "y",
+        "org": "a",
+        "link": "",
+        "type": "retrieval",
+        "trained_on": [],
+        "stages": ["pairing"],
+        "benchmark_version": "1.0",
+        "dataset_revision": "fixture",
+        "date": "2026-06-01",
+        "contact": "",
+        "description": "",
+        "provenance": "rescored",
+    }
+    assert schema_errors("submission_metadata", metadata) == []
+    assert schema_errors("submission_metadata", {**metadata, "open_weights": "yes"}) != []
+
+
+def test_placed_labels_never_overlap_each_other_or_the_fixed_texts():
+    from recenter_bench.leaderboard.plots import PixelScale, place_labels, text_box
+
+    # A crowded plot: 25 points in a tight cluster and a row along the no-skill line.
+    points = [
+        {"model": f"Model number {i} (org-{i})", "viewed": i == 7, "recall": r, "precision": p}
+        for i, (r, p) in enumerate(
+            [(0.6 + 0.01 * (i % 5), 0.6 + 0.01 * (i // 5)) for i in range(20)]
+            + [(0.2 + 0.15 * i, 0.15) for i in range(5)]
+        )
+    ]
+    scale = PixelScale((0.0, 1.0), (0.0, 1.0))
+    fixed = [text_box(4, scale.y(0.15) + 2, "no-skill precision 0.150", "left", "top", 10)]
+    placed = place_labels(points, "recall", "precision", scale, fixed)
+    boxes = [
+        text_box(scale.x(p["lx"]), scale.y(p["ly"]), p["model"], p["align"], "middle", 10)
+        for p in placed
+    ]
+    for i, a in enumerate(boxes):
+        assert 0 <= a[0] and a[2] <= 720 and 0 <= a[1] and a[3] <= 380
+        for b in [*boxes[i + 1 :], *fixed]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    assert placed[0]["viewed"]  # the viewed point is labelled first
+    assert 0 < len(placed) < len(points)  # crowded: some names are left to the tooltip
+
+
+def test_a_new_snapshot_is_warmed_off_the_request_thread(tmp_path):
+    import threading
+
+    from recenter_bench.leaderboard.data import LeaderboardData
+
+    write_fixture_tree(tmp_path)
+    data = LeaderboardData(tmp_path, labels=False)
+    seen: list[int] = []
+    warmed = threading.Event()
+    data.warmers = [lambda: (seen.append(len(data.snapshot.submissions)), warmed.set())]
+    before = len(data.submissions)
+    (tmp_path / "new__judge" / "v1").mkdir(parents=True)
+    (tmp_path / "new__judge" / "v1" / "metadata.yaml").write_text("model: judge\n")
+    data._checked = float("-inf")  # as if RELOAD_SECONDS had passed
+    assert data.snapshot.unscored == ["new__judge/v1"]
+    assert warmed.wait(10) and seen == [before]

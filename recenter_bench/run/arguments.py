@@ -101,5 +101,9 @@ def add_run_parser(sub: Any) -> None:
         "--org", help="organisation (default: <org> of the --out folder); must make its name"
     )
     meta.add_argument("--link", help="http(s) URL of the model")
-    meta.add_argument("--open-weights", action="store_true", help="the weights are public")
+    meta.add_argument(
+        "--open-weights",
+        action=argparse.BooleanOptionalAction,
+        help="the weights are public (or not; default: the system's, else unknown)",
+    )
     meta.add_argument("--contact", default="", help="e-mail address or handle")

@@ -77,6 +77,12 @@ def resolve_system(args: argparse.Namespace) -> System:
     return system
 
 
+def _open_weights(stated: bool | None, system_default: Any) -> dict[str, bool]:
+    """metadata.yaml's open_weights: the flag, else the system file's value, else left out."""
+    value = stated if stated is not None else system_default
+    return {"open_weights": value} if isinstance(value, bool) else {}
+
+
 def build_metadata(
     system: System, outcome: Outcome, org: str, model: str, args: argparse.Namespace, revision: str
 ) -> dict[str, Any]:
@@ -99,7 +105,8 @@ def build_metadata(
         "org": org,
         "link": args.link if args.link is not None else system.get("link", ""),
         "type": system.metadata_type,
-        "open_weights": bool(args.open_weights or system.get("open_weights", False)),
+        # Not stated anywhere: left out, shown as "unknown" (a false "no" would be a claim).
+        **_open_weights(args.open_weights, system.get("open_weights")),
         "trained_on": system.trained_on,
         "stages": [system.stage],
         "benchmark_version": BENCHMARK_VERSION,
