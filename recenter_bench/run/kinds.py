@@ -22,7 +22,7 @@ from typing import Any
 from recenter_bench.errors import UserError
 
 # The modules whose import registers the shipped kinds.
-BUILTIN_MODULES = ("recenter_bench.run.runner",)
+BUILTIN_MODULES = ("recenter_bench.run.runner", "recenter_bench.run.trained")
 
 
 @dataclass(frozen=True)
