@@ -164,7 +164,7 @@ def _prefix_label(prefix: str) -> str:
 
 @register_kind(
     "embedding-classifier",
-    fields=("prefixes", "regularization", *FITTED_FIELDS),
+    fields=("prefixes", "regularization", *FITTED_FIELDS, "choose_by", "groups", "folds"),
     extra="embed",
     metadata_type="fine-tuned",
     fitted=True,
@@ -178,6 +178,10 @@ def run_classifier(
     from recenter_bench.run.embed import fit_classifier, pair_features
     from recenter_bench.run.rules import best_threshold, f1
 
+    if system.choose_by == "grouped-cv":
+        from recenter_bench.run.trained import grouped_cv_classifier
+
+        return grouped_cv_classifier(system, rows, splits)
     fit_on, choose_on = system.fit_on, system.choose_on
     labels = fitting_labels(rows, splits, system)
     split_array = np.asarray(splits)

@@ -1,0 +1,72 @@
+"""`recenter analyze` and the dataset card's overlap section: the split facts, checked against
+an independent pandas computation, and the prompt-blind F1 against the committed rows' scores
+(computed by the metric)."""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recenter_bench.cli import main
+from recenter_bench.loaders.card import _overlap_section
+from recenter_bench.loaders.overlap import split_overlap
+from recenter_bench.submissions import Reference
+
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
+PROMPT_BLIND_ROWS = {
+    "attribute-prior": "recenter-bench__attribute-prior-prompt-blind/v1",
+    "attribute-only": "recenter-bench__attribute-only-logistic-regression-prompt-blind/v1",
+}
+
+
+def _pandas_overlap(reference: Reference) -> dict:
+    frame = pd.concat(
+        pd.DataFrame(rows).assign(split=split) for split, rows in reference.rows["pairing"].items()
+    )
+    train = frame[frame.split == "train"]
+    out = {}
+    for split in ("validation", "test"):
+        held = frame[frame.split == split]
+        out[split] = (
+            len(held),
+            held.attribute.isin(train.attribute).mean(),
+            held.user_id.isin(train.user_id).mean(),
+        )
+    return out
+
+
+def test_overlap_matches_pandas(reference: Reference) -> None:
+    facts = split_overlap(reference.rows["pairing"])
+    for split, (pairs, attribute, user) in _pandas_overlap(reference).items():
+        assert facts[split]["pairs"] == pairs
+        assert facts[split]["attribute_in_train"] == pytest.approx(attribute)
+        assert facts[split]["user_in_train"] == pytest.approx(user)
+    assert facts["validation"]["attribute_in_train"] == 1.0  # the issue's finding
+
+
+def test_card_section_prints_the_facts(reference: Reference) -> None:
+    summary = types.SimpleNamespace(split_overlap=split_overlap(reference.rows["pairing"]))
+    text = _overlap_section(summary)
+    for split, (pairs, attribute, user) in _pandas_overlap(reference).items():
+        assert (
+            f"- {split}: {attribute:.1%} of its {pairs:,} pairs have an attribute that occurs "
+            f"in train, {user:.1%} a user that occurs in train." in text
+        )
+
+
+def test_analyze_prints_overlap_and_prompt_blind_scores(
+    reference: Reference, preview_dataset: Path, capsys
+) -> None:
+    assert main(["analyze", "--dataset", str(preview_dataset)]) == 0
+    printed = capsys.readouterr().out
+    for split, (pairs, attribute, _) in _pandas_overlap(reference).items():
+        assert f"  {split}: {attribute:.1%} of its {pairs:,} pairs" in printed
+    for name, folder in PROMPT_BLIND_ROWS.items():
+        results = json.loads((SUBMISSIONS / folder / "results.json").read_text())
+        line = next(x for x in printed.splitlines() if x.startswith(f"  {name}: "))
+        test_f1 = float(line.rsplit("test ", 1)[1])
+        assert test_f1 == pytest.approx(results["scores"]["pairing"]["test"]["f1"], abs=0.0011)
