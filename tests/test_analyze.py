@@ -70,3 +70,10 @@ def test_analyze_prints_overlap_and_prompt_blind_scores(
         line = next(x for x in printed.splitlines() if x.startswith(f"  {name}: "))
         test_f1 = float(line.rsplit("test ", 1)[1])
         assert test_f1 == pytest.approx(results["scores"]["pairing"]["test"]["f1"], abs=0.0011)
+
+
+def test_built_card_carries_the_overlap_section(reference: Reference, preview_dataset: Path):
+    card = (preview_dataset / "README.md").read_text()
+    assert "**What train already shows.**" in card
+    for split, (pairs, attribute, _) in _pandas_overlap(reference).items():
+        assert f"- {split}: {attribute:.1%} of its {pairs:,} pairs" in card
