@@ -10,6 +10,7 @@ by the same function at build time.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from recenter_bench.loaders.overlap import overlap_lines, split_overlap
@@ -47,4 +48,25 @@ def analyze_command(args: argparse.Namespace) -> int:
     for name, by_split in prompt_blind_scores(reference).items():
         cells = ", ".join(f"{split} {value:.3f}" for split, value in by_split.items())
         print(f"  {name}: {cells}")
+    print_leads(reference)
     return 0
+
+
+def print_leads(reference: Any) -> None:
+    """Each committed trained row's test F1 lead over the best prompt-blind row, with its 95%
+    paired cluster-bootstrap interval (leaderboard.prompt_blind)."""
+    from recenter_bench.leaderboard.prompt_blind import leads
+    from recenter_bench.paths import SUBMISSIONS_DIR
+
+    folders = sorted(p for p in Path(SUBMISSIONS_DIR).glob("*/*") if p.is_dir())
+    try:
+        name, f1, table = leads(folders, reference.rows["pairing"]["test"])
+    except (ValueError, KeyError) as error:
+        print(f"no lead over the prompt-blind reference: {error}")
+        return
+    print(f"lead over the prompt-blind reference {name} (test F1 {f1:.3f}), 95% paired bootstrap:")
+    for row in table:
+        print(
+            f"  {row['submission']}: F1 {row['f1']:.3f}, lead {row['lead']:+.3f} "
+            f"[{row['low']:+.3f}, {row['high']:+.3f}]"
+        )

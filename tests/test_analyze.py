@@ -8,6 +8,7 @@ import json
 import types
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +78,38 @@ def test_built_card_carries_the_overlap_section(reference: Reference, preview_da
     assert "**What train already shows.**" in card
     for split, (pairs, attribute, _) in _pandas_overlap(reference).items():
         assert f"- {split}: {attribute:.1%} of its {pairs:,} pairs" in card
+
+
+def test_leads_over_the_prompt_blind_reference(reference: Reference) -> None:
+    """Leads and their intervals, recomputed with scikit-learn's weighted F1 on the same
+    cluster resamples (the metric's bootstrap weights)."""
+    from sklearn.metrics import f1_score
+
+    from recenter_bench.leaderboard.prompt_blind import leads
+    from recenter_bench.metric.recenter_personalization import recenter_personalization as m
+
+    folders = sorted(p for p in SUBMISSIONS.glob("*/*") if p.is_dir())
+    test = sorted(reference.rows["pairing"]["test"], key=lambda r: r["pair_id"])
+    name, f1, table = leads(folders, test)
+    assert name == PROMPT_BLIND_ROWS["attribute-only"]  # the better prompt-blind row on test
+    y = [r["relevant"] for r in test]
+    prompts, cluster = np.unique([r["prompt_id"] for r in test], return_inverse=True)
+    weights = m.bootstrap_weights(cluster, prompts.size, 1000, 0)
+
+    def decisions(folder: str) -> list[bool]:
+        lines = (SUBMISSIONS / folder / "pairing.jsonl").read_text().splitlines()
+        made = {p["pair_id"]: p["relevant"] for p in map(json.loads, lines)}
+        return [made[r["pair_id"]] for r in test]
+
+    base = decisions(name)
+    assert f1 == pytest.approx(f1_score(y, base))
+    assert "recenter-bench__random-at-human-rate/v1" not in {row["submission"] for row in table}
+    row = next(r for r in table if "gradient-boosting" in r["submission"])
+    mine = decisions(row["submission"])
+    assert row["lead"] == pytest.approx(f1_score(y, mine) - f1_score(y, base))
+    diffs = [
+        f1_score(y, mine, sample_weight=w[cluster]) - f1_score(y, base, sample_weight=w[cluster])
+        for w in weights
+    ]
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    assert (row["low"], row["high"]) == pytest.approx((low, high), abs=1e-9)
