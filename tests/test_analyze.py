@@ -113,3 +113,23 @@ def test_leads_over_the_prompt_blind_reference(reference: Reference) -> None:
     ]
     low, high = np.percentile(diffs, [2.5, 97.5])
     assert (row["low"], row["high"]) == pytest.approx((low, high), abs=1e-9)
+
+
+def test_stage2_board_draws_the_prompt_blind_line() -> None:
+    """The Stage-2 test table's reference marks include the best prompt-blind row's F1."""
+    from recenter_bench.leaderboard.plots import PROMPT_BLIND_MARK, leaders_plot, reference_marks
+    from recenter_bench.leaderboard.table import load_submissions, stage_table
+
+    submissions, _ = load_submissions(SUBMISSIONS)
+    table = stage_table(submissions, "pairing", "test")
+    best = max(
+        json.loads((SUBMISSIONS / f / "results.json").read_text())["scores"]["pairing"]["test"][
+            "f1"
+        ]
+        for f in PROMPT_BLIND_ROWS.values()
+    )
+    marks = reference_marks(table, "pairing")
+    assert marks[PROMPT_BLIND_MARK] == pytest.approx(best)
+    assert f"{PROMPT_BLIND_MARK} {best:.3f}" in json.dumps(
+        leaders_plot(table, "pairing", "test", "t")
+    )
