@@ -489,7 +489,20 @@ def reference_marks(table: pd.DataFrame, stage: str) -> dict[str, float]:
     baselines = table[table["type"] == "baseline"][headline].dropna()
     if not baselines.empty:
         marks["no-skill"] = float(baselines.max())
+    marks.update(prompt_blind_mark(table, headline))
     return marks
+
+
+# The mark's name says what it means where it is shown (the Stage-2 chart and "Who leads").
+PROMPT_BLIND_MARK = "prompt-blind (ignores the prompt)"
+
+
+def prompt_blind_mark(table: pd.DataFrame, headline: str) -> dict[str, float]:
+    """The best prompt-blind row's headline (a system that never reads the prompt: what a
+    trained row scores from attribute and user overlap alone), if the table has one."""
+    blind = table[table["submission"].isin(table.attrs.get("prompt_blind", []))][headline]
+    blind = blind.dropna()
+    return {PROMPT_BLIND_MARK: float(blind.max())} if not blind.empty else {}
 
 
 def leaders_plot(

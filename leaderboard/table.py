@@ -346,7 +346,16 @@ def stage_table(
         table[headline].where(rankable).rank(method="min", ascending=not HIGHER_IS_BETTER[stage])
     )
     table["rank"] = ranked
+    table.attrs["prompt_blind"] = prompt_blind_ids(subs)
     return table
+
+
+def prompt_blind_ids(submissions: Iterable[Submission]) -> list[str]:
+    """The submissions whose system never reads the prompt (the Stage-2 prompt-blind
+    reference, `leaderboard.prompt_blind`)."""
+    from recenter_bench.leaderboard.prompt_blind import is_prompt_blind
+
+    return sorted(s.id for s in submissions if is_prompt_blind(s.metadata))
 
 
 def overview_table(

@@ -27,6 +27,7 @@ from recenter_bench.atomic import replacing_folder
 from recenter_bench.errors import UserError, ValidationFailed, first_line, printable
 from recenter_bench.loaders import agreement, card
 from recenter_bench.loaders.annotations import Judgments, read_judgments
+from recenter_bench.loaders.overlap import split_overlap
 from recenter_bench.loaders.release import read_release
 from recenter_bench.loaders.rows import Rows, make_rows
 from recenter_bench.loaders.schemas import CONFIGS, features, validate_rows
@@ -64,6 +65,7 @@ class BuildSummary:
     agreement: dict[str, dict[str, float | None]] = field(default_factory=dict)
     paper_counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # found, expected
     num_bytes: dict[str, dict[str, int]] = field(default_factory=dict)  # config -> split -> Arrow
+    split_overlap: dict[str, dict[str, float | int]] = field(default_factory=dict)  # overlap.py
 
     def total(self, config: str) -> int:
         return sum(self.counts[config].values())
@@ -299,6 +301,7 @@ def build_dataset(
         agreement=agreement.stage_agreement(rows.splits),
     )
     summary.paper_counts = _paper_counts(summary)
+    summary.split_overlap = split_overlap(rows.splits["pairing"])
     if expect_paper_counts and any(f != e for f, e in summary.paper_counts.values()):
         raise ValidationFailed(
             [

@@ -162,12 +162,29 @@ def _agreement_section(summary: BuildSummary) -> str:
     return "Inter-annotator agreement:\n\n" + "\n".join(table) + "\n\n" + note + "\n"
 
 
+def _overlap_section(summary: BuildSummary) -> str:
+    """The share of held-out pairing pairs whose attribute and user occur in train."""
+    from recenter_bench.loaders.overlap import overlap_lines
+
+    lines = [f"- {line}." for line in overlap_lines(summary.split_overlap)]
+    return (
+        "**What train already shows.** The pairing splits are by prompt and each user's whole "
+        "profile is paired with every one of their prompts, so held-out pairs share attributes "
+        "and users with train (computed from this build's rows):\n\n"
+        + "\n".join(lines)
+        + "\n\nA model that never reads the prompt can therefore score well; `recenter analyze` "
+        "prints these figures and the prompt-blind systems' F1 (`attribute-prior`, "
+        "`attribute-only`), which the leaderboard shows as a reference for trained rows.\n"
+    )
+
+
 def render_card(summary: BuildSummary) -> str:
     """The full dataset card of one build: YAML header, prose and the build's figures."""
     sections = {
         "build": _build_section(summary),
         "counts": _counts_section(summary),
         "agreement": _agreement_section(summary),
+        "overlap": _overlap_section(summary),
     }
     body = MARKER.sub(lambda m: sections[m["name"]], TEMPLATE.read_text(encoding="utf-8"))
     header = card_metadata(summary.counts, summary.num_bytes).to_yaml()

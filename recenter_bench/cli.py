@@ -31,6 +31,7 @@ HANDLERS = {
     "baseline": "recenter_bench.baselines:baseline_command",
     "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",
+    "analyze": "recenter_bench.analyze:analyze_command",
     "import-votes": "recenter_bench.import_votes:import_votes_command",
     "import-inspect": "recenter_bench.import_inspect:import_inspect_command",
     "leaderboard": "recenter_bench.leaderboard.app:leaderboard_command",
@@ -136,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reproduce", help="recompute the paper's numbers from a release")
     p.add_argument("--release", required=True)
+
+    p = sub.add_parser(
+        "analyze", help="split overlap with train and prompt-blind F1, measured from the data"
+    )
+    p.add_argument("--dataset", help="built dataset folder or Hub dataset ID")
 
     p = sub.add_parser("import-votes", help="authors' LLM vote file -> submission folder")
     p.add_argument("votes", help="vote file in the layout of data/relevance_task5/*.jsonl")

@@ -9,14 +9,9 @@ from typing import Any
 # spelled out here so that building the parser imports nothing heavy.
 STAGE_CHOICES = ("extraction", "pairing", "response_quality")
 
+SYSTEMS_PLACEHOLDER = "{shipped systems}"
 EPILOG = """\
-systems shipped with recenter-bench (recenter_bench/run/systems/*.yaml):
-  llm-judge-pairing            the paper's Stage-2 judge (default for `run pairing`)
-  llm-judge-extraction         Stage-1 verifier, recenter-bench's prompt v1
-  llm-judge-response_quality   Stage-3 judge, both orders (position bias controlled)
-  bm25s                        BM25 (bm25s + PyStemmer), rule fit on train, chosen on validation
-  minilm-similarity            all-MiniLM-L6-v2 cosine similarity, same rule search
-  minilm-logreg                logistic regression on frozen all-MiniLM-L6-v2 embeddings
+{shipped systems}
 
 examples:
   # any OpenAI-compatible endpoint (vLLM, SGLang, TGI, llama.cpp, Ollama, hosted APIs)
@@ -32,6 +27,18 @@ then: recenter validate DIR --require-results   (what CI checks)
 """
 
 
+class RunHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Fills the epilog's list of shipped systems and kinds from the systems folder and the
+    kind registry when help is printed (so building the parser stays light)."""
+
+    def _format_text(self, text: str) -> str:
+        if SYSTEMS_PLACEHOLDER in text:
+            from recenter_bench.run.kinds import systems_help
+
+            text = text.replace(SYSTEMS_PLACEHOLDER, systems_help())
+        return super()._format_text(text)
+
+
 def add_run_parser(sub: Any) -> None:
     """The `run` sub-command's arguments (called by `recenter_bench.cli`)."""
     p = sub.add_parser(
@@ -41,7 +48,7 @@ def add_run_parser(sub: Any) -> None:
         "submission folder (metadata.yaml, <stage>.jsonl, raw_answers.jsonl for LLM judges, "
         "results.json), ready for `recenter validate`, `score` and `submit`.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RunHelpFormatter,
     )
     p.add_argument("stage", choices=STAGE_CHOICES, help="the config to run on")
     p.add_argument(

@@ -47,3 +47,37 @@ def bm25_scores(rows: Sequence[Mapping[str, Any]], direction: str, stopwords: st
     return np.array(
         [float(by_query[row[query_field]][document_at[row[document_field]]]) for row in rows]
     )
+
+
+OVERLAP_FEATURES = (
+    "BM25 prompt->attribute",
+    "BM25 attribute->prompt",
+    "shared stems",
+    "Jaccard of stems",
+    "share of attribute stems in the prompt",
+    "share of prompt stems in the attribute",
+    "attribute stems",
+    "log prompt stems",
+)
+
+
+def overlap_features(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The OVERLAP_FEATURES of each pair (stems without English stop words; inputs only)."""
+    texts = sorted({row["prompt"] for row in rows} | {row["attribute"] for row in rows})
+    stems = {text: set(tokens) for text, tokens in zip(texts, _tokenize(texts, "en"), strict=True)}
+    columns = [bm25_scores(rows, direction, "none") for direction in DIRECTIONS]
+    table = []
+    for row in rows:
+        p, a = stems[row["prompt"]], stems[row["attribute"]]
+        shared = len(p & a)
+        table.append(
+            [
+                shared,
+                shared / max(1, len(p | a)),
+                shared / max(1, len(a)),
+                shared / max(1, len(p)),
+                len(a),
+                np.log1p(len(p)),
+            ]
+        )
+    return np.column_stack([*columns, np.array(table, dtype=float)])

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from recenter_bench.errors import UserError
+from recenter_bench.run.kinds import get_kind, register_kind
 from recenter_bench.run.systems import LLM_JUDGE, System, read_prompt
 from recenter_bench.submissions import ID_FIELD, RAW_ANSWERS_FILE, Reference
 
@@ -23,6 +24,18 @@ UNPARSED_DEFAULT = {
     "extraction": "accepted (not problematic)",
     "response_quality": "left out of the two orders' mean; 3 (no preference) if both are",
 }
+
+
+@dataclass
+class Context:
+    """What a kind's run function gets besides its system and rows: the stage, and for an LLM
+    judge the endpoint, the answer cache, the conversations (Stage 1) and the progress flag."""
+
+    stage: str
+    endpoint: Any = None
+    cache: Any = None
+    conversations: Sequence[Mapping[str, Any]] = ()
+    show_progress: bool = True
 
 
 @dataclass
@@ -82,7 +95,28 @@ def _pairing_rows(predictions: np.ndarray, scores: np.ndarray, rows: Sequence[Ma
     ]
 
 
-def run_retrieval(system: System, rows: list[dict], splits: list[str]) -> Outcome:
+FITTED_FIELDS = ("fit_on", "choose_on")
+
+
+@register_kind(
+    "bm25",
+    fields=("directions", "stopwords", "rules", *FITTED_FIELDS),
+    extra="run",
+    metadata_type="retrieval",
+    fitted=True,
+    summary="BM25 (bm25s) between prompt and attribute; a rule fit on the labelled splits",
+)
+@register_kind(
+    "embedding-similarity",
+    fields=("model", "prefixes", "rules", *FITTED_FIELDS),
+    extra="embed",
+    metadata_type="retrieval",
+    fitted=True,
+    summary="cosine similarity of sentence embeddings; a rule fit on the labelled splits",
+)
+def run_retrieval(
+    system: System, rows: list[dict], splits: list[str], context: Context | None = None
+) -> Outcome:
     """BM25 or embedding similarity: score every pair, fit and choose the rule, decide."""
     from recenter_bench.run.rules import choose
 
@@ -128,12 +162,26 @@ def _prefix_label(prefix: str) -> str:
     return f"{prefix.strip()!r} removed" if prefix else "text as is"
 
 
-def run_classifier(system: System, rows: list[dict], splits: list[str]) -> Outcome:
+@register_kind(
+    "embedding-classifier",
+    fields=("model", "prefixes", "regularization", *FITTED_FIELDS, "choose_by", "groups", "folds"),
+    extra="embed",
+    metadata_type="fine-tuned",
+    fitted=True,
+    summary="logistic regression on frozen sentence embeddings of prompt and attribute",
+)
+def run_classifier(
+    system: System, rows: list[dict], splits: list[str], context: Context | None = None
+) -> Outcome:
     """Frozen embeddings + logistic regression: fit on `fit_on`, threshold on `choose_on`,
     then the remaining rows (the test split) are scored once with the chosen model."""
     from recenter_bench.run.embed import fit_classifier, pair_features
     from recenter_bench.run.rules import best_threshold, f1
 
+    if system.choose_by == "grouped-cv":
+        from recenter_bench.run.trained import grouped_cv_classifier
+
+        return grouped_cv_classifier(system, rows, splits)
     fit_on, choose_on = system.fit_on, system.choose_on
     labels = fitting_labels(rows, splits, system)
     split_array = np.asarray(splits)
@@ -250,6 +298,29 @@ def answer_provenance(endpoint: Any, answers: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+@register_kind(
+    LLM_JUDGE,
+    fields=("model", "prompt", "prompt_version", "prompt_max_chars", "decoding", "position_bias"),
+    extra="run",
+    metadata_type="zero-shot LLM",
+    fitted=False,
+    summary="a zero-shot LLM judge over any OpenAI-compatible endpoint",
+)
+def run_judge_kind(
+    system: System, rows: list[dict], splits: list[str], context: Context
+) -> Outcome:
+    """`run_judge` as a registered kind."""
+    return run_judge(
+        system,
+        context.stage,
+        rows,
+        context.endpoint,
+        context.cache,
+        context.conversations,
+        context.show_progress,
+    )
+
+
 def run_system(
     system: System,
     reference: Reference,
@@ -260,21 +331,21 @@ def run_system(
     show_progress: bool = True,
 ) -> Outcome:
     """Run `system` over its stage's rows of `splits`; the record gains the system's name."""
+    kind = get_kind(system.kind)
     rows, row_splits = stage_rows(reference, system.stage, splits)
-    if system.kind == LLM_JUDGE:
-        outcome = run_judge(
-            system, system.stage, rows, endpoint, cache, conversations, show_progress
-        )
+    context = Context(system.stage, endpoint, cache, conversations, show_progress)
+    if not kind.fitted:
+        outcome = kind.run(system, rows, row_splits, context)
     else:
         if system.stage != "pairing":
             raise UserError(f"{system.source}: stage: a {system.kind} system runs on pairing only")
         missing = set(system.trained_on) - set(splits)
         if missing:
             raise UserError(f"--splits: {system.name} needs the {', '.join(sorted(missing))} split")
-        if system.kind == "embedding-classifier":
-            outcome = run_classifier(system, rows, row_splits)
+        outcome = kind.run(system, rows, row_splits, context)
+        if system.choose_by == "grouped-cv":
+            outcome.record["choose_by"] = system.choose_by
         else:
-            outcome = run_retrieval(system, rows, row_splits)
-        outcome.record.update({"fit_on": system.fit_on, "choose_on": system.choose_on})
+            outcome.record.update({"fit_on": system.fit_on, "choose_on": system.choose_on})
     outcome.record = {"system": system.name, "kind": system.kind, **outcome.record}
     return outcome

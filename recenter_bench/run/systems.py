@@ -17,26 +17,27 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError, where
+from recenter_bench.run.kinds import get_kind, kinds
 from recenter_bench.submissions import STAGES, parse_yaml
 from recenter_bench.submissions.read import decode
 
 SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 LLM_JUDGE = "llm-judge"
-KINDS = (LLM_JUDGE, "embedding-similarity", "embedding-classifier", "bm25")
-METADATA_TYPE = {
-    LLM_JUDGE: "zero-shot LLM",
-    "embedding-similarity": "retrieval",
-    "embedding-classifier": "fine-tuned",
-    "bm25": "retrieval",
-}
 FITTING_SPLITS = ("train", "validation")
-FITTED = ("embedding-similarity", "embedding-classifier", "bm25")
+# How a fitted system chooses between candidates (and a threshold): on the `choose_on` split, or
+# by cross-validation over every non-test row, folds grouped by prompt or by user.
+CHOOSE_BY = ("validation", "grouped-cv")
+GROUPS = ("prompt", "user")
 # bm25s's English stop-word lists (the stemmer is English), and none; bm25s raises on others.
 BM25_STOPWORDS = ("none", "en", "english", "en_plus", "english_plus")
 MAX_FILE_BYTES = 64 * 1024  # a system file, a prompt template
 PROMPT_FLAG = "--prompt"  # the one way to send a template from outside prompts/
 _OWN_TEMPLATE = f"give a template of your own with {PROMPT_FLAG} FILE"
+# Fields every kind has; a kind's own fields are declared where it registers (run.kinds). `model`
+# is a kind's own field: BM25 and the prompt-blind kinds have none (a `--set model=` there would
+# be silently ignored).
+COMMON_FIELDS = ("kind", "stage", "description", "display_name", "link", "open_weights")
 
 
 def _is_str(value: Any) -> bool:
@@ -57,59 +58,84 @@ def _is_scalar_map(value: Any) -> bool:
     )
 
 
-# field -> (kinds it belongs to (None = every kind), check, what the check wants)
-FIELDS: dict[str, tuple[tuple[str, ...] | None, Any, str]] = {
-    "kind": (None, lambda v: v in KINDS, f"one of {', '.join(KINDS)}"),
-    "stage": (None, lambda v: v in STAGES, f"one of {', '.join(STAGES)}"),
-    "description": (None, _is_str, "a non-empty string"),
-    # (BM25 has no model: a `--set model=` there would be silently ignored)
-    "model": (
-        (LLM_JUDGE, "embedding-similarity", "embedding-classifier"),
-        _is_str,
-        "a non-empty string",
-    ),
-    "display_name": (None, _is_str, "a non-empty string"),
-    "link": (None, lambda v: isinstance(v, str), "a string"),
-    "open_weights": (None, lambda v: isinstance(v, bool), "true or false"),
-    "fit_on": (FITTED, lambda v: v in FITTING_SPLITS, "train or validation"),
-    "choose_on": (FITTED, lambda v: v in FITTING_SPLITS, "train or validation"),
-    "prompt": ((LLM_JUDGE,), _is_str, "a template file name under prompts/"),
-    "prompt_version": ((LLM_JUDGE,), _is_str, "a non-empty string"),
+def _is_positive_int(value: Any, at_most: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= at_most
+
+
+def _is_positive_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+# field -> (check, what the check wants); which kinds have which field: run.kinds's registry.
+FIELDS: dict[str, tuple[Any, str]] = {
+    "kind": (lambda v: True, "a registered kind"),  # checked against the registry
+    "stage": (lambda v: v in STAGES, f"one of {', '.join(STAGES)}"),
+    "description": (_is_str, "a non-empty string"),
+    "model": (_is_str, "a non-empty string"),
+    "display_name": (_is_str, "a non-empty string"),
+    "link": (lambda v: isinstance(v, str), "a string"),
+    "open_weights": (lambda v: isinstance(v, bool), "true or false"),
+    "fit_on": (lambda v: v in FITTING_SPLITS, "train or validation"),
+    "choose_on": (lambda v: v in FITTING_SPLITS, "train or validation"),
+    "prompt": (_is_str, "a template file name under prompts/"),
+    "prompt_version": (_is_str, "a non-empty string"),
     "prompt_max_chars": (
-        (LLM_JUDGE,),
         lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v > 0),
         "a positive integer or null",
     ),
-    "decoding": ((LLM_JUDGE,), _is_scalar_map, "a mapping of parameter names to values"),
+    "decoding": (_is_scalar_map, "a mapping of parameter names to values"),
     "position_bias": (
-        (LLM_JUDGE,),
         lambda v: v in ("both-orders",),
         "both-orders (each pair of responses is judged in both orders)",
     ),
-    "prefixes": (
-        ("embedding-similarity", "embedding-classifier"),
-        _is_list_of_str,
-        "a list of strings",
-    ),
+    "prefixes": (_is_list_of_str, "a list of strings"),
     "rules": (
-        ("embedding-similarity", "bm25"),
         lambda v: _is_list_of_str(v) and v and set(v) <= {"positive", "threshold", "top-share"},
         "a list of positive, threshold, top-share",
     ),
     "stopwords": (
-        ("bm25",),
         lambda v: _is_list_of_str(v) and v and set(v) <= set(BM25_STOPWORDS),
         f"a list of {', '.join(BM25_STOPWORDS)}",
     ),
     "directions": (
-        ("bm25",),
         lambda v: _is_list_of_str(v) and v and set(v) <= {"prompt->attribute", "attribute->prompt"},
         "a list of prompt->attribute, attribute->prompt",
     ),
-    "regularization": (
-        ("embedding-classifier",),
-        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
-        "a positive number (scikit-learn's C)",
+    "regularization": (_is_positive_number, "a positive number (scikit-learn's C)"),
+    "choose_by": (lambda v: v in CHOOSE_BY, f"one of {', '.join(CHOOSE_BY)}"),
+    "groups": (lambda v: v in GROUPS, f"one of {', '.join(GROUPS)} (the unit of a CV fold)"),
+    "folds": (lambda v: _is_positive_int(v, 20) and v >= 2, "an integer from 2 to 20"),
+    "smoothing": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 1e6,
+        "a number >= 0 (pseudo-counts at the overall relevance rate)",
+    ),
+    "learning_rate": (_is_positive_number, "a positive number"),
+    "max_iter": (lambda v: _is_positive_int(v, 10_000), "an integer from 1 to 10000"),
+    "pca_components": (lambda v: _is_positive_int(v, 384), "an integer from 1 to 384"),
+    "max_length": (lambda v: _is_positive_int(v, 512), "an integer from 1 to 512"),
+    "epochs": (lambda v: _is_positive_int(v, 50), "an integer from 1 to 50"),
+    "batch_size": (lambda v: _is_positive_int(v, 1024), "an integer from 1 to 1024"),
+    "weight_decay": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 1,
+        "a number from 0 to 1",
+    ),
+    "warmup": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 1,
+        "a share of the training steps, from 0 to 1",
+    ),
+    "dropout": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 1,
+        "a number from 0 to 1",
+    ),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer"),
+    "max_train_rows": (
+        lambda v: v is None or _is_positive_int(v, 10**7),
+        "a positive integer or null (all rows)",
     ),
 }
 REQUIRED = ("kind", "stage", "description")
@@ -142,15 +168,22 @@ class System:
         return self.get("choose_on", self.fit_on)
 
     @property
+    def choose_by(self) -> str:
+        """`validation` (fit on `fit_on`, choose on `choose_on`) or `grouped-cv`."""
+        return self.get("choose_by", "validation")
+
+    @property
     def trained_on(self) -> list[str]:
         """The splits whose labels the system reads (metadata's `trained_on`)."""
-        if self.kind not in FITTED:
+        if not get_kind(self.kind).fitted:
             return []
+        if self.choose_by == "grouped-cv":
+            return list(FITTING_SPLITS)
         return [s for s in FITTING_SPLITS if s in (self.fit_on, self.choose_on)]
 
     @property
     def metadata_type(self) -> str:
-        return METADATA_TYPE[self.kind]
+        return get_kind(self.kind).metadata_type
 
 
 def _read_text(path: Path) -> str:
@@ -238,9 +271,12 @@ def _check_field(
     label = flag or where(path, line, key)
     if key not in FIELDS:
         raise UserError(f"{label}: unknown field (expected one of {', '.join(FIELDS)})")
-    kinds, check, wanted = FIELDS[key]
-    if kinds is not None and kind in KINDS and kind not in kinds:
+    if key == "kind":
+        get_kind(value, label)
+    known = kinds()
+    if key not in COMMON_FIELDS and kind in known and key not in known[kind].fields:
         raise UserError(f"{label}: not a field of a {kind} system")
+    check, wanted = FIELDS[key]
     if not check(value):
         raise UserError(f"{label}: must be {wanted}, got {value!r}"[:300])
 
