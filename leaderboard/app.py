@@ -353,6 +353,22 @@ def _overview_leaders(data: LeaderboardData, demo: gr.Blocks) -> None:
     demo.load(refresh, outputs=outputs, api_name="leaders", queue=False, show_progress="hidden")
 
 
+# The note lists at most this many invalid folders (the rest are counted).
+MAX_INVALID_SHOWN = 20
+
+
+def invalid_note(problems: list[str]) -> str:
+    """The folders left out, each with its first problem as plain text (a folder name or a
+    problem may quote anything a submitter wrote)."""
+    lines = [f"- {escape_markdown(p[:300])}" for p in problems[:MAX_INVALID_SHOWN]]
+    more = len(problems) - MAX_INVALID_SHOWN
+    if more > 0:
+        lines.append(f"- ... and {more} more")
+    return (
+        f"{len(problems)} submission folder(s) are invalid and not shown:\n" + "\n".join(lines)
+    )
+
+
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
     """The leaderboard over a submissions folder; `dataset` (a folder or Hub ID, default: the
     preview release beside the checkout, else the Hub dataset) gives the human labels behind the
@@ -369,11 +385,7 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             f"New or changed submission folders appear within {RELOAD_NOTE}."
         )
         if data.problems:
-            gr.Markdown(
-                f"{len(data.problems)} submission folder(s) could not be read and are not "
-                "shown; see the Space logs.",
-                elem_classes="notice",
-            )
+            gr.Markdown(invalid_note(data.problems), elem_classes="notice", elem_id="invalid")
         with gr.Tabs():
             with gr.Tab("Overview", id=OVERVIEW):
                 _overview_leaders(data, demo)

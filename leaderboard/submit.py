@@ -24,7 +24,7 @@ import pandas as pd
 
 from recenter_bench.leaderboard.data import LeaderboardData
 from recenter_bench.leaderboard.limits import MAX_UPLOAD_FILES, PreviewRunner, PreviewTimeout
-from recenter_bench.leaderboard.ranking import jsonl_objects, placement, predictions_of, with_system
+from recenter_bench.leaderboard.ranking import placement, predictions_of, with_system
 from recenter_bench.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
 
 PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
@@ -50,13 +50,14 @@ def _read(files: list[str]) -> dict[str, bytes]:
 def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, ...]:
     """What a worker process computes: (messages, scores, predictions by stage)."""
     from recenter_bench.submissions import STAGE_FILES, preview_submission
+    from recenter_bench.submissions.check import stage_rows
 
     messages, scores = preview_submission(contents, dataset)
     predictions = {}
     if scores is not None:
         for name, stage in STAGE_FILES.items():
             if name in contents:
-                predictions[stage] = predictions_of(stage, jsonl_objects(contents[name]))
+                predictions[stage] = predictions_of(stage, stage_rows(stage, contents[name]))
     return messages, scores, predictions
 
 

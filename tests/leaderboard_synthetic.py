@@ -223,13 +223,13 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
         "human": (
-            "recenter__human",
+            "recenter-bench__human",
             "annotators",
             fixture_metadata("Human annotators (each vs the others)", "recenter", "human"),
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
         "baseline": (
-            "recenter__all-relevant",
+            "recenter-bench__all-relevant",
             "constant",
             fixture_metadata(
                 "All relevant", "recenter", "baseline", stages=["pairing", "extraction"]

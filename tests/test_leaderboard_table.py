@@ -90,10 +90,11 @@ def test_load_reports_unreadable_folders_instead_of_failing(tmp_path):
 
     assert len(loaded) == 7
     assert len(problems) == 4
-    assert any(p.startswith("bad__json/run1/results.json: not valid JSON") for p in problems)
+    # The validator's problem lines: file, line, what is wrong.
+    assert any(p.startswith("bad__json/run1/results.json:1: not valid JSON") for p in problems)
     assert any(p.startswith("no__meta/run1/metadata.yaml: missing") for p in problems)
-    assert any(p.startswith("bad__yaml/run1/metadata.yaml: not valid YAML") for p in problems)
-    assert any(p.startswith("link__bm25/top3: symlinked folder") for p in problems)
+    assert any(p.startswith("bad__yaml/run1/metadata.yaml:2: not valid YAML") for p in problems)
+    assert any(p.startswith("link__bm25: symbolic link") for p in problems)
 
 
 def test_stage_table_ranks_one_split_by_the_headline(tree, submissions):

@@ -39,6 +39,23 @@ RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 UPLOAD_ID = "upload__preview/preview"
 
 
+# Reference rows, the human ceiling and the no-skill baselines, are made by the project (from
+# the dataset, and the paper's printed human agreement), never submitted: their types are
+# reserved to the folders of the project's own orgs, which no pull request may change.
+RESERVED_TYPES = frozenset({"human", "baseline"})
+PROJECT_ORGS = ("recenter-bench", "Zhang-et-al-2026")
+
+
+def is_project_folder(org_model: str) -> bool:
+    """Whether an `<org>__<model>` folder belongs to the project (its baselines, the paper's
+    rows).
+
+    >>> is_project_folder("recenter-bench__always-no"), is_project_folder("acme__always-no")
+    (True, False)
+    """
+    return org_model.split("__", 1)[0] in PROJECT_ORGS
+
+
 def max_bytes(name: str) -> int:
     """The size limit of one file of a submission."""
     return MAX_BYTES.get(name, MAX_STAGE_FILE_BYTES)
