@@ -364,9 +364,7 @@ def invalid_note(problems: list[str]) -> str:
     more = len(problems) - MAX_INVALID_SHOWN
     if more > 0:
         lines.append(f"- ... and {more} more")
-    return (
-        f"{len(problems)} submission folder(s) are invalid and not shown:\n" + "\n".join(lines)
-    )
+    return f"{len(problems)} submission folder(s) are invalid and not shown:\n" + "\n".join(lines)
 
 
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from leaderboard_harness import free_port
 from leaderboard_synthetic import fixture_metadata, stage_scores, write_fixture_tree
 from leaderboard_synthetic import write_submission as write_folder
