@@ -38,6 +38,7 @@ from recenter_bench.submissions.dataset import load_reference
 from recenter_bench.submissions.files import (
     ALLOWED_FILES,
     RESULTS_FILE,
+    is_project_folder,
     max_bytes,
     problem,
     results_text,
@@ -123,6 +124,11 @@ def submission_folders(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             why = "only <org>__<model>/<run>/ folders belong in submissions/"
         elif not all(_SAFE_COMPONENT.match(part) for part in parts[1:3]):
             why = "not a folder name a submission can have"
+        elif is_project_folder(parts[1]):
+            why = (
+                "a folder of the project's own rows (the paper's, the baselines, the human "
+                "reference); a submission uses its own <org>__<model>/ folder"
+            )
         else:
             folders.add("/".join(parts[:3]))
             continue

@@ -206,6 +206,24 @@ def test_a_pull_request_without_a_submission_says_so(hub, reference):
     assert f"- {escape_markdown('changes no submission folder under submissions/')}" in comment
 
 
+def test_a_pull_request_may_not_change_the_projects_reference_rows(hub, submission, reference):
+    """The human line and the no-skill rows are the project's: a Hub pull request that adds or
+    changes one of its folders (here a `type: human` row with a model's scores) is refused."""
+    stand_in, api = hub
+    folder = "submissions/Zhang-et-al-2026__Human-annotators/paper"
+    files = {f"{folder}/{name}": data for name, data in files_of(submission).items()}
+    info = api.create_commit(
+        REPO,
+        repo_type="space",
+        operations=[CommitOperationAdd(path, data) for path, data in files.items()],
+        commit_message="Better humans",
+        create_pr=True,
+    )
+    comment = check_pull_request(REPO, info.pr_num, api=api, dataset_source=reference.source)
+    assert escape_markdown(f"{folder}/metadata.yaml: a folder of the project's own rows") in comment
+    assert VALID not in comment
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 
