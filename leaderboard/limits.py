@@ -10,9 +10,10 @@
   time limit. A slow or hostile upload holds one worker until its limit and is then stopped
   (the process is killed and replaced); the other workers keep serving, so previews never wait
   behind one slow upload.
-- `CsvFiles`: the CSV downloads, content-addressed in one private temporary folder that keeps at
-  most `max_files` files and is removed when the process exits; folders of earlier processes
-  that died without cleaning up are removed at start.
+- `CsvFiles`: the CSV downloads, content-addressed in one private folder inside Gradio's cache
+  (so Gradio serves them without a copy of its own) that keeps at most `max_files` files and is
+  removed when the process exits; folders of earlier processes that died without cleaning up
+  are removed at start.
 """
 
 from __future__ import annotations
@@ -258,6 +259,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def gradio_cache_folder() -> Path:
+    """The folder Gradio copies served files into (GRADIO_TEMP_DIR, else <tmp>/gradio)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder())
+
+
 def remove_stale_folders(parent: str | Path | None = None) -> list[Path]:
     """Remove `recenter-leaderboard-<pid>-*` folders of processes that no longer run."""
     removed = []
@@ -273,6 +281,10 @@ class CsvFiles:
     """At most `max_files` CSV files in one private temporary folder, removed at exit."""
 
     def __init__(self, max_files: int = 64, parent: str | Path | None = None) -> None:
+        # Inside Gradio's own cache by default: Gradio serves a file already there as it is,
+        # instead of keeping one more copy of every download for its cache's lifetime.
+        parent = Path(parent or gradio_cache_folder())
+        parent.mkdir(parents=True, exist_ok=True)
         remove_stale_folders(parent)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{CSV_PREFIX}{os.getpid()}-", dir=parent))
         self.max_files = max_files

@@ -17,8 +17,6 @@ in `unranked`; reference rows (human, no-skill) are never ranked. Names carry th
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +39,7 @@ from recenter_bench.leaderboard.columns import (
 )
 from recenter_bench.metric.recenter_personalization.recenter_personalization import ALL
 from recenter_bench.paths import load_schema
+from recenter_bench.spreadsheet import csv_text
 from recenter_bench.submissions.files import (
     METADATA_FILE,
     RESERVED_TYPES,
@@ -419,24 +418,7 @@ def confusion_matrix(submission: Submission, stage: str, split: str) -> pd.DataF
     )
 
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def to_csv(table: pd.DataFrame) -> str:
-    """The table as CSV text; text cells that a spreadsheet would run as a formula are quoted
-    with a leading apostrophe (submitters choose model names)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    for row in table.itertuples(index=False):
-        cells = []
-        for value in row:
-            if isinstance(value, float) and math.isnan(value):
-                cells.append("")
-            elif isinstance(value, str) and value.startswith(_FORMULA_START):
-                cells.append("'" + value)
-            else:
-                cells.append(value)
-        writer.writerow(cells)
-    return buffer.getvalue()
+    """The table as CSV text made safe for spreadsheets (`recenter_bench.spreadsheet`:
+    every field quoted, CR/LF escaped, formula cells defused; submitters choose model names)."""
+    return csv_text(table.columns, table.itertuples(index=False))

@@ -188,3 +188,34 @@ def test_sessions_kept_by_gradio_are_bounded(served):
             )
             assert reply.status_code == 200
     assert len(demo.state_holder.session_data) <= MAX_SESSIONS
+
+
+def call(http: httpx.Client, endpoint: str, data: list) -> tuple[int, str]:
+    """One call of a Gradio endpoint over its HTTP API: (status of the POST, the result's
+    server-sent events)."""
+    posted = http.post(f"gradio_api/call/{endpoint}", json={"data": data})
+    if posted.status_code != 200:
+        return posted.status_code, posted.text
+    event_id = posted.json()["event_id"]
+    return 200, http.get(f"gradio_api/call/{endpoint}/{event_id}").text
+
+
+def test_csv_downloads_are_not_copied_into_gradios_cache(served):
+    """Issue 15 item 9: every distinct download was kept again in Gradio's cache (552 copies
+    in a 150 s soak); the downloads are served from the bounded folder itself."""
+    import json
+
+    from recenter_bench.leaderboard.limits import gradio_cache_folder
+
+    url, demo = served
+    folder = demo.leaderboard_files.folder
+    exports = demo.leaderboard_files.max_files + 16
+    filters = list(opening_filters("pairing").values())
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for i in range(exports):
+            status, events = call(http, "csv_pairing", ["all", f"no-such-model-{i}", *filters[1:]])
+            assert status == 200
+            payload = json.loads(events.split("data:", 1)[1].splitlines()[0])
+            assert Path(payload[0]["path"]).parent == folder, payload
+    assert folder.parent == gradio_cache_folder()
+    assert len(list(folder.glob("*.csv"))) <= demo.leaderboard_files.max_files

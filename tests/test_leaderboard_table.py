@@ -206,6 +206,38 @@ def test_confusion_matrix_and_split_scores(tree, submissions):
     assert per_split["split"].tolist() == ["test", "all", "validation", "train"]
 
 
+HOSTILE_CELLS = [
+    "Yes.\r=cmd|' /C calc'!A0",  # issue 15: a bare CR started a new spreadsheet row with =
+    "line\n@SUM(1)",
+    "\t=1+1",
+    "\r+1",
+    "@import",
+    'quote " and, comma',
+    '=HYPERLINK("http://x")',
+]
+
+
+def test_csv_has_no_formula_cell_and_one_row_per_table_row():
+    table = pd.DataFrame(
+        {"raw_answer": HOSTILE_CELLS, "f1": [0.5, -0.25, math.nan, 1, 0.0, 2.5, -1.0]}
+    )
+    text = to_csv(table)
+    assert text.count("\r\n") == len(table) + 1 and "\r" not in text.replace("\r\n", "")
+    assert all(line.startswith('"') for line in text.splitlines())  # every field quoted
+    for rows in (
+        list(csv.reader(io.StringIO(text, newline="")))[1:],
+        pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False).values.tolist(),
+    ):
+        assert len(rows) == len(table)
+        for cell in (cell for row in rows for cell in row):
+            # A formula starts with one of these (a negative number is a number, not text).
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+            assert not cell.startswith("-") or cell.lstrip("-").replace(".", "").isdigit()
+            assert "\n" not in cell and "\r" not in cell
+        assert [row[0] for row in rows][0] == "Yes.\\r=cmd|' /C calc'!A0"
+        assert [row[1] for row in rows] == ["0.5", "-0.25", "", "1.0", "0.0", "2.5", "-1.0"]
+
+
 def test_stage_table_rejects_an_unknown_stage(submissions):
     with pytest.raises(ValueError, match="unknown stage"):
         stage_table(submissions, "ranking", "all")
