@@ -19,33 +19,82 @@
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import hashlib
+import json
 import multiprocessing
 import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.submissions import ALLOWED_FILES, MAX_STAGE_FILE_BYTES
+from recenter_bench.submissions import ALLOWED_FILES, MAX_STAGE_FILE_BYTES, RAW_ANSWERS_FILE
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_WEBHOOK_BYTES = 1024 * 1024
-# A submission has at most every allowed file once: metadata, one file per stage, results.
-MAX_UPLOAD_FILES = len(ALLOWED_FILES)
+# A preview takes a whole submission but its raw answers: metadata, one file per stage, results.
+MAX_UPLOAD_FILES = len([name for name in ALLOWED_FILES if name != RAW_ANSWERS_FILE])
 MAX_UPLOAD_BYTES = MAX_UPLOAD_FILES * MAX_STAGE_FILE_BYTES + MAX_BODY_BYTES
+# Upload bytes one client may send per minute: two full uploads (a visitor retrying), not a
+# stream that fills the upload cache.
+MAX_CLIENT_UPLOAD_BYTES_PER_MINUTE = 2 * MAX_UPLOAD_BYTES
+# Clients whose upload budget is remembered (the least recently seen are forgotten first).
+MAX_CLIENTS = 10_000
+# RFC 2046: a boundary is 1-70 of these characters, not ending in a space.
+_BOUNDARY = re.compile(rb"^[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]$")
+
+
+class BadRequest(ValueError):
+    """A request refused before any route sees it, with its HTTP status."""
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(why)
+        self.status = status
+
+
+class UploadBudget:
+    """Upload bytes per client over the last minute (a sliding window per client address)."""
+
+    def __init__(self, per_minute: int = MAX_CLIENT_UPLOAD_BYTES_PER_MINUTE) -> None:
+        self.per_minute = per_minute
+        self._sent: OrderedDict[str, collections.deque[tuple[float, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def charge(self, client: str, size: int, now: float | None = None) -> bool:
+        """Count `size` more bytes from `client`; False (nothing counted) when that would pass
+        its budget for the last 60 seconds."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            sent = self._sent.pop(client, None) or collections.deque()
+            while sent and sent[0][0] <= now - 60:
+                sent.popleft()
+            allowed = sum(n for _, n in sent) + size <= self.per_minute
+            if allowed and size:
+                sent.append((now, size))
+            self._sent[client] = sent
+            while len(self._sent) > MAX_CLIENTS:
+                self._sent.popitem(last=False)
+            return allowed
 
 
 class RequestLimits:
-    """ASGI middleware capping each HTTP request's body size and, for uploads, its file count."""
+    """ASGI middleware capping each HTTP request's body size and, for uploads, its file count
+    and each client's upload bytes per minute; a multipart body must name exactly one valid
+    boundary (a second one, or spaces around `=`, would let a parser other than this count
+    see other parts)."""
 
     def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_body = max_body
+        self.uploads = UploadBudget()
 
     def limits(self, path: str) -> tuple[int, int | None]:
         """(byte cap, part cap or None) of a route."""
@@ -59,59 +108,91 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes, max_parts = self.limits(scope.get("path", ""))
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            await _refuse(send, f"request body over {max_bytes} bytes")
+        try:
+            body = await self._read_body(scope, receive)
+        except BadRequest as refused:
+            await _refuse(send, str(refused), refused.status)
             return
-        boundary = _multipart_boundary(headers.get(b"content-type", b""))
-        # Read the body (at most the cap) before the route sees any of it, so an oversized or
-        # over-full request is refused with 413 whatever the route would do with a read error.
-        chunks: list[bytes] = []
-        size, parts, tail = 0, 0, b""
-        while True:
-            message = await receive()
-            if message.get("type") != "http.request":
-                return  # the client went away
-            body = message.get("body", b"")
-            size += len(body)
-            if size > max_bytes:
-                await _refuse(send, f"request body over {max_bytes} bytes")
-                return
-            if max_parts is not None and boundary:
-                window = tail + body
-                parts += window.count(boundary) - tail.count(boundary)
-                tail = window[-len(boundary) :]
-                # The closing delimiter is the boundary once more: n files, n + 1 marks.
-                if parts > max_parts + 1:
-                    await _refuse(send, f"more than {max_parts} files in one upload")
-                    return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        if body is None:
+            return  # the client went away
+        replay = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def buffered_receive() -> dict:
             return replay.pop() if replay else await receive()
 
         await self.app(scope, buffered_receive, send)
 
+    async def _read_body(self, scope: dict, receive: Callable) -> bytes | None:
+        """The whole body (at most the route's cap), read before the route sees any of it, so
+        an oversized or over-full request is refused whatever the route would do with it."""
+        max_bytes, max_parts = self.limits(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            raise BadRequest(413, f"request body over {max_bytes} bytes")
+        boundary = multipart_boundary(headers.get(b"content-type", b""))
+        client = (scope.get("client") or ("unknown",))[0]
+        chunks: list[bytes] = []
+        size, parts, tail = 0, 0, b""
+        while True:
+            message = await receive()
+            if message.get("type") != "http.request":
+                return None
+            body = message.get("body", b"")
+            size += len(body)
+            if size > max_bytes:
+                raise BadRequest(413, f"request body over {max_bytes} bytes")
+            if max_parts is not None and not self.uploads.charge(client, len(body)):
+                raise BadRequest(429, "too many upload bytes from this client; wait a minute")
+            if max_parts is not None and boundary:
+                window = tail + body
+                parts += window.count(boundary) - tail.count(boundary)
+                tail = window[-len(boundary) :]
+                # The closing delimiter is the boundary once more: n files, n + 1 marks.
+                if parts > max_parts + 1:
+                    raise BadRequest(413, f"more than {max_parts} files in one upload")
+            chunks.append(body)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
-def _multipart_boundary(content_type: bytes) -> bytes:
-    for part in content_type.split(b";"):
-        key, _, value = part.strip().partition(b"=")
-        if key.lower() == b"boundary" and value:
-            return b"--" + value.strip(b'"')
-    return b""
+
+def multipart_boundary(content_type: bytes) -> bytes:
+    """`--<boundary>` of a multipart Content-Type (b"" for other types); raises BadRequest(400)
+    unless it names exactly one boundary, as `boundary=X` or `boundary="X"` (RFC 2046).
+
+    >>> multipart_boundary(b'multipart/form-data; boundary="AB"')
+    b'--AB'
+    >>> multipart_boundary(b"multipart/form-data; boundary=AAA; boundary=BBB")
+    Traceback (most recent call last):
+    ...
+    recenter_bench.leaderboard.limits.BadRequest: multipart: exactly one boundary allowed
+    """
+    kind, *params = content_type.split(b";")
+    if not kind.strip().lower().startswith(b"multipart/"):
+        return b""
+    values = []
+    for param in params:
+        key, equals, value = param.strip().partition(b"=")
+        if key.strip().lower() != b"boundary":
+            continue
+        if not equals or key != key.strip() or value != value.strip():
+            raise BadRequest(400, "multipart boundary: no spaces around '=' allowed")
+        if len(value) >= 2 and value[:1] == value[-1:] == b'"':
+            value = value[1:-1]
+        values.append(value)
+    if len(values) != 1:
+        raise BadRequest(400, "multipart: exactly one boundary allowed")
+    if not _BOUNDARY.match(values[0]):
+        raise BadRequest(400, "multipart boundary: 1-70 characters allowed by RFC 2046")
+    return b"--" + values[0]
 
 
-async def _refuse(send: Callable, why: str) -> None:
-    body = f'{{"error": "{why}"}}'.encode()
+async def _refuse(send: Callable, why: str, status: int = 413) -> None:
+    body = json.dumps({"error": why}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

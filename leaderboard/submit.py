@@ -6,13 +6,14 @@ with a time limit (`limits.PreviewRunner`), so one slow upload never holds up an
 preview. It then says where the upload would rank on the held-out test split of each stage it
 enters, with its rank interval and whether it is tied with the systems there.
 
-Nothing a visitor uploads is kept or published: the upload is read, never written anywhere by
-the Space, and Gradio's cache of uploads (which the Space leaves alone, so pressing Validate
-twice, or two visitors sending identical bytes, works) is emptied of files older than 15 minutes.
+Nothing a visitor uploads is kept or published: the upload is read into memory and its copy in
+Gradio's upload cache deleted at once (pressing Validate again asks for the files again), and
+the cache is also emptied of files older than 15 minutes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import sys
@@ -23,7 +24,12 @@ import gradio as gr
 import pandas as pd
 
 from recenter_bench.leaderboard.data import LeaderboardData
-from recenter_bench.leaderboard.limits import MAX_UPLOAD_FILES, PreviewRunner, PreviewTimeout
+from recenter_bench.leaderboard.limits import (
+    MAX_UPLOAD_FILES,
+    PreviewRunner,
+    PreviewTimeout,
+    gradio_cache_folder,
+)
 from recenter_bench.leaderboard.ranking import placement, predictions_of, with_system
 from recenter_bench.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
 
@@ -35,15 +41,23 @@ UPLOAD_NAME = "your upload"
 
 
 def _read(files: list[str]) -> dict[str, bytes]:
-    """The uploaded files' bytes by file name (Gradio's copies are left for its cache cleanup:
-    another request may be reading the same content-addressed file)."""
+    """The uploaded files' bytes by file name, each deleted from Gradio's upload cache as soon
+    as it is read (nothing a visitor uploads is kept); raises FileNotFoundError when one is
+    already gone (the same bytes previewed by another request a moment ago)."""
     from recenter_bench.submissions import MAX_STAGE_FILE_BYTES
 
     contents: dict[str, bytes] = {}
+    cache = gradio_cache_folder().resolve()
     for name in files:
         path = Path(name)
         with path.open("rb") as handle:
             contents[path.name] = handle.read(MAX_STAGE_FILE_BYTES + 1)
+        # Only Gradio's copies are ours to delete (`<cache>/<hash>/<name>`), never a path
+        # that happens to be elsewhere.
+        if path.resolve().parent.parent == cache:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
     return contents
 
 
@@ -112,7 +126,14 @@ def preview(
             empty,
             "",
         )
-    contents = _read(files)
+    try:
+        contents = _read(files)
+    except FileNotFoundError:
+        return (
+            "The upload is gone (uploads are deleted once read); upload the files again.",
+            empty,
+            "",
+        )
     try:
         messages, scores, predictions = preview_runner(dataset).run(contents, dataset)
     except PreviewTimeout as error:

@@ -219,3 +219,92 @@ def test_csv_downloads_are_not_copied_into_gradios_cache(served):
             assert Path(payload[0]["path"]).parent == folder, payload
     assert folder.parent == gradio_cache_folder()
     assert len(list(folder.glob("*.csv"))) <= demo.leaderboard_files.max_files
+
+
+def multipart(boundary: str, count: int) -> bytes:
+    """A multipart body of `count` small files separated by `boundary`."""
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="f{i}.jsonl"\r\n'
+        f"Content-Type: application/json\r\n\r\n{{}}\n\r\n"
+        for i in range(count)
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary=AAA; boundary=BBB",  # issue 15: 500 files got through
+        "multipart/form-data; boundary = BBB",
+        "multipart/form-data; boundary =BBB",
+        "multipart/form-data",
+        "multipart/form-data; boundary=" + "B" * 71,
+    ],
+)
+def test_an_ambiguous_multipart_header_is_refused(url, content_type):
+    body = multipart("BBB", 500)
+    with httpx.Client(base_url=url, timeout=30) as http:
+        reply = http.post("gradio_api/upload", content=body, headers={"content-type": content_type})
+    assert reply.status_code == 400, reply.text[:200]
+    assert len(reply.text) < 200 and "BBB" not in reply.text
+
+
+def test_the_documented_number_of_files_per_upload_holds_exactly(url):
+    assert MAX_UPLOAD_FILES == 5  # leaderboard/README.md: "at most 5 files"
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for count, status in ((5, 200), (6, 413)):
+            headers = {"content-type": "multipart/form-data; boundary=XyZ"}
+            reply = http.post("gradio_api/upload", content=multipart("XyZ", count), headers=headers)
+            assert reply.status_code == status, (count, reply.text[:200])
+
+
+def test_upload_bytes_are_capped_per_client_per_minute():
+    import asyncio
+
+    from recenter_bench.leaderboard.limits import MAX_UPLOAD_BYTES, RequestLimits
+
+    served = []
+
+    async def app(scope, receive, send):
+        served.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limits = RequestLimits(app)
+    body = b"x" * (MAX_UPLOAD_BYTES - 1024)
+
+    def upload(client: str) -> int:
+        sent: list[dict] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():
+            return messages.pop()
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": "/gradio_api/upload", "headers": [], "client": (client, 1)}
+        asyncio.run(limits(scope, receive, send))
+        return sent[0]["status"]
+
+    assert [upload("10.0.0.1") for _ in range(3)] == [200, 200, 429]
+    assert upload("10.0.0.2") == 200  # another client is not held back
+    assert served == ["10.0.0.1", "10.0.0.1", "10.0.0.2"]
+    later = limits.uploads.charge("10.0.0.1", len(body), now=time.monotonic() + 61)
+    assert later, "the budget is per minute"
+
+
+def test_uploads_are_deleted_as_soon_as_they_are_previewed(url):
+    """Issue 15 item 4: uploads were kept 15 minutes in Gradio's cache."""
+    import json
+
+    with httpx.Client(base_url=url, timeout=120) as http:
+        files = [("files", ("pairing.jsonl", b'{"pair_id": "x", "relevant": true}\n'))]
+        (path,) = http.post("gradio_api/upload", files=files).json()
+        assert Path(path).is_file()
+        file_data = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "p.jsonl"}
+        status, events = call(http, "preview", [[file_data]])
+        assert status == 200 and "event: complete" in events, events[-300:]
+        message = json.loads(events.split("data:", 2)[-1].splitlines()[0])[0]
+        assert "pairing.jsonl" in message  # the validator's verdict on the file
+    assert not Path(path).exists()
