@@ -6,10 +6,11 @@
   before the route sees it: from its Content-Length, or as soon as the streamed bytes pass the
   cap (the body is read into memory up to the cap, never beyond); an upload with more parts
   than `MAX_UPLOAD_FILES` is refused the same way.
-- `PreviewRunner`: the Submit tab's previews run in a few worker processes, each preview with a
-  time limit. A slow or hostile upload holds one worker until its limit and is then stopped
-  (the process is killed and replaced); the other workers keep serving, so previews never wait
-  behind one slow upload.
+- `PreviewRunner`: the Submit tab's previews and the webhook's pull-request checks run in a few
+  worker processes, each call with a time limit. A slow or hostile upload holds one worker
+  until its limit and is then stopped (the process is killed and replaced); workers are handed
+  out round-robin over clients, one job per client at a time (`FairSlots`), so one client's
+  requests delay another's by at most one time limit.
 - `CsvFiles`: the CSV downloads, content-addressed in one private folder inside Gradio's cache
   (so Gradio serves them without a copy of its own) that keeps at most `max_files` files and is
   removed when the process exits; folders of earlier processes that died without cleaning up
@@ -212,7 +213,11 @@ class PreviewTimeout(Exception):
     """A preview ran past its time limit and was stopped."""
 
 
-def _worker_main(connection: Any, job: Callable[..., Any], warm: Callable[[], Any]) -> None:
+class PreviewBusy(PreviewTimeout):
+    """A client asked for more work while its earlier requests still wait their turn."""
+
+
+def _worker_main(connection: Any, warm: Callable[[], Any]) -> None:
     """A worker process: warm up (imports, dataset), say so, then run jobs until told to stop."""
     try:
         warm()
@@ -221,36 +226,37 @@ def _worker_main(connection: Any, job: Callable[..., Any], warm: Callable[[], An
         connection.send(("error", f"{type(error).__name__}: {error}"))
     while True:
         try:
-            args = connection.recv()
+            request = connection.recv()
         except (EOFError, OSError):
             return
-        if args is None:
+        if request is None:
             return
+        job, args, kwargs = request
         try:
-            connection.send(("ok", job(*args)))
+            connection.send(("ok", job(*args, **kwargs)))
         except Exception as error:  # one bad upload must not end the worker
             connection.send(("error", f"{type(error).__name__}: {error}"))
 
 
 class _Worker:
-    def __init__(self, job: Callable[..., Any], warm: Callable[[], Any]) -> None:
+    def __init__(self, warm: Callable[[], Any]) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, job, warm), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, warm), daemon=True)
         self.process.start()
         child.close()
         self.ready = False
 
-    def call(self, args: tuple, timeout: float, start_timeout: float) -> Any:
+    def call(self, request: tuple, timeout: float, start_timeout: float) -> Any:
         try:
-            return self._call(args, timeout, start_timeout)
+            return self._call(request, timeout, start_timeout)
         except (EOFError, OSError) as error:  # the process died (killed, or failed to start)
             code = self.process.exitcode
             raise RuntimeError(
                 f"the preview worker stopped (exit code {code}): {error!r}"
             ) from None
 
-    def _call(self, args: tuple, timeout: float, start_timeout: float) -> Any:
+    def _call(self, request: tuple, timeout: float, start_timeout: float) -> Any:
         if not self.ready:
             if not self.connection.poll(start_timeout):
                 raise PreviewTimeout(f"the preview worker did not start within {start_timeout:g} s")
@@ -258,9 +264,9 @@ class _Worker:
             if status != "ready":
                 raise RuntimeError(value)
             self.ready = True
-        self.connection.send(args)
+        self.connection.send(request)
         if not self.connection.poll(timeout):
-            raise PreviewTimeout(f"the preview took longer than {timeout:g} s and was stopped")
+            raise PreviewTimeout(f"the work took longer than {timeout:g} s and was stopped")
         status, value = self.connection.recv()
         if status != "ok":
             raise RuntimeError(value)
@@ -274,12 +280,85 @@ class _Worker:
             self.connection.close()
 
 
-class PreviewRunner:
-    """Run `job(*args)` in at most `workers` processes at once, each call within `timeout` s.
+# Requests of one client that may wait for a worker at once (more are refused at once, so a
+# client firing requests in parallel holds no server threads and no place in line).
+MAX_WAITING_PER_CLIENT = 2
 
-    `job` and `warm` must be importable module-level functions (they are sent to spawned
-    processes). A call past its limit kills its worker (a fresh one is started when next
-    needed) and raises `PreviewTimeout`; other calls keep their own workers meanwhile.
+
+class FairSlots:
+    """`slots` places of work handed out fairly over clients: each client runs at most one job
+    at a time, and when a place frees up it goes to the waiting client served longest ago (one
+    never served first), so a client with many requests delays another by at most one job's
+    time limit."""
+
+    def __init__(self, slots: int, max_waiting: int = MAX_WAITING_PER_CLIENT) -> None:
+        self.free = slots
+        self.max_waiting = max_waiting
+        self._waiting: dict[str, collections.deque[object]] = {}
+        self._running: set[str] = set()
+        # client -> when it was last served (a counter); the oldest entries are forgotten.
+        self._served: OrderedDict[str, int] = OrderedDict()
+        self._turn = 0
+        self._cond = threading.Condition()
+
+    def _next(self) -> object | None:
+        ready = [c for c, w in self._waiting.items() if w and c not in self._running]
+        if not ready:
+            return None
+        client = min(ready, key=lambda c: self._served.get(c, -1))
+        return self._waiting[client][0]
+
+    @contextlib.contextmanager
+    def slot(self, client: str) -> Any:
+        ticket = object()
+        with self._cond:
+            waiting = self._waiting.setdefault(client, collections.deque())
+            if len(waiting) >= self.max_waiting:
+                raise PreviewBusy(
+                    f"{len(waiting)} earlier requests of yours are waiting; try again when done"
+                )
+            waiting.append(ticket)
+            while not (self.free > 0 and self._next() is ticket):
+                self._cond.wait()
+            waiting.popleft()
+            if not waiting:
+                del self._waiting[client]
+            self._turn += 1
+            self._served.pop(client, None)
+            self._served[client] = self._turn
+            while len(self._served) > MAX_CLIENTS:
+                self._served.popitem(last=False)
+            self._running.add(client)
+            self.free -= 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.free += 1
+                self._running.discard(client)
+                self._cond.notify_all()
+
+
+def client_of(request: Any) -> str:
+    """Who sent a Gradio request, for fairness: the address the Hub's proxy saw (the last entry
+    of X-Forwarded-For, which the proxy appends) on a Space, else the connection's address."""
+    if request is None:
+        return ""
+    forwarded = request.headers.get("x-forwarded-for") if os.environ.get("SPACE_ID") else None
+    if forwarded:
+        return forwarded.split(",")[-1].strip()
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
+
+
+class PreviewRunner:
+    """Run jobs in at most `workers` processes at once, each call within a time limit, handed
+    out fairly over clients (`FairSlots`).
+
+    `job`, `warm` and any job given to `call` must be importable module-level functions (they
+    are sent to spawned processes). A call past its limit kills its worker (a fresh one is
+    started when next needed) and raises `PreviewTimeout`; other calls keep their own workers
+    meanwhile.
     """
 
     def __init__(
@@ -292,22 +371,35 @@ class PreviewRunner:
     ) -> None:
         self.job, self.warm = job, warm
         self.workers, self.timeout, self.start_timeout = workers, timeout, start_timeout
-        self._slots = threading.BoundedSemaphore(workers)
+        self._slots = FairSlots(workers)
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         atexit.register(self.close)
 
-    def run(self, *args: Any) -> Any:
-        with self._slots:
+    def run(self, *args: Any, client: str = "") -> Any:
+        """`job(*args)` in a worker, within the runner's time limit, in `client`'s turn."""
+        return self.call(self.job, *args, client=client)
+
+    def call(
+        self,
+        job: Callable[..., Any],
+        *args: Any,
+        client: str = "",
+        limit: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """`job(*args, **kwargs)` in a worker, within `limit` seconds (default: the runner's
+        time limit), in `client`'s turn."""
+        with self._slots.slot(client):
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                worker = _Worker(self.job, self.warm)
+                worker = _Worker(self.warm)
                 with self._lock:
                     self._all.add(worker)
             try:
-                result = worker.call(args, self.timeout, self.start_timeout)
+                result = worker.call((job, args, kwargs), limit or self.timeout, self.start_timeout)
             except BaseException:
                 worker.stop()
                 with self._lock:

@@ -28,6 +28,7 @@ from recenter_bench.leaderboard.limits import (
     MAX_UPLOAD_FILES,
     PreviewRunner,
     PreviewTimeout,
+    client_of,
     gradio_cache_folder,
 )
 from recenter_bench.leaderboard.ranking import placement, predictions_of, with_system
@@ -37,6 +38,9 @@ PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
 PREVIEW_COLUMNS = ["stage", "split", "metric", "value"]
 PREVIEW_WORKERS = 2
 PREVIEW_SECONDS = 30.0
+# Preview requests let through to the fair queue at once (the others wait in Gradio's queue);
+# a client has at most MAX_WAITING_PER_CLIENT of them waiting, the rest are refused at once.
+PREVIEW_CONCURRENCY = 16
 UPLOAD_NAME = "your upload"
 
 
@@ -113,10 +117,14 @@ def _score_rows(scores: dict | None) -> pd.DataFrame:
 
 
 def preview(
-    files: list[str] | None, dataset: str | None, data: LeaderboardData | None = None
+    files: list[str] | None,
+    dataset: str | None,
+    data: LeaderboardData | None = None,
+    client: str = "",
 ) -> tuple[str, pd.DataFrame, str]:
     """Validation messages, a score preview of uploaded stage files (computed in memory, in a
-    worker process with a time limit) and where the upload would rank on held-out data."""
+    worker process with a time limit, in `client`'s fair turn) and where the upload would rank
+    on held-out data."""
     empty = pd.DataFrame(columns=PREVIEW_COLUMNS)
     if not files:
         return "Upload one or more stage files (extraction.jsonl, pairing.jsonl, ...).", empty, ""
@@ -135,7 +143,9 @@ def preview(
             "",
         )
     try:
-        messages, scores, predictions = preview_runner(dataset).run(contents, dataset)
+        messages, scores, predictions = preview_runner(dataset).run(
+            contents, dataset, client=client
+        )
     except PreviewTimeout as error:
         return f"No preview: {error}. Check the files locally with `recenter validate`.", empty, ""
     except Exception as error:  # a preview must never break the Space: one line, logged
@@ -213,11 +223,16 @@ def submit_tab(data: LeaderboardData) -> None:
     scores = gr.Dataframe(
         label="Score preview (not stored)", headers=PREVIEW_COLUMNS, interactive=False
     )
+
+    def run_preview(paths: list[str] | None, request: gr.Request) -> tuple[str, pd.DataFrame, str]:
+        return preview(paths, dataset, data, client_of(request))
+
     button.click(
-        lambda paths: preview(paths, dataset, data),
+        run_preview,
         inputs=files,
         outputs=[messages, scores, standing],
         api_name="preview",
-        # As many previews at once as there are workers; each is stopped at its time limit.
-        concurrency_limit=PREVIEW_WORKERS,
+        # Previews wait for a worker in the runner's fair queue (each client in turn, each
+        # stopped at its time limit), not in Gradio's first-come queue in front of it.
+        concurrency_limit=PREVIEW_CONCURRENCY,
     )

@@ -106,7 +106,7 @@ def test_a_slow_preview_does_not_block_another_and_is_stopped_at_its_limit():
 
         def slow() -> None:
             try:
-                runner.run(60.0)
+                runner.run(60.0, client="slow")
             except PreviewTimeout as error:
                 outcome["slow"] = error
 
@@ -114,7 +114,7 @@ def test_a_slow_preview_does_not_block_another_and_is_stopped_at_its_limit():
         started = time.perf_counter()
         thread.start()
         time.sleep(0.3)
-        assert runner.run(0.1) == 0.1  # served by the other worker meanwhile
+        assert runner.run(0.1, client="other") == 0.1  # served by the other worker meanwhile
         fast = time.perf_counter() - started
         thread.join(30)
         stopped = time.perf_counter() - started
@@ -308,3 +308,47 @@ def test_uploads_are_deleted_as_soon_as_they_are_previewed(url):
         message = json.loads(events.split("data:", 2)[-1].splitlines()[0])[0]
         assert "pairing.jsonl" in message  # the validator's verdict on the file
     assert not Path(path).exists()
+
+
+def test_one_clients_many_previews_delay_another_by_at_most_one_limit():
+    """Issue 15 item 5: 20 parallel heavy previews of one visitor made another's 0.4 s preview
+    wait 104.7 s. With one worker and a 2 s limit, the other visitor's preview runs as soon as
+    the hostile one's running job is stopped, before its waiting ones; more than
+    MAX_WAITING_PER_CLIENT waiting requests of one client are refused at once."""
+    from recenter_bench.leaderboard.limits import MAX_WAITING_PER_CLIENT, PreviewBusy
+
+    runner = PreviewRunner(nap, ready, workers=1, timeout=2.0)
+    finished: list[str] = []
+    lock = threading.Lock()
+
+    def job(name: str, client: str, seconds: float) -> None:
+        try:
+            runner.run(seconds, client=client)
+        except PreviewTimeout:
+            pass
+        with lock:
+            finished.append(name)
+
+    def until(condition) -> None:
+        while not condition():
+            time.sleep(0.05)
+
+    try:
+        runner.run(0.0, client="warm-up")  # start the worker
+        threads = [threading.Thread(target=job, args=("hostile-0", "hostile", 60.0))]
+        threads[0].start()
+        until(lambda: runner._slots.free == 0)
+        for i in range(1, MAX_WAITING_PER_CLIENT + 1):
+            threads.append(threading.Thread(target=job, args=(f"hostile-{i}", "hostile", 60.0)))
+            threads[-1].start()
+        until(lambda: len(runner._slots._waiting.get("hostile", ())) == MAX_WAITING_PER_CLIENT)
+        with pytest.raises(PreviewBusy):
+            runner.run(60.0, client="hostile")
+        threads.append(threading.Thread(target=job, args=("visitor", "visitor", 0.1)))
+        threads[-1].start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        runner.close()
+    assert finished[:2] == ["hostile-0", "visitor"], finished
+    assert len(finished) == MAX_WAITING_PER_CLIENT + 2
