@@ -42,6 +42,7 @@ from recenter_bench.leaderboard import columns as registry  # noqa: E402
 from recenter_bench.leaderboard import table as tables  # noqa: E402
 from recenter_bench.leaderboard.about import about_tab  # noqa: E402
 from recenter_bench.leaderboard.agreement_view import agreement_tab  # noqa: E402
+from recenter_bench.leaderboard.api_guard import ApiGuard  # noqa: E402
 from recenter_bench.leaderboard.data import OVERVIEW, LeaderboardData  # noqa: E402
 from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES  # noqa: E402
 from recenter_bench.leaderboard.limits import CsvFiles, RequestLimits  # noqa: E402
@@ -424,7 +425,11 @@ def launch(
     """
     start = demo.launch if webhook is None else partial(webhook.launch, demo)
     app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
-    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(RequestLimits)]
+    app_kwargs["middleware"] = [
+        *app_kwargs.get("middleware", []),
+        Middleware(RequestLimits),
+        Middleware(ApiGuard),
+    ]
     return start(
         server_name=host,
         server_port=port,
