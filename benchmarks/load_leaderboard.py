@@ -160,7 +160,7 @@ async def hostile(http, deadline: float, tally: Tally, data: bytes) -> None:
         except Exception as error:  # a refused or dropped request is the point
             message = f"failed: {type(error).__name__}"
         # What came back, as a kind: "upload 429", "No preview: ...", "pairing.jsonl:..."
-        kind = message.split(":")[0] if message.startswith(("No preview", "failed")) else message
+        kind = message.split(":")[0] if message.startswith("No preview") else message
         tally.hostile[kind[:40]] += 1
         if not message.startswith("pairing.jsonl"):
             await asyncio.sleep(0.05)
