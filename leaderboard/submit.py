@@ -7,8 +7,10 @@ preview. It then says where the upload would rank on the held-out test split of 
 enters, with its rank interval and whether it is tied with the systems there.
 
 Nothing a visitor uploads is kept or published: the upload is read into memory and its copy in
-Gradio's upload cache deleted at once (pressing Validate again asks for the files again), and
-the cache is also emptied of files older than 15 minutes.
+Gradio's upload cache deleted at once (pressing Validate again asks for the files again; Gradio
+stores identical bytes once, so two visitors previewing the very same file at the same moment
+may see "the upload is gone" and upload again), and the cache is also emptied of files older
+than 15 minutes.
 """
 
 from __future__ import annotations
