@@ -16,6 +16,7 @@ from leaderboard_harness import free_port
 from leaderboard_synthetic import fixture_metadata, stage_scores, write_fixture_tree
 from leaderboard_synthetic import write_submission as write_folder
 
+from recenter_bench.leaderboard.app import opening_filters
 from recenter_bench.leaderboard.table import load_submissions
 
 # A 499-byte YAML "billion laughs": nine levels of nine aliases (about 4e8 strings if expanded).
@@ -137,8 +138,9 @@ def _serve_and_measure(root: Path, dataset: Path) -> tuple[int, str]:
         with httpx.Client(base_url=base, timeout=60) as http:
             for _ in range(3):
                 for name in ("overview", "extraction", "pairing", "response_quality"):
-                    reply = http.post(f"gradio_api/call/filter_{name}", json={"data": ["all"]})
-                    assert reply.status_code in (200, 422), reply.text[:200]
+                    data = ["all", *opening_filters(name).values()]
+                    reply = http.post(f"gradio_api/run/filter_{name}", json={"data": data})
+                    assert reply.status_code == 200, reply.text[:200]
                 assert http.get("").status_code == 200
         return _vm(server.pid, "VmHWM"), page.text
     finally:
