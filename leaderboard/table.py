@@ -41,13 +41,16 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
 from recenter_bench.paths import load_schema
 from recenter_bench.spreadsheet import csv_text
 from recenter_bench.submissions.files import (
+    HUMAN_FOLDER,
     METADATA_FILE,
+    PROJECT_ORG,
     RESERVED_TYPES,
-    is_project_folder,
+    folder_name,
     problem,
     show_name,
 )
 from recenter_bench.submissions.read import find_submissions, read_record
+from recenter_bench.submissions.score import metric_module
 
 __all__ = [
     "ALL",
@@ -68,7 +71,7 @@ TYPES: tuple[str, ...] = tuple(_METADATA_SCHEMA["type"]["enum"])
 PROVENANCES: tuple[str, ...] = tuple(_METADATA_SCHEMA["provenance"]["enum"])
 # Rows that are not systems: the human ceiling and the no-skill baselines (anchors, not ranked),
 # shown only from the project's own folders.
-REFERENCE_TYPES = RESERVED_TYPES
+REFERENCE_TYPES = frozenset(RESERVED_TYPES)
 SYSTEM_TYPES: tuple[str, ...] = tuple(t for t in TYPES if t not in REFERENCE_TYPES)
 
 
@@ -209,8 +212,15 @@ def _text(value: Any) -> str:
 
 def reserved_type_problem(submission: Submission) -> str:
     """Why a row may not carry its type ("" when it may): the human and no-skill types are the
-    project's reference rows, made from the dataset and the paper, never a submitter's."""
-    if submission.type not in RESERVED_TYPES or is_project_folder(submission.id.split("/")[0]):
+    project's reference rows, made from the dataset and the paper, and shown only from their
+    own folders (the validator's rule, `RESERVED_TYPES`), never from a submitter's."""
+    if submission.type not in RESERVED_TYPES:
+        return ""
+    if submission.type == "human":
+        folders = {HUMAN_FOLDER}
+    else:
+        folders = {folder_name(PROJECT_ORG, name) for name in metric_module().BASELINES}
+    if submission.id.split("/")[0] in folders:
         return ""
     return problem(
         f"{submission.id}/{METADATA_FILE}",

@@ -100,7 +100,7 @@ def test_only_project_folders_carry_the_reference_rows(tmp_path):
     write_folder(tmp_path, "acme__Human-annotators", "paper", metadata, scores)
     loaded, problems = load_submissions(tmp_path)
     humans = [s.id for s in loaded if s.type == "human"]
-    assert humans == ["recenter-bench__human/annotators"]
+    assert humans == ["Zhang-et-al-2026__Human-annotators/annotators"]
     assert problems == [
         "acme__Human-annotators/paper/metadata.yaml: type: "
         "'human' is reserved for the reference rows the project makes"

@@ -35,25 +35,14 @@ ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RAW_ANSWERS_FILE,
 MAX_BYTES = {METADATA_FILE: 64 * 1024, RESULTS_FILE: 256 * 1024, RAW_ANSWERS_FILE: 64 * 1024 * 1024}
 MAX_STAGE_FILE_BYTES = 4 * 1024 * 1024
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Types reserved for the rows the project makes from the dataset, and the only `<org>__<model>`
+# folders that may hold them: the paper's human annotators, and the no-skill baselines that
+# `recenter baseline NAME` writes to `recenter-bench__<NAME>/` (NAME: the metric's BASELINES).
+PROJECT_ORG = "recenter-bench"
+HUMAN_FOLDER = "Zhang-et-al-2026__Human-annotators"
+RESERVED_TYPES = ("human", "baseline")
 # The Space's upload box has no folder; its preview is scored under this name.
 UPLOAD_ID = "upload__preview/preview"
-
-
-# Reference rows, the human ceiling and the no-skill baselines, are made by the project (from
-# the dataset, and the paper's printed human agreement), never submitted: their types are
-# reserved to the folders of the project's own orgs, which no pull request may change.
-RESERVED_TYPES = frozenset({"human", "baseline"})
-PROJECT_ORGS = ("recenter-bench", "Zhang-et-al-2026")
-
-
-def is_project_folder(org_model: str) -> bool:
-    """Whether an `<org>__<model>` folder belongs to the project (its baselines, the paper's
-    rows).
-
-    >>> is_project_folder("recenter-bench__always-no"), is_project_folder("acme__always-no")
-    (True, False)
-    """
-    return org_model.split("__", 1)[0] in PROJECT_ORGS
 
 
 def max_bytes(name: str) -> int:
