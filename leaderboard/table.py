@@ -18,6 +18,7 @@ in `unranked`; reference rows (human, no-skill) are never ranked. Names carry th
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,7 +245,8 @@ def _linked_folders(root: Path) -> list[str]:
 
 
 def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
-    """Read every `<org>__<model>/<run>/` folder under `folder` through the validator's reader
+    """Read every `<org>__<model>/<run>/` folder under `folder` that has a results.json (a link
+    or special file counts; it is refused) through the validator's reader
     (`recenter_bench.submissions.read.read_record`: bounded size and depth, strict YAML).
 
     Returns the submissions (sorted by id) and, for each folder that could not be read, its
@@ -255,6 +257,8 @@ def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
     submissions: list[Submission] = []
     problems = _linked_folders(root)
     for run_dir in find_submissions(root) if root.is_dir() else []:
+        if not os.path.lexists(run_dir / "results.json"):
+            continue  # not scored yet: not a row (the Space lists such folders on their own)
         submission_id = f"{show_name(run_dir.parent.name)}/{show_name(run_dir.name)}"
         record = read_record(run_dir, submission_id)
         submission = Submission(submission_id, record.metadata, record.results, run_dir)
