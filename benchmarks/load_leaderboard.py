@@ -9,8 +9,9 @@ Each round prints throughput, errors, filter latency p50/p95 and the server's RS
 as RSS growing round after round.
 
 With `--hostile N` (default 20), one more client, from its own address, runs N previews of a
-heavy 4 MiB `pairing.jsonl` in parallel at full rate (upload, preview, again), and 1 in 20 of
-the visitors' requests is a preview of a committed stage file (each visitor has its own
+heavy 4 MiB `pairing.jsonl` in parallel at full rate (upload, preview, again) (`--hostile 0`:
+none, the peer to compare with). 1 in 20 of the visitors' requests is a preview of a committed
+stage file (each visitor has its own
 loopback address, so the Space tells them apart as it tells visitors apart).
 
 Targets (issue 11): at 50 clients, at least 3x the ~12 requests/s measured before the Space
@@ -284,7 +285,7 @@ def main() -> int:
     args = parser.parse_args()
     heavy = heavy_stage_file() if args.hostile else None
     committed = sorted(args.submissions.glob("recenter-bench__BM25/*/pairing.jsonl"))
-    light = committed[-1].read_bytes() if args.hostile and committed else None
+    light = committed[-1].read_bytes() if committed else None  # visitors' previews
 
     PAYLOADS.update(filter_payloads())
     port = free_port()
@@ -318,7 +319,7 @@ def main() -> int:
                 f"{len(tally.errors)} errors; filter p50 {p50 * 1000:.0f} ms, "
                 f"p95 {p95 * 1000:.0f} ms; server RSS {rss:.0f} MiB, CPU {cpu_ms:.1f} ms/request"
             )
-            if heavy is not None:
+            if light is not None:
                 print(
                     f"  visitors' previews: {len(tally.preview_seconds)}, p50 "
                     f"{percentile(tally.preview_seconds, 50):.2f} s, p95 {preview_p95:.2f} s; "
@@ -346,9 +347,9 @@ def main() -> int:
         f"(last - second {rss[-1] - rss[min(1, len(rss) - 1)]:+.0f} MiB)"
     )
     preview_p95 = max(r[4] for r in results)
-    if heavy is not None:
+    if light is not None:
         print(
-            f"with a hostile client ({args.hostile} parallel heavy previews): visitors' worst "
+            f"with {args.hostile} parallel heavy previews of a hostile client: visitors' worst "
             f"filter p95 {p95:.2f} s (target < {FILTER_P95_TARGET_S} s: "
             f"{'met' if p95 < FILTER_P95_TARGET_S else 'NOT met'}), worst preview p95 "
             f"{preview_p95:.2f} s (target < {PREVIEW_P95_TARGET_S} s: "
