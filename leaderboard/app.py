@@ -42,6 +42,7 @@ from recenter_bench.leaderboard import columns as registry  # noqa: E402
 from recenter_bench.leaderboard import table as tables  # noqa: E402
 from recenter_bench.leaderboard.about import about_tab  # noqa: E402
 from recenter_bench.leaderboard.agreement_view import agreement_tab  # noqa: E402
+from recenter_bench.leaderboard.api_guard import ApiGuard  # noqa: E402
 from recenter_bench.leaderboard.data import OVERVIEW, LeaderboardData  # noqa: E402
 from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES  # noqa: E402
 from recenter_bench.leaderboard.limits import CsvFiles, RequestLimits  # noqa: E402
@@ -449,6 +450,20 @@ def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str],
     return outputs, refresh
 
 
+# The note lists at most this many invalid folders (the rest are counted).
+MAX_INVALID_SHOWN = 20
+
+
+def invalid_note(problems: list[str]) -> str:
+    """The folders left out, each with its first problem as plain text (a folder name or a
+    problem may quote anything a submitter wrote)."""
+    lines = [f"- {escape_markdown(p[:300])}" for p in problems[:MAX_INVALID_SHOWN]]
+    more = len(problems) - MAX_INVALID_SHOWN
+    if more > 0:
+        lines.append(f"- ... and {more} more")
+    return f"{len(problems)} submission folder(s) are invalid and not shown:\n" + "\n".join(lines)
+
+
 def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = None) -> gr.Blocks:
     """The leaderboard over a submissions folder; `dataset` (a folder or Hub ID, default: the
     preview release beside the checkout, else the Hub dataset) gives the human labels behind the
@@ -465,11 +480,7 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             f"New or changed submission folders appear within {RELOAD_NOTE}."
         )
         if data.problems:
-            gr.Markdown(
-                f"{len(data.problems)} submission folder(s) could not be read and are not "
-                "shown; see the Space logs.",
-                elem_classes="notice",
-            )
+            gr.Markdown(invalid_note(data.problems), elem_classes="notice", elem_id="invalid")
         # The stage tab last opened: the Submission tab opens on its leading run.
         current_stage = gr.State("pairing")
         frames: list[gr.Dataframe] = []
@@ -574,7 +585,11 @@ def launch(
     """
     start = demo.launch if webhook is None else partial(webhook.launch, demo)
     app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
-    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), Middleware(RequestLimits)]
+    app_kwargs["middleware"] = [
+        *app_kwargs.get("middleware", []),
+        Middleware(RequestLimits),
+        Middleware(ApiGuard),
+    ]
     return start(
         server_name=host,
         server_port=port,

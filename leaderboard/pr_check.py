@@ -37,6 +37,8 @@ from recenter_bench.submissions.commands import headline_lines
 from recenter_bench.submissions.dataset import load_reference
 from recenter_bench.submissions.files import (
     ALLOWED_FILES,
+    HUMAN_FOLDER,
+    PROJECT_ORG,
     RESULTS_FILE,
     max_bytes,
     problem,
@@ -56,6 +58,9 @@ MAX_LINES = 50
 # A path component the checks may turn into a local file or folder name.
 _SAFE_COMPONENT = re.compile(r"^(?!\.{1,2}$)[^/\\\x00]{1,255}$")
 VALID = "valid; results.json reproduces"
+# Folders of the project's own rows (its baselines and other runs, the paper's human annotators):
+# changed by maintainers, never by a submission pull request.
+PROJECT_FOLDER = re.compile(rf"^(?:{re.escape(PROJECT_ORG)}__.*|{re.escape(HUMAN_FOLDER)})$")
 
 
 @dataclass
@@ -123,6 +128,11 @@ def submission_folders(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             why = "only <org>__<model>/<run>/ folders belong in submissions/"
         elif not all(_SAFE_COMPONENT.match(part) for part in parts[1:3]):
             why = "not a folder name a submission can have"
+        elif PROJECT_FOLDER.match(parts[1]):
+            why = (
+                "a folder of the project's own rows (its baselines, the human reference); "
+                "a submission uses its own <org>__<model>/ folder"
+            )
         else:
             folders.add("/".join(parts[:3]))
             continue

@@ -15,8 +15,9 @@ predictions) are ranked by their point score and have no interval.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Mapping, Sequence
+import os
+import stat
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -40,39 +41,22 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     PREDICTION_FIELD,
     reference_value,
 )
-from recenter_bench.submissions import MAX_STAGE_FILE_BYTES, RAW_ANSWERS_FILE, STAGE_FILES
+from recenter_bench.submissions import RAW_ANSWERS_FILE, STAGE_FILES
+from recenter_bench.submissions.check import stage_rows
+from recenter_bench.submissions.files import max_bytes
+from recenter_bench.submissions.read import parse_json, read_file
 
 # A raw answer is shown up to this length (a reasoning model's answer can run to pages).
 MAX_RAW_ANSWER_CHARS = 2000
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]] | None:
-    """The objects of a JSONL file, or None when it is missing, oversized or malformed (CI
-    validates committed files; the Space just refuses to rank on a broken one)."""
-    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_STAGE_FILE_BYTES:
-        return None
-    try:
-        return jsonl_objects(path.read_bytes())
-    except OSError:
-        return None
-
-
-def jsonl_objects(data: bytes) -> list[dict[str, Any]] | None:
-    """The objects of JSONL bytes (at most the stage-file limit), or None if any line is not a
-    JSON object."""
-    if len(data) > MAX_STAGE_FILE_BYTES:
-        return None
-    rows = []
-    try:
-        for line in data.decode("utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    return None
-                rows.append(row)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return rows
+def read_stage_rows(folder: Path, stage: str) -> list[dict[str, Any]] | None:
+    """The rows of a submission's stage file through the validator's reader (bounded size, no
+    links, each line checked as `recenter validate` checks it), or None when it is missing or
+    any line fails (CI validates committed files; the Space just refuses to rank on a broken
+    one)."""
+    data, _ = read_file(folder, stage_file(stage))
+    return stage_rows(stage, data) if data is not None else None
 
 
 def stage_file(stage: str) -> str:
@@ -89,7 +73,7 @@ def predictions_of(stage: str, rows: Sequence[Mapping[str, Any]] | None) -> dict
 
 def read_predictions(folder: Path | None, stage: str) -> dict[str, Any] | None:
     """{row ID: prediction} of a submission's stage file, or None without a usable file."""
-    return predictions_of(stage, _jsonl(folder / stage_file(stage)) if folder else None)
+    return predictions_of(stage, read_stage_rows(folder, stage) if folder else None)
 
 
 def read_raw_answers(
@@ -99,26 +83,39 @@ def read_raw_answers(
     `recenter run` for LLM judges: one object per answer, keyed by the stage's ID field, with
     `answer` and, for side-by-side judges, the `order` asked), for the IDs in `wanted`. Read line
     by line, so a large file costs time, not memory; an unreadable line is skipped."""
-    path = folder / RAW_ANSWERS_FILE if folder is not None else None
-    if path is None or path.is_symlink() or not path.is_file():
-        return {}
+    lines = _bounded_lines(folder / RAW_ANSWERS_FILE) if folder is not None else iter(())
     id_field, out = ID_FIELD[stage], {}
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except (ValueError, RecursionError):
-                continue
-            key = row.get(id_field) if isinstance(row, dict) else None
-            text = row.get("answer", row.get("raw_answer")) if key is not None else None
-            if not isinstance(key, str) or not isinstance(text, str):
-                continue
-            if wanted is not None and key not in wanted:
-                continue
-            order = f"[{row['order']}] " if isinstance(row.get("order"), str) else ""
-            answer = order + text[:MAX_RAW_ANSWER_CHARS]
-            out[key] = f"{out[key]}\n{answer}" if key in out else answer
+    for line in lines:
+        row, problems = parse_json(RAW_ANSWERS_FILE, line)
+        if problems:
+            continue
+        key = row.get(id_field) if isinstance(row, dict) else None
+        text = row.get("answer", row.get("raw_answer")) if key is not None else None
+        if not isinstance(key, str) or not isinstance(text, str):
+            continue
+        if wanted is not None and key not in wanted:
+            continue
+        order = f"[{row['order']}] " if isinstance(row.get("order"), str) else ""
+        answer = order + text[:MAX_RAW_ANSWER_CHARS]
+        out[key] = f"{out[key]}\n{answer}" if key in out else answer
     return out
+
+
+def _bounded_lines(path: Path) -> Iterator[str]:
+    """The lines of a regular file (never a link), up to its size limit as a submission file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError:
+        return
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return
+        budget = max_bytes(path.name)
+        for line in handle:
+            budget -= len(line)
+            if budget < 0:
+                return
+            yield line.decode("utf-8", errors="replace")
 
 
 def labelled_rows(

@@ -6,13 +6,16 @@ with a time limit (`limits.PreviewRunner`), so one slow upload never holds up an
 preview. It then says where the upload would rank on the held-out test split of each stage it
 enters, with its rank interval and whether it is tied with the systems there.
 
-Nothing a visitor uploads is kept or published: the upload is read, never written anywhere by
-the Space, and Gradio's cache of uploads (which the Space leaves alone, so pressing Validate
-twice, or two visitors sending identical bytes, works) is emptied of files older than 15 minutes.
+Nothing a visitor uploads is kept or published: the upload is read into memory and its copy in
+Gradio's upload cache deleted at once (pressing Validate again asks for the files again; Gradio
+stores identical bytes once, so two visitors previewing the very same file at the same moment
+may see "the upload is gone" and upload again), and the cache is also emptied of files older
+than 15 minutes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import sys
@@ -23,40 +26,58 @@ import gradio as gr
 import pandas as pd
 
 from recenter_bench.leaderboard.data import LeaderboardData
-from recenter_bench.leaderboard.limits import MAX_UPLOAD_FILES, PreviewRunner, PreviewTimeout
-from recenter_bench.leaderboard.ranking import jsonl_objects, placement, predictions_of, with_system
+from recenter_bench.leaderboard.limits import (
+    MAX_UPLOAD_FILES,
+    PreviewRunner,
+    PreviewTimeout,
+    client_of,
+    gradio_cache_folder,
+)
+from recenter_bench.leaderboard.ranking import placement, predictions_of, with_system
 from recenter_bench.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
 
 PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
 PREVIEW_COLUMNS = ["stage", "split", "metric", "value"]
 PREVIEW_WORKERS = 2
 PREVIEW_SECONDS = 30.0
+# Preview requests let through to the fair queue at once (the others wait in Gradio's queue);
+# a client has at most MAX_WAITING_PER_CLIENT of them waiting, the rest are refused at once.
+PREVIEW_CONCURRENCY = 16
 UPLOAD_NAME = "your upload"
 
 
 def _read(files: list[str]) -> dict[str, bytes]:
-    """The uploaded files' bytes by file name (Gradio's copies are left for its cache cleanup:
-    another request may be reading the same content-addressed file)."""
+    """The uploaded files' bytes by file name, each deleted from Gradio's upload cache as soon
+    as it is read (nothing a visitor uploads is kept); raises FileNotFoundError when one is
+    already gone (the same bytes previewed by another request a moment ago)."""
     from recenter_bench.submissions import MAX_STAGE_FILE_BYTES
 
     contents: dict[str, bytes] = {}
+    cache = gradio_cache_folder().resolve()
     for name in files:
         path = Path(name)
         with path.open("rb") as handle:
             contents[path.name] = handle.read(MAX_STAGE_FILE_BYTES + 1)
+        # Only Gradio's copies are ours to delete (`<cache>/<hash>/<name>`), never a path
+        # that happens to be elsewhere.
+        if path.resolve().parent.parent == cache:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
     return contents
 
 
 def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, ...]:
     """What a worker process computes: (messages, scores, predictions by stage)."""
     from recenter_bench.submissions import STAGE_FILES, preview_submission
+    from recenter_bench.submissions.check import stage_rows
 
     messages, scores = preview_submission(contents, dataset)
     predictions = {}
     if scores is not None:
         for name, stage in STAGE_FILES.items():
             if name in contents:
-                predictions[stage] = predictions_of(stage, jsonl_objects(contents[name]))
+                predictions[stage] = predictions_of(stage, stage_rows(stage, contents[name]))
     return messages, scores, predictions
 
 
@@ -98,10 +119,14 @@ def _score_rows(scores: dict | None) -> pd.DataFrame:
 
 
 def preview(
-    files: list[str] | None, dataset: str | None, data: LeaderboardData | None = None
+    files: list[str] | None,
+    dataset: str | None,
+    data: LeaderboardData | None = None,
+    client: str = "",
 ) -> tuple[str, pd.DataFrame, str]:
     """Validation messages, a score preview of uploaded stage files (computed in memory, in a
-    worker process with a time limit) and where the upload would rank on held-out data."""
+    worker process with a time limit, in `client`'s fair turn) and where the upload would rank
+    on held-out data."""
     empty = pd.DataFrame(columns=PREVIEW_COLUMNS)
     if not files:
         return "Upload one or more stage files (extraction.jsonl, pairing.jsonl, ...).", empty, ""
@@ -119,9 +144,18 @@ def preview(
             empty,
             "",
         )
-    contents = _read(files)
     try:
-        messages, scores, predictions = preview_runner(dataset).run(contents, dataset)
+        contents = _read(files)
+    except FileNotFoundError:
+        return (
+            "The upload is gone (uploads are deleted once read); upload the files again.",
+            empty,
+            "",
+        )
+    try:
+        messages, scores, predictions = preview_runner(dataset).run(
+            contents, dataset, client=client
+        )
     except PreviewTimeout as error:
         return f"No preview: {error}. Check the files locally with `recenter validate`.", empty, ""
     except Exception as error:  # a preview must never break the Space: one line, logged
@@ -214,11 +248,16 @@ def submit_tab(data: LeaderboardData) -> None:
     scores = gr.Dataframe(
         label="Score preview (not stored)", headers=PREVIEW_COLUMNS, interactive=False
     )
+
+    def run_preview(paths: list[str] | None, request: gr.Request) -> tuple[str, pd.DataFrame, str]:
+        return preview(paths, dataset, data, client_of(request))
+
     button.click(
-        lambda paths: preview(paths, dataset, data),
+        run_preview,
         inputs=files,
         outputs=[messages, scores, standing],
         api_name="preview",
-        # As many previews at once as there are workers; each is stopped at its time limit.
-        concurrency_limit=PREVIEW_WORKERS,
+        # Previews wait for a worker in the runner's fair queue (each client in turn, each
+        # stopped at its time limit), not in Gradio's first-come queue in front of it.
+        concurrency_limit=PREVIEW_CONCURRENCY,
     )

@@ -17,17 +17,14 @@ in `unranked`; reference rows (human, no-skill) are never ranked. Names carry th
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from recenter_bench.leaderboard.columns import (
     BINARY_STAGES,
@@ -43,6 +40,15 @@ from recenter_bench.leaderboard.columns import (
 )
 from recenter_bench.metric.recenter_personalization.recenter_personalization import ALL
 from recenter_bench.paths import load_schema
+from recenter_bench.spreadsheet import csv_text
+from recenter_bench.submissions.check import reserved_folders
+from recenter_bench.submissions.files import (
+    METADATA_FILE,
+    RESERVED_TYPES,
+    problem,
+    show_name,
+)
+from recenter_bench.submissions.read import find_submissions, read_record
 
 __all__ = [
     "ALL",
@@ -61,11 +67,10 @@ SPLITS: tuple[str, ...] = ("test", ALL, "validation", "train")
 _METADATA_SCHEMA = load_schema("submission_metadata")["properties"]
 TYPES: tuple[str, ...] = tuple(_METADATA_SCHEMA["type"]["enum"])
 PROVENANCES: tuple[str, ...] = tuple(_METADATA_SCHEMA["provenance"]["enum"])
-# Rows that are not systems: the human ceiling and the no-skill baselines (anchors, not ranked).
-REFERENCE_TYPES = frozenset({"human", "baseline"})
+# Rows that are not systems: the human ceiling and the no-skill baselines (anchors, not ranked),
+# shown only from the project's own folders.
+REFERENCE_TYPES = frozenset(RESERVED_TYPES)
 SYSTEM_TYPES: tuple[str, ...] = tuple(t for t in TYPES if t not in REFERENCE_TYPES)
-# A results.json is a few kilobytes; refuse anything that could stall start-up.
-MAX_RESULTS_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -203,51 +208,58 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
-def read_submission(run_dir: Path, root: Path) -> Submission:
-    """Read one `<org>__<model>/<run>/` folder; raises ValueError naming the file on a problem."""
-    results_path = run_dir / "results.json"
-    metadata_path = run_dir / "metadata.yaml"
-    for path in (results_path, metadata_path):
-        # A symlink could point anywhere on the Space's disk; CI rejects them, so do we.
-        if path.is_symlink() or not path.is_file():
-            raise ValueError(f"{path.relative_to(root)}: missing or not a regular file")
-        if path.stat().st_size > MAX_RESULTS_BYTES:
-            raise ValueError(f"{path.relative_to(root)}: larger than {MAX_RESULTS_BYTES} bytes")
-    try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{results_path.relative_to(root)}: not valid JSON ({error})") from None
-    try:
-        metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
-        problem = " ".join(str(error).split())
-        raise ValueError(f"{metadata_path.relative_to(root)}: not valid YAML ({problem})") from None
-    if not isinstance(results, dict) or not isinstance(results.get("scores"), dict):
-        raise ValueError(f"{results_path.relative_to(root)}: scores: missing or not an object")
-    if not isinstance(metadata, dict):
-        raise ValueError(f"{metadata_path.relative_to(root)}: not a mapping")
-    submission_id = f"{run_dir.parent.name}/{run_dir.name}"
-    return Submission(id=submission_id, metadata=metadata, results=results, folder=run_dir)
+def reserved_type_problem(submission: Submission) -> str:
+    """Why a row may not carry its type ("" when it may): the human and no-skill types are the
+    project's reference rows, made from the dataset and the paper, and shown only from their
+    own folders (the validator's rule, `RESERVED_TYPES`), never from a submitter's."""
+    if submission.type not in RESERVED_TYPES:
+        return ""
+    if submission.id.split("/")[0] in reserved_folders(submission.type):
+        return ""
+    return problem(
+        f"{submission.id}/{METADATA_FILE}",
+        None,
+        "type",
+        f"{submission.type!r} is reserved for the reference rows the project makes",
+    )
+
+
+def _linked_folders(root: Path) -> list[str]:
+    """A problem line per symbolically linked `<org>__<model>/` or `<run>/` folder (a link could
+    point anywhere on the Space's disk: never followed)."""
+    problems = []
+    for org in sorted(root.iterdir()) if root.is_dir() else []:
+        runs = [] if org.is_symlink() or not org.is_dir() else sorted(org.iterdir())
+        for path in [org, *runs]:
+            if path.is_symlink():
+                shown = show_name(str(path.relative_to(root)))
+                problems.append(problem(shown, None, None, "symbolic link to a folder, skipped"))
+    return problems
 
 
 def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
-    """Read every run folder under `folder` that has a results.json.
+    """Read every `<org>__<model>/<run>/` folder under `folder` that has a results.json (a link
+    or special file counts; it is refused) through the validator's reader
+    (`recenter_bench.submissions.read.read_record`: bounded size and depth, strict YAML).
 
-    Returns the submissions (sorted by id) and one line per folder that could not be read, so the
-    Space can say what it left out instead of failing to start over one bad file.
+    Returns the submissions (sorted by id) and, for each folder that could not be read, its
+    first problem (one line), so the Space says what it left out instead of failing over one
+    bad file.
     """
     root = Path(folder)
     submissions: list[Submission] = []
-    problems: list[str] = []
-    for results_path in sorted(root.glob("*/*/results.json")):
-        run_dir = results_path.parent
-        if run_dir.is_symlink() or run_dir.parent.is_symlink():
-            problems.append(f"{run_dir.relative_to(root)}: symlinked folder, skipped")
-            continue
-        try:
-            submissions.append(read_submission(run_dir, root))
-        except (OSError, ValueError) as error:
-            problems.append(str(error))
+    problems = _linked_folders(root)
+    for run_dir in find_submissions(root) if root.is_dir() else []:
+        if not os.path.lexists(run_dir / "results.json"):
+            continue  # not scored yet: not a row (the Space lists such folders on their own)
+        submission_id = f"{show_name(run_dir.parent.name)}/{show_name(run_dir.name)}"
+        record = read_record(run_dir, submission_id)
+        submission = Submission(submission_id, record.metadata, record.results, run_dir)
+        first = record.problems[0] if record.problems else reserved_type_problem(submission)
+        if first:
+            problems.append(first)
+        else:
+            submissions.append(submission)
     return submissions, problems
 
 
@@ -440,24 +452,7 @@ def confusion_matrix(submission: Submission, stage: str, split: str) -> pd.DataF
     )
 
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def to_csv(table: pd.DataFrame) -> str:
-    """The table as CSV text; text cells that a spreadsheet would run as a formula are quoted
-    with a leading apostrophe (submitters choose model names)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    for row in table.itertuples(index=False):
-        cells = []
-        for value in row:
-            if isinstance(value, float) and math.isnan(value):
-                cells.append("")
-            elif isinstance(value, str) and value.startswith(_FORMULA_START):
-                cells.append("'" + value)
-            else:
-                cells.append(value)
-        writer.writerow(cells)
-    return buffer.getvalue()
+    """The table as CSV text made safe for spreadsheets (`recenter_bench.spreadsheet`:
+    every field quoted, CR/LF escaped, formula cells defused; submitters choose model names)."""
+    return csv_text(table.columns, table.itertuples(index=False))

@@ -1,10 +1,13 @@
 """The Space's webhook: a Hub pull request opened or updated on the leaderboard's repository is
 checked (`recenter_bench.leaderboard.pr_check`) and the outcome posted on it as a comment.
 
-The route is huggingface_hub's `WebhooksServer`, which mounts `POST /webhooks/<name>` on the
-Gradio app's FastAPI server and refuses a request whose `X-Webhook-Secret` header is missing
-(401) or wrong (403). It is only served when the Space has a `WEBHOOK_SECRET`; without one the
-app runs exactly as `recenter leaderboard` does.
+The route, `POST /webhooks/pull_request` on the Gradio app's FastAPI server, refuses a request
+whose `X-Webhook-Secret` header is missing or wrong (401) before reading its body, and a body
+that is not a Hub webhook payload (400), without echoing either. It is only served when the
+Space has a `WEBHOOK_SECRET`; without one the app runs exactly as `recenter leaderboard` does.
+A check runs in the Submit tab's time-limited worker processes, in turn with the previews
+(`limits.PreviewRunner`), and once per head commit of a pull request: a replayed event posts
+no second comment.
 
 Two Hub events start a check (configure the webhook on the Space repository with the
 "Community" and "Repo update" scopes): `discussion` / `create` of a pull request (opened), and
@@ -16,18 +19,23 @@ also moves its ref from nothing, which is left to the first event, so it is chec
 # payload model) at run time, through huggingface_hub's wrapper, whose globals are not ours.
 
 import asyncio
+import hmac
 import re
 import sys
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from huggingface_hub import WebhookPayload, WebhooksServer
+from fastapi import Request
+from huggingface_hub import WebhookPayload
 
-from recenter_bench.errors import UserError
+from recenter_bench.hub import hub_api
 from recenter_bench.leaderboard.pr_check import post_check
+from recenter_bench.leaderboard.submit import preview_runner
 from recenter_bench.paths import HUB_LEADERBOARD_ID
+from recenter_bench.submissions.hub import hub_error
 
 ROUTE = "pull_request"  # served at /webhooks/pull_request
 _PR_REF = re.compile(r"^refs/pr/(\d+)$")
@@ -62,39 +70,99 @@ def pull_request_to_check(payload: WebhookPayload, repo_id: str) -> int | None:
     return None
 
 
+# A pull request number the Hub could have given (a larger one is no pull request of ours).
+MAX_PR_NUMBER = 10_000_000
+# (number, head commit) pairs already checked, remembered so a replayed event posts nothing.
+MAX_REMEMBERED_CHECKS = 4096
+# A pull request check (up to pr_check.MAX_FOLDERS folders) is stopped after this long.
+PR_CHECK_SECONDS = 120.0
+# The fair queue's name for the webhook: one check at a time, in turn with the previews.
+WEBHOOK_CLIENT = "webhook"
+
+
+def _reply(status: int, why: str) -> Any:
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"error": why}, status_code=status)
+
+
 @dataclass
 class PullRequestWebhook:
     """What the webhook needs: its secret, the repository it watches, the dataset the checks
-    use (None: as `recenter validate`) and a Hub client (None: HF_ENDPOINT / HF_TOKEN)."""
+    use (None: as `recenter validate`), a Hub client (None: HF_ENDPOINT / HF_TOKEN), and the
+    time-limited workers the checks run in (None: the Submit tab's preview workers)."""
 
     secret: str
     repo_id: str = HUB_LEADERBOARD_ID
     dataset: str | Path | None = None
     api: Any = None
+    runner: Any = None
+    _checked: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
+
+    async def handle_request(self, request: Request) -> Any:
+        """The route: the secret first (401 when missing or wrong, nothing else read), then
+        the body as a Hub webhook payload (400 when it is not one; the input is never echoed)."""
+        given = request.headers.get("x-webhook-secret") or ""
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return _reply(401, "missing or invalid X-Webhook-Secret")
+        try:
+            payload = WebhookPayload.model_validate_json(await request.body())
+        except (ValueError, TypeError):
+            return _reply(400, "the body is not a Hub webhook payload")
+        return await self.handle(payload)
 
     async def handle(self, payload: WebhookPayload) -> dict[str, Any]:
-        """Check the pull request the event names, if any; the reply says what was done."""
+        """Check the pull request the event names, if any, once per head commit; the reply says
+        what was done."""
         number = pull_request_to_check(payload, self.repo_id)
-        if number is None:
+        if number is None or not 0 < number <= MAX_PR_NUMBER:
             return {"checked": None}
+        api = self.api or hub_api()
         try:
-            # Downloading and scoring take seconds: off the event loop that serves the page.
+            head = await asyncio.to_thread(self._head, api, number)
+        except Exception as error:  # the pull request or the Hub could not be reached
+            print(f"webhook: pull request #{number}: {hub_error(error)}", file=sys.stderr)
+            return {"checked": number, "error": "could not read the pull request"}
+        key = (number, head)
+        if key in self._checked:
+            return {"checked": number, "duplicate": head}
+        self._remember(key)
+        runner = self.runner or preview_runner(self.dataset)
+        try:
+            # Downloading and scoring take seconds: in a time-limited worker, off the event loop.
             comment = await asyncio.to_thread(
-                post_check, self.repo_id, number, api=self.api, dataset_source=self.dataset
+                runner.call,
+                post_check,
+                self.repo_id,
+                number,
+                client=WEBHOOK_CLIENT,
+                limit=PR_CHECK_SECONDS,
+                api=self.api,
+                dataset_source=self.dataset,
             )
-        except UserError as error:  # the pull request or the Hub could not be reached
-            print(f"webhook: pull request #{number}: {error}", file=sys.stderr)  # Space logs
-            return {"checked": number, "error": str(error)}
+        except Exception as error:  # stopped at its limit, or the Hub failed: retried next time
+            self._checked.pop(key, None)
+            message = " ".join(str(error).split())[:300]
+            print(f"webhook: pull request #{number}: {message}", file=sys.stderr)  # Space logs
+            return {"checked": number, "error": message}
         return {"checked": number, "comment": comment}
+
+    def _head(self, api: Any, number: int) -> str:
+        """The commit `refs/pr/<number>` points at."""
+        info = api.repo_info(self.repo_id, repo_type="space", revision=f"refs/pr/{number}")
+        return str(info.sha)
+
+    def _remember(self, key: tuple[int, str]) -> None:
+        self._checked[key] = None
+        while len(self._checked) > MAX_REMEMBERED_CHECKS:
+            self._checked.popitem(last=False)
 
     def launch(self, demo: gr.Blocks, **launch_kwargs: Any) -> None:
         """Serve `demo` with the webhook route (launch arguments as for `Blocks.launch`)."""
-        server = WebhooksServer(ui=demo, webhook_secret=self.secret)
-
-        async def pull_request(payload: WebhookPayload) -> dict[str, Any]:
-            return await self.handle(payload)
-
-        server.add_webhook(ROUTE)(pull_request)
-        # WebhooksServer opens a public share link when not on a Space; the Space needs none.
-        launch_kwargs.setdefault("share", False)
-        server.launch(**launch_kwargs)
+        block = not launch_kwargs.pop("prevent_thread_lock", False)
+        app, _, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs)
+        app.add_api_route(
+            f"/webhooks/{ROUTE}", self.handle_request, methods=["POST"], response_model=None
+        )
+        if block:
+            demo.block_thread()

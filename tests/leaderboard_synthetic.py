@@ -223,13 +223,13 @@ def write_fixture_tree(root: str | Path, seed: int = 0) -> dict[str, str]:
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
         "human": (
-            "recenter__human",
+            "Zhang-et-al-2026__Human-annotators",
             "annotators",
             fixture_metadata("Human annotators (each vs the others)", "recenter", "human"),
             {stage: stage_scores(rng, stage) for stage in STAGES},
         ),
         "baseline": (
-            "recenter__all-relevant",
+            "recenter-bench__always-yes",
             "constant",
             fixture_metadata(
                 "All relevant", "recenter", "baseline", stages=["pairing", "extraction"]

@@ -101,7 +101,7 @@ def test_filter_endpoint_returns_the_filtered_table(served):
     }
     assert table["datatype"] == datatypes
     assert "**all** split: 1 systems and 2 reference rows" in note
-    assert Path(csv_path).read_text(encoding="utf-8") == to_csv(expected)
+    assert Path(csv_path).read_bytes().decode("utf-8") == to_csv(expected)
 
 
 def test_filtering_changes_the_rows(served):
@@ -309,7 +309,7 @@ def test_inspect_and_agreement_endpoints_for_a_committed_rescored_run(served):
     assert "p-value" in frame_of(pairwise).columns
     disagreements = frame_of(errors)
     assert len(disagreements) > 0 and set(disagreements["system"]) <= {"relevant", "not relevant"}
-    assert Path(csv_file).read_text(encoding="utf-8").startswith("pair_id,")
+    assert Path(csv_file).read_text(encoding="utf-8").startswith('"pair_id",')
     # A stage the run did not enter: said so, not "predictions do not cover the rows".
     summary, *_ = client.predict(bm25, "extraction", "all", api_name="/inspect")
     assert "because it did not enter Stage 1" in summary

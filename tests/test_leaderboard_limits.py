@@ -106,7 +106,7 @@ def test_a_slow_preview_does_not_block_another_and_is_stopped_at_its_limit():
 
         def slow() -> None:
             try:
-                runner.run(60.0)
+                runner.run(60.0, client="slow")
             except PreviewTimeout as error:
                 outcome["slow"] = error
 
@@ -114,7 +114,7 @@ def test_a_slow_preview_does_not_block_another_and_is_stopped_at_its_limit():
         started = time.perf_counter()
         thread.start()
         time.sleep(0.3)
-        assert runner.run(0.1) == 0.1  # served by the other worker meanwhile
+        assert runner.run(0.1, client="other") == 0.1  # served by the other worker meanwhile
         fast = time.perf_counter() - started
         thread.join(30)
         stopped = time.perf_counter() - started
@@ -188,3 +188,167 @@ def test_sessions_kept_by_gradio_are_bounded(served):
             )
             assert reply.status_code == 200
     assert len(demo.state_holder.session_data) <= MAX_SESSIONS
+
+
+def call(http: httpx.Client, endpoint: str, data: list) -> tuple[int, str]:
+    """One call of a Gradio endpoint over its HTTP API: (status of the POST, the result's
+    server-sent events)."""
+    posted = http.post(f"gradio_api/call/{endpoint}", json={"data": data})
+    if posted.status_code != 200:
+        return posted.status_code, posted.text
+    event_id = posted.json()["event_id"]
+    return 200, http.get(f"gradio_api/call/{endpoint}/{event_id}").text
+
+
+def test_csv_downloads_are_not_copied_into_gradios_cache(served):
+    """Issue 15 item 9: every distinct download was kept again in Gradio's cache (552 copies
+    in a 150 s soak); the downloads are served from the bounded folder itself."""
+    import json
+
+    from recenter_bench.leaderboard.limits import gradio_cache_folder
+
+    url, demo = served
+    folder = demo.leaderboard_files.folder
+    exports = demo.leaderboard_files.max_files + 16
+    filters = list(opening_filters("pairing").values())
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for i in range(exports):
+            status, events = call(http, "csv_pairing", ["all", f"no-such-model-{i}", *filters[1:]])
+            assert status == 200
+            payload = json.loads(events.split("data:", 1)[1].splitlines()[0])
+            assert Path(payload[0]["path"]).parent == folder, payload
+    assert folder.parent == gradio_cache_folder()
+    assert len(list(folder.glob("*.csv"))) <= demo.leaderboard_files.max_files
+
+
+def multipart(boundary: str, count: int) -> bytes:
+    """A multipart body of `count` small files separated by `boundary`."""
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="f{i}.jsonl"\r\n'
+        f"Content-Type: application/json\r\n\r\n{{}}\n\r\n"
+        for i in range(count)
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary=AAA; boundary=BBB",  # issue 15: 500 files got through
+        "multipart/form-data; boundary = BBB",
+        "multipart/form-data; boundary =BBB",
+        "multipart/form-data",
+        "multipart/form-data; boundary=" + "B" * 71,
+    ],
+)
+def test_an_ambiguous_multipart_header_is_refused(url, content_type):
+    body = multipart("BBB", 500)
+    with httpx.Client(base_url=url, timeout=30) as http:
+        reply = http.post("gradio_api/upload", content=body, headers={"content-type": content_type})
+    assert reply.status_code == 400, reply.text[:200]
+    assert len(reply.text) < 200 and "BBB" not in reply.text
+
+
+def test_the_documented_number_of_files_per_upload_holds_exactly(url):
+    assert MAX_UPLOAD_FILES == 5  # leaderboard/README.md: "at most 5 files"
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for count, status in ((5, 200), (6, 413)):
+            headers = {"content-type": "multipart/form-data; boundary=XyZ"}
+            reply = http.post("gradio_api/upload", content=multipart("XyZ", count), headers=headers)
+            assert reply.status_code == status, (count, reply.text[:200])
+
+
+def test_upload_bytes_are_capped_per_client_per_minute():
+    import asyncio
+
+    from recenter_bench.leaderboard.limits import MAX_UPLOAD_BYTES, RequestLimits
+
+    served = []
+
+    async def app(scope, receive, send):
+        served.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limits = RequestLimits(app)
+    body = b"x" * (MAX_UPLOAD_BYTES - 1024)
+
+    def upload(client: str) -> int:
+        sent: list[dict] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():
+            return messages.pop()
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": "/gradio_api/upload", "headers": [], "client": (client, 1)}
+        asyncio.run(limits(scope, receive, send))
+        return sent[0]["status"]
+
+    assert [upload("10.0.0.1") for _ in range(3)] == [200, 200, 429]
+    assert upload("10.0.0.2") == 200  # another client is not held back
+    assert served == ["10.0.0.1", "10.0.0.1", "10.0.0.2"]
+    later = limits.uploads.charge("10.0.0.1", len(body), now=time.monotonic() + 61)
+    assert later, "the budget is per minute"
+
+
+def test_uploads_are_deleted_as_soon_as_they_are_previewed(url):
+    """Issue 15 item 4: uploads were kept 15 minutes in Gradio's cache."""
+    import json
+
+    with httpx.Client(base_url=url, timeout=120) as http:
+        files = [("files", ("pairing.jsonl", b'{"pair_id": "x", "relevant": true}\n'))]
+        (path,) = http.post("gradio_api/upload", files=files).json()
+        assert Path(path).is_file()
+        file_data = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "p.jsonl"}
+        status, events = call(http, "preview", [[file_data]])
+        assert status == 200 and "event: complete" in events, events[-300:]
+        message = json.loads(events.split("data:", 2)[-1].splitlines()[0])[0]
+        assert "pairing.jsonl" in message  # the validator's verdict on the file
+    assert not Path(path).exists()
+
+
+def test_one_clients_many_previews_delay_another_by_at_most_one_limit():
+    """Issue 15 item 5: 20 parallel heavy previews of one visitor made another's 0.4 s preview
+    wait 104.7 s. With one worker and a 2 s limit, the other visitor's preview runs as soon as
+    the hostile one's running job is stopped, before its waiting ones; more than
+    MAX_WAITING_PER_CLIENT waiting requests of one client are refused at once."""
+    from recenter_bench.leaderboard.limits import MAX_WAITING_PER_CLIENT, PreviewBusy
+
+    runner = PreviewRunner(nap, ready, workers=1, timeout=2.0)
+    finished: list[str] = []
+    lock = threading.Lock()
+
+    def job(name: str, client: str, seconds: float) -> None:
+        try:
+            runner.run(seconds, client=client)
+        except PreviewTimeout:
+            pass
+        with lock:
+            finished.append(name)
+
+    def until(condition) -> None:
+        while not condition():
+            time.sleep(0.05)
+
+    try:
+        runner.run(0.0, client="warm-up")  # start the worker
+        threads = [threading.Thread(target=job, args=("hostile-0", "hostile", 60.0))]
+        threads[0].start()
+        until(lambda: runner._slots.free == 0)
+        for i in range(1, MAX_WAITING_PER_CLIENT + 1):
+            threads.append(threading.Thread(target=job, args=(f"hostile-{i}", "hostile", 60.0)))
+            threads[-1].start()
+        until(lambda: len(runner._slots._waiting.get("hostile", ())) == MAX_WAITING_PER_CLIENT)
+        with pytest.raises(PreviewBusy):
+            runner.run(60.0, client="hostile")
+        threads.append(threading.Thread(target=job, args=("visitor", "visitor", 0.1)))
+        threads[-1].start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        runner.close()
+    assert finished[:2] == ["hostile-0", "visitor"], finished
+    assert len(finished) == MAX_WAITING_PER_CLIENT + 2

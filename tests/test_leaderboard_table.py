@@ -97,10 +97,11 @@ def test_load_reports_unreadable_folders_instead_of_failing(tmp_path):
 
     assert len(loaded) == 7
     assert len(problems) == 4
-    assert any(p.startswith("bad__json/run1/results.json: not valid JSON") for p in problems)
+    # The validator's problem lines: file, line, what is wrong.
+    assert any(p.startswith("bad__json/run1/results.json:1: not valid JSON") for p in problems)
     assert any(p.startswith("no__meta/run1/metadata.yaml: missing") for p in problems)
-    assert any(p.startswith("bad__yaml/run1/metadata.yaml: not valid YAML") for p in problems)
-    assert any(p.startswith("link__bm25/top3: symlinked folder") for p in problems)
+    assert any(p.startswith("bad__yaml/run1/metadata.yaml:2: not valid YAML") for p in problems)
+    assert any(p.startswith("link__bm25: symbolic link") for p in problems)
 
 
 def test_stage_table_ranks_one_split_by_the_headline(tree, submissions):
@@ -210,6 +211,38 @@ def test_confusion_matrix_and_split_scores(tree, submissions):
     assert confusion_matrix(bm25, "response_quality", "all") is None
     per_split = split_scores(bm25, "pairing")
     assert per_split["split"].tolist() == ["test", "all", "validation", "train"]
+
+
+HOSTILE_CELLS = [
+    "Yes.\r=cmd|' /C calc'!A0",  # issue 15: a bare CR started a new spreadsheet row with =
+    "line\n@SUM(1)",
+    "\t=1+1",
+    "\r+1",
+    "@import",
+    'quote " and, comma',
+    '=HYPERLINK("http://x")',
+]
+
+
+def test_csv_has_no_formula_cell_and_one_row_per_table_row():
+    table = pd.DataFrame(
+        {"raw_answer": HOSTILE_CELLS, "f1": [0.5, -0.25, math.nan, 1, 0.0, 2.5, -1.0]}
+    )
+    text = to_csv(table)
+    assert text.count("\r\n") == len(table) + 1 and "\r" not in text.replace("\r\n", "")
+    assert all(line.startswith('"') for line in text.splitlines())  # every field quoted
+    for rows in (
+        list(csv.reader(io.StringIO(text, newline="")))[1:],
+        pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False).values.tolist(),
+    ):
+        assert len(rows) == len(table)
+        for cell in (cell for row in rows for cell in row):
+            # A formula starts with one of these (a negative number is a number, not text).
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell
+            assert not cell.startswith("-") or cell.lstrip("-").replace(".", "").isdigit()
+            assert "\n" not in cell and "\r" not in cell
+        assert [row[0] for row in rows][0] == "Yes.\\r=cmd|' /C calc'!A0"
+        assert [row[1] for row in rows] == ["0.5", "-0.25", "", "1.0", "0.0", "2.5", "-1.0"]
 
 
 def test_stage_table_rejects_an_unknown_stage(submissions):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -19,8 +20,10 @@ from markdown_it import MarkdownIt
 
 from recenter_bench.cli import main
 from recenter_bench.leaderboard.app import build_app
+from recenter_bench.leaderboard.limits import PreviewRunner
 from recenter_bench.leaderboard.pr_check import VALID, check_pull_request, post_check
 from recenter_bench.leaderboard.render import escape_markdown
+from recenter_bench.leaderboard.submit import preview_job, warm_worker
 from recenter_bench.leaderboard.webhook import PullRequestWebhook
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.submissions import (
@@ -206,6 +209,24 @@ def test_a_pull_request_without_a_submission_says_so(hub, reference):
     assert f"- {escape_markdown('changes no submission folder under submissions/')}" in comment
 
 
+def test_a_pull_request_may_not_change_the_projects_reference_rows(hub, submission, reference):
+    """The human line and the no-skill rows are the project's: a Hub pull request that adds or
+    changes one of its folders (here a `type: human` row with a model's scores) is refused."""
+    stand_in, api = hub
+    folder = "submissions/Zhang-et-al-2026__Human-annotators/paper"
+    files = {f"{folder}/{name}": data for name, data in files_of(submission).items()}
+    info = api.create_commit(
+        REPO,
+        repo_type="space",
+        operations=[CommitOperationAdd(path, data) for path, data in files.items()],
+        commit_message="Better humans",
+        create_pr=True,
+    )
+    comment = check_pull_request(REPO, info.pr_num, api=api, dataset_source=reference.source)
+    assert escape_markdown(f"{folder}/metadata.yaml: a folder of the project's own rows") in comment
+    assert VALID not in comment
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 
@@ -270,12 +291,24 @@ def event(scope: str, action: str, number: int, repo: str = REPO, **extra: objec
     return payload
 
 
+@pytest.fixture
+def workers(reference, monkeypatch) -> Iterator[PreviewRunner]:
+    """The webhook's time-limited worker processes, allowed to reach the Hub stand-in (the
+    session runs with HF_HUB_OFFLINE=1, which spawned processes read from the environment)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    runner = PreviewRunner(preview_job, partial(warm_worker, reference.source), workers=1)
+    yield runner
+    runner.close()
+
+
 def test_webhook_route_checks_opened_and_updated_pull_requests(
-    hub, submission, reference, tmp_path: Path
+    hub, submission, reference, tmp_path: Path, workers
 ):
     stand_in, api = hub
     number = open_pr(api, submission, tampered(submission))
-    webhook = PullRequestWebhook(SECRET, repo_id=REPO, dataset=reference.source, api=api)
+    webhook = PullRequestWebhook(
+        SECRET, repo_id=REPO, dataset=reference.source, api=api, runner=workers
+    )
     write_fixture_tree(tmp_path / "accepted")
     demo = build_app(tmp_path / "accepted")
     with serve(demo, webhook=webhook) as url:
@@ -286,8 +319,17 @@ def test_webhook_route_checks_opened_and_updated_pull_requests(
             return httpx.post(route, json=payload, headers=headers, timeout=120)
 
         opened = event("discussion", "create", number)
-        assert post(opened, secret="wrong").status_code == 403
+        assert post(opened, secret="wrong").status_code == 401
         assert post(opened, secret=None).status_code == 401
+        # A bad body without the secret: 401, the body never read (main: 422 echoing it).
+        bad = httpx.post(route, content=b'{"event": "<script>x</script>"}', timeout=30)
+        assert bad.status_code == 401 and "script" not in bad.text
+        bad = httpx.post(
+            route, content=b'{"event": "<script>x</script>"}', headers={"X-Webhook-Secret": SECRET}
+        )
+        assert bad.status_code == 400 and "script" not in bad.text and len(bad.text) < 100
+        huge = event("discussion", "create", 10**30)
+        assert post(huge).json() == {"checked": None}  # main: 500
         assert stand_in.pull_requests(REPO, "space")[0].comments == [], "refused: no check"
 
         reply = post(opened)
@@ -296,6 +338,10 @@ def test_webhook_route_checks_opened_and_updated_pull_requests(
         assert reply.json() == {"checked": number, "comment": comments[0]}
         assert len(comments) == 1
         assert escape_markdown("scores.pairing.test.f1: says 0.99") in comments[0]
+        # A replayed event (same head commit) is not checked again: one comment (main: 6).
+        for _ in range(5):
+            assert "duplicate" in post(opened).json()
+        assert len(stand_in.pull_requests(REPO, "space")[0].comments) == 1
 
         # Events that do not open or update a pull request of this Space are ignored.
         for ignored in (

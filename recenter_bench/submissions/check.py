@@ -55,6 +55,7 @@ from recenter_bench.submissions.read import (
     json_lines,
     json_loads,
     non_finite_fields,
+    parse_json,
     parse_yaml,
 )
 from recenter_bench.submissions.score import compute_results, metric_module, results_differences
@@ -426,6 +427,25 @@ def _parse_row(schema: str, line: str) -> Parsed:
     return row, problems
 
 
+def stage_rows(stage: str, data: bytes) -> list[dict[str, Any]] | None:
+    """The rows of a stage file's bytes, each line parsed and checked as `check_stage_file`
+    does (JSON, depth, finite numbers, the row's schema) but without the dataset (IDs are not
+    looked up); None when the file is not UTF-8 or any line fails."""
+    text, _ = decode(stage, data)
+    if text is None:
+        return None
+    rows = []
+    for line in io.StringIO(text, newline="\n"):
+        line = line.removesuffix("\n")
+        if not line.strip():
+            continue
+        row, row_problems = _parse_row(f"{stage}_predictions", line)
+        if row is None or row_problems:
+            return None
+        rows.append(row)
+    return rows
+
+
 # --------------------------------------------------------------------------------------------
 # A committed results.json read as untrusted input: its schema, and whether it fits its folder
 # and metadata (a reported row's numbers under the splits the paper prints, nothing the metric
@@ -447,16 +467,11 @@ def check_results_file(
     text, problems = decode(name, data)
     if text is None:
         return None, problems
-    try:
-        results = json_loads(text)
-    except (ValueError, RecursionError) as error:
-        reason = getattr(error, "msg", None) or type(error).__name__
-        line = getattr(error, "lineno", None)
-        return None, [problem(name, line, None, f"not valid JSON: {reason}")]
+    results, problems = parse_json(name, text)
+    if problems:
+        return None, problems
     if not isinstance(results, dict):
         return None, [problem(name, 1, None, "must be a JSON object")]
-    if too_deep(results, MAX_DEPTH):
-        return None, [problem(name, None, None, "values are nested too deeply")]
     doc = Document(results, json_lines(text))
     problems = _non_finite_problems(results, name, doc)
     schema_found = schema_problems("results", _nulled(results), name, doc.line)

@@ -22,9 +22,12 @@ from typing import Any
 import yaml
 
 from recenter_bench.atomic import is_leftover, leftover_target
+from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR
 from recenter_bench.submissions.files import (
     ALLOWED_FILES,
+    METADATA_FILE,
+    RESULTS_FILE,
     max_bytes,
     problem,
     show,
@@ -109,6 +112,56 @@ def _read_no_follow(path: Path, limit: int) -> bytes | None:
     finally:
         if fd != -1:
             os.close(fd)
+
+
+def read_file(folder: Path, name: str) -> tuple[bytes | None, str]:
+    """The bytes of one allowed file of a submission folder, read as `read_folder` reads it
+    (no links, regular files only, at most its size limit), or None and why it was refused."""
+    if folder.is_symlink() or not folder.is_dir():
+        return None, "the folder is a symbolic link or missing"
+    for entry in os.scandir(folder):
+        if entry.name == name:
+            return _read_entry(entry)
+    return None, "missing"
+
+
+@dataclass
+class Record:
+    """What the leaderboard shows of a submission folder: metadata.yaml and results.json read
+    and parsed as the validator reads them (`problems` non-empty: not shown, and why)."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_record(folder: Path, shown: str) -> Record:
+    """metadata.yaml and results.json of a submission folder through the validator's reader:
+    bounded size, no links, strict YAML (no anchors, aliases or tags), JSON without duplicate
+    keys, nesting at most MAX_DEPTH. `shown` names the folder in the problem lines."""
+    record = Record()
+    for name in (METADATA_FILE, RESULTS_FILE):
+        label = f"{shown}/{name}"
+        data, why = read_file(folder, name)
+        if data is None:
+            record.problems.append(problem(label, None, None, why))
+            continue
+        text, problems = decode(label, data)
+        if text is None:
+            record.problems += problems
+            continue
+        if name == METADATA_FILE:
+            doc, problems = parse_yaml(label, text)
+            record.metadata = doc.data if doc is not None else {}
+        else:
+            parsed, problems = parse_json(label, text)
+            if not problems and not (
+                isinstance(parsed, dict) and isinstance(parsed.get("scores"), dict)
+            ):
+                problems = [problem(label, None, "scores", "missing or not an object")]
+            record.results = parsed if not problems else {}
+        record.problems += problems
+    return record
 
 
 def find_submissions(root: Path = SUBMISSIONS_DIR) -> list[Path]:
@@ -335,6 +388,21 @@ def json_loads(text: str) -> Any:
     return json.loads(
         text, parse_constant=NonFinite, parse_float=_parse_float, object_pairs_hook=_unique_keys
     )
+
+
+def parse_json(label: str, text: str) -> tuple[Any, list[str]]:
+    """A JSON document as the validator reads it: duplicate keys refused, NaN/Infinity kept as
+    `NonFinite` (for the caller to report), nesting deeper than MAX_DEPTH refused (a file
+    nested 200,000 deep is refused at the parser's recursion limit, never crashes it)."""
+    try:
+        data = json_loads(text)
+    except (ValueError, RecursionError) as error:
+        reason = getattr(error, "msg", None) or type(error).__name__
+        line = getattr(error, "lineno", None)
+        return None, [problem(label, line, None, f"not valid JSON: {reason}")]
+    if too_deep(data, MAX_DEPTH):
+        return None, [problem(label, None, None, "values are nested too deeply")]
+    return data, []
 
 
 def json_lines(text: str) -> dict[tuple, int]:
