@@ -24,7 +24,7 @@ from typing import Any
 
 import gradio as gr
 
-from recenter_bench.leaderboard.limits import gradio_cache_folder
+from recenter_bench.leaderboard.limits import gradio_cache_folder, send_json_error
 
 _CALL = re.compile(r"^/gradio_api/(?:run|call)/(?P<name>[^/]+)/?$")
 _JOIN = "/gradio_api/queue/join"
@@ -236,15 +236,5 @@ def _safe_sender(send: Callable, path: str) -> Callable:
 
 
 async def _answer(send: Callable, status: int, why: str) -> None:
-    body = json.dumps({"error": " ".join(why.split())[:300]}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    """One line of JSON, the connection kept (a refused call's body was already read)."""
+    await send_json_error(send, status, " ".join(why.split())[:300], close=False)

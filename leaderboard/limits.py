@@ -112,7 +112,7 @@ class RequestLimits:
         try:
             body = await self._read_body(scope, receive)
         except BadRequest as refused:
-            await _refuse(send, str(refused), refused.status)
+            await send_json_error(send, refused.status, str(refused))
             return
         if body is None:
             return  # the client went away
@@ -188,19 +188,17 @@ def multipart_boundary(content_type: bytes) -> bytes:
     return b"--" + values[0]
 
 
-async def _refuse(send: Callable, why: str, status: int = 413) -> None:
+async def send_json_error(send: Callable, status: int, why: str, *, close: bool = True) -> None:
+    """Answer an ASGI request with `{"error": why}` and `status`, before the app sees it
+    (`close`: end the connection too, so a refused body is not read)."""
     body = json.dumps({"error": why}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
