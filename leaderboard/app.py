@@ -151,7 +151,17 @@ def caption(data: LeaderboardData, stage: str, split: str, shown: pd.DataFrame) 
         f"{what}. On the **{split}** split: {systems} systems and {refs} reference rows shown of "
         f"{len(full)}.{held_out} Rows without a score on this split are not shown; splits are "
         "never mixed in one ranking. Reference rows (human, no-skill baseline) are not ranked."
+        + (PROMPT_BLIND_NOTE if full.attrs.get("prompt_blind_reference") else "")
     )
+
+
+# The one sentence on what the Stage-2 prompt-blind reference means (shown under its table).
+PROMPT_BLIND_NOTE = (
+    " The *prompt-blind reference* is a model that never reads the prompt (it answers from the"
+    " attribute alone), so part of any trained system's score needs no prompt; *Lead over"
+    " prompt-blind* (under Columns) gives each trained row's F1 above it with its 95% paired"
+    " bootstrap interval."
+)
 
 
 def plot_value(stage: str, table: pd.DataFrame, split: str, highlight: str | None = None) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from recenter_bench.leaderboard.prompt_blind import PROMPT_BLIND_STAGE
 from recenter_bench.metric.recenter_personalization import recenter_personalization as _metric
 
 # The metric's own objects, not copies (tests/test_registry.py checks they are the same).
@@ -75,6 +76,10 @@ META: tuple[ColumnContent, ...] = (
     _c("provenance", "Provenance", "str", default=False),
     _c("training", "Training", "str", default=False),
 )
+# Stage 2 only: each trained row's F1 above the prompt-blind reference, with its 95% paired
+# bootstrap interval (`prompt_blind.ranking_leads`). In the chooser, not shown by default: the
+# default columns already fill a 1280-pixel window.
+LEAD = _c("prompt_blind_lead", "Lead over prompt-blind", "str", default=False, width=150)
 TRAIL: tuple[ColumnContent, ...] = (
     # The paper or model page: its own column, since the model name opens the Submission view.
     _c("link", "Link", "markdown"),
@@ -148,7 +153,7 @@ def overview_metric(stage: str) -> str:
 
 
 def _registry() -> dict[str, ColumnContent]:
-    columns = {c.name: c for c in (*META, *TRAIL)}
+    columns = {c.name: c for c in (*META, LEAD, *TRAIL)}
     for stage in STAGES:
         for name in STAGE_METRICS[stage]:
             columns.setdefault(
@@ -179,6 +184,8 @@ def stage_columns(stage: str) -> list[str]:
     """
     lead = ["rank", "model", *headline_columns(stage)]
     rest = [c.name for c in META if c.name not in lead]
+    if stage == PROMPT_BLIND_STAGE:
+        rest.append(LEAD.name)
     metrics = [m for m in STAGE_METRICS[stage] if m not in lead]
     return [*lead, *rest, *metrics, *(c.name for c in TRAIL)]
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 from recenter_bench.leaderboard import table as tables
 from recenter_bench.leaderboard.filters import filter_table
+from recenter_bench.leaderboard.prompt_blind import PROMPT_BLIND_STAGE, lead_text, ranking_leads
 from recenter_bench.leaderboard.ranking import SplitRanking, labelled_rows, rank_split
 
 OVERVIEW = "overview"
@@ -100,13 +101,19 @@ class Snapshot:
         if stage == OVERVIEW:
             return tables.overview_table(self.submissions, split, self.names)
         ranking = self.ranking(stage, split, reference_rows)
-        uncertainty = {}
+        uncertainty, leads, blind = {}, {}, None
         if ranking is not None:
             uncertainty = {
                 i: (ranking.interval_text(i), ranking.groups.get(i, float("nan")))
                 for i in ranking.rank_bounds
             }
-        return tables.stage_table(self.submissions, stage, split, self.names, uncertainty)
+            if stage == PROMPT_BLIND_STAGE:
+                # From this ranking's resamples, once per snapshot (the table is cached).
+                blind, figures = ranking_leads(ranking, self.submissions)
+                leads = {i: lead_text(*f) for i, f in figures.items()}
+        return tables.stage_table(
+            self.submissions, stage, split, self.names, uncertainty, leads, blind
+        )
 
     def ranking(self, stage: str, split: str, reference_rows: Any) -> SplitRanking | None:
         key = (stage, split)

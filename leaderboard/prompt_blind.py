@@ -10,15 +10,24 @@ split, with the 95% paired cluster-bootstrap interval of that difference
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 
 from recenter_bench.leaderboard import statistics
 
+if TYPE_CHECKING:
+    from recenter_bench.leaderboard.ranking import SplitRanking
+    from recenter_bench.leaderboard.table import Submission
+
 PROMPT_BLIND_KINDS = frozenset({"attribute-prior", "attribute-only"})
+# The stage whose board shows the reference (the prompt-blind kinds make pairing decisions).
+PROMPT_BLIND_STAGE = "pairing"
+# What the board's lead column says on the reference row itself.
+REFERENCE_TEXT = "prompt-blind reference"
 
 
 def _metadata(folder: Path) -> dict[str, Any]:
@@ -71,15 +80,60 @@ def leads(
     samples = statistics.paired_bootstrap(aligned)
     table = []
     for i, folder in enumerate(others, start=1):
-        low, high = statistics.difference_interval(samples, i, 0)
+        lead, low, high = lead_interval(points, samples, i, 0)
         table.append(
             {
                 "submission": f"{folder.parent.name}/{folder.name}",
                 "f1": float(points[i]),
-                "lead": float(points[i] - points[0]),
+                "lead": lead,
                 "low": low,
                 "high": high,
             }
         )
     table.sort(key=lambda row: -row["lead"])
     return f"{reference.parent.name}/{reference.name}", float(points[0]), table
+
+
+def lead_interval(
+    points: np.ndarray, samples: np.ndarray, system: int, reference: int
+) -> tuple[float, float, float]:
+    """(headline of `system` minus the reference's, 95% paired bootstrap interval low, high)."""
+    low, high = statistics.difference_interval(samples, system, reference)
+    return float(points[system] - points[reference]), low, high
+
+
+def ranking_leads(
+    ranking: SplitRanking, submissions: Iterable[Submission]
+) -> tuple[str | None, dict[str, tuple[float, float, float]]]:
+    """The board's figures on one ranked split, from the ranking's own bootstrap resamples (no
+    second bootstrap): (the reference's id, {trained row id: (lead, low, high)}).
+
+    The reference is the best prompt-blind row ranked here (held out on the split); the trained
+    rows are the other ranked rows whose metadata lists `trained_on` splits (fitted or tuned on
+    benchmark labels, as `leads` takes them). (None, {}) without a prompt-blind row ranked here.
+    """
+    by_id = {s.id: s for s in submissions}
+    ranked = [i for i, sid in enumerate(ranking.ids) if ranking.ranked[i] and sid in by_id]
+    blind = [i for i in ranked if is_prompt_blind(by_id[ranking.ids[i]].metadata)]
+    if not blind:
+        return None, {}
+    points = ranking.points
+    best = max(blind, key=lambda i: points[i] if ranking.higher_is_better else -points[i])
+    return ranking.ids[best], {
+        ranking.ids[i]: lead_interval(points, ranking.samples, i, best)
+        for i in ranked
+        if i != best and by_id[ranking.ids[i]].trained_on
+    }
+
+
+def lead_text(lead: float, low: float, high: float) -> str:
+    """A lead as the board shows it.
+
+    >>> lead_text(0.0481, -0.0512, 0.1503)
+    '+0.048 (−0.051 to +0.150)'
+    """
+
+    def signed(x: float) -> str:
+        return f"{x:+.3f}".replace("-", "−")
+
+    return f"{signed(lead)} ({signed(low)} to {signed(high)})"

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pandas as pd
 
 from recenter_bench.leaderboard.columns import COLUMNS, label
+from recenter_bench.leaderboard.prompt_blind import REFERENCE_TEXT
 
 # Backslash-escape every Markdown-active ASCII punctuation mark; ":" and "@" stop GFM autolinks
 # ("http://...", "a@b.c") and "." stops "www." autolinks. "&", "<" and ">" become HTML entities
@@ -140,7 +141,15 @@ def display_table(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             cells = [link_cell(v) for v in values]
             kind = "markdown"
         elif name == "type":
-            cells = [REFERENCE_TYPE_LABELS.get(v, v) for v in values]
+            # The prompt-blind reference is ranked like any system but read as a yardstick.
+            blind = table.attrs.get("prompt_blind_reference")
+            ids = records.get("submission") or [None] * len(values)
+            cells = [
+                f"{v} · {REFERENCE_TEXT}"
+                if blind and i == blind
+                else REFERENCE_TYPE_LABELS.get(v, v)
+                for v, i in zip(values, ids, strict=True)
+            ]
             kind = "str"
         elif name == "open_weights":
             cells = [open_weights_text(v) for v in values]

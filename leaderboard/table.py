@@ -38,6 +38,7 @@ from recenter_bench.leaderboard.columns import (
     overview_metric,
     stage_columns,
 )
+from recenter_bench.leaderboard.prompt_blind import REFERENCE_TEXT
 from recenter_bench.metric.recenter_personalization.recenter_personalization import ALL
 from recenter_bench.paths import load_schema
 from recenter_bench.spreadsheet import csv_text
@@ -319,6 +320,8 @@ def stage_table(
     split: str,
     names: Mapping[str, str] | None = None,
     uncertainty: Mapping[str, tuple[str, int]] | None = None,
+    leads: Mapping[str, str] | None = None,
+    blind_reference: str | None = None,
 ) -> pd.DataFrame:
     """One row per submission scored on `stage`/`split`, sorted by the headline metric.
 
@@ -326,13 +329,17 @@ def stage_table(
     the best rank; reference rows and rows trained on the split get none (the latter say why in
     `unranked`). `names` are the shown names (`display_names`); `uncertainty` maps a submission
     id to its (rank interval, tie group) from the paired bootstrap (`ranking.rank_split`); a
-    ranked row without one is marked "no interval".
+    ranked row without one is marked "no interval". `leads` maps a submission id to its
+    "Lead over prompt-blind" cell (Stage 2: `prompt_blind.ranking_leads`, formatted); other rows
+    leave it empty. `blind_reference` is the prompt-blind reference row's id: its lead cell
+    says so, and `attrs["prompt_blind_reference"]` carries it to the renderer (its Type).
     """
     if stage not in STAGE_METRICS:
         raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
     subs = list(submissions)
     names = display_names(subs) if names is None else names
     uncertainty = uncertainty or {}
+    leads = {**(leads or {}), **({blind_reference: REFERENCE_TEXT} if blind_reference else {})}
     headline = HEADLINE[stage]
     rows = []
     for submission in subs:
@@ -344,6 +351,8 @@ def stage_table(
             row["rank"] = 0.0  # set below, once the rows are sorted
             interval, group = uncertainty.get(submission.id, (NO_INTERVAL, math.nan))
             row["rank_interval"], row["tie_group"] = interval, group
+        if submission.id in leads:
+            row["prompt_blind_lead"] = leads[submission.id]
         rows.append(row)
     table = pd.DataFrame(rows, columns=stage_columns(stage))
     if table.empty:
@@ -359,6 +368,7 @@ def stage_table(
     )
     table["rank"] = ranked
     table.attrs["prompt_blind"] = prompt_blind_ids(subs)
+    table.attrs["prompt_blind_reference"] = blind_reference
     return table
 
 

@@ -317,3 +317,44 @@ def test_inspect_and_agreement_endpoints_for_a_committed_rescored_run(served):
     assert "Human majority" in frame_of(kappas)["κ"].tolist() and "labelled pairs" in note
     text, *_ = client.predict(api_name="/leaders")
     assert text.startswith("### Who leads")
+
+
+def test_stage_2_serves_the_lead_over_the_prompt_blind_reference(preview_dataset):
+    """On the committed rows, /filter_pairing sends the 'Lead over prompt-blind' column when it
+    is chosen (it is in the chooser, off by default), with the cells of the board's table, the
+    reference row labelled, and one sentence under the table on what the reference means."""
+    from recenter_bench.leaderboard.app import PROMPT_BLIND_NOTE, column_choices, default_columns
+    from recenter_bench.leaderboard.prompt_blind import REFERENCE_TEXT
+
+    assert ("Lead over prompt-blind", "prompt_blind_lead") in column_choices("pairing")
+    assert "prompt_blind_lead" not in default_columns("pairing")
+    assert all(n != "prompt_blind_lead" for _, n in column_choices("extraction"))
+    demo = build_app(SUBMISSIONS_DIR, dataset=str(preview_dataset))
+    board = demo.leaderboard_data
+    with serve(demo) as url:
+        client = Client(url, verbose=False)
+        columns = ["type", "f1", "prompt_blind_lead"]
+        table, note = client.predict(
+            "test", "", *default_filters(columns), api_name="/filter_pairing"
+        )
+        _, default_note = client.predict(
+            "test", "", *default_filters(default_columns("pairing")), api_name="/filter_pairing"
+        )
+        _, validation_note = client.predict(
+            "validation", "", *default_filters(columns), api_name="/filter_pairing"
+        )
+    shown = frame_of(table)
+    expected = board.table("pairing", "test")
+    cells = dict(zip(expected["model"], expected["prompt_blind_lead"].fillna(""), strict=True))
+    served_cells = {
+        m.split("](")[0].lstrip("[").replace("\\", ""): c or ""
+        for m, c in zip(shown["Model"], shown["Lead over prompt-blind"], strict=True)
+    }
+    assert served_cells == cells
+    assert sum(c.startswith(("+", "−")) for c in served_cells.values()) >= 4
+    reference_rows = shown[shown["Lead over prompt-blind"] == REFERENCE_TEXT]
+    assert len(reference_rows) == 1
+    assert reference_rows["Type"].iloc[0] == f"fine-tuned · {REFERENCE_TEXT}"
+    assert PROMPT_BLIND_NOTE.strip() in note and PROMPT_BLIND_NOTE.strip() in default_note
+    # Nothing is held out on validation, so there is no reference to explain there.
+    assert PROMPT_BLIND_NOTE.strip() not in validation_note

@@ -7,6 +7,7 @@ import io
 import json
 import math
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -511,11 +512,13 @@ def test_the_examples_in_the_docstrings_hold():
     import doctest
 
     import recenter_bench.leaderboard.filters
+    import recenter_bench.leaderboard.prompt_blind
     import recenter_bench.leaderboard.render
     import recenter_bench.leaderboard.table
 
     for module in (
         recenter_bench.leaderboard.filters,
+        recenter_bench.leaderboard.prompt_blind,
         recenter_bench.leaderboard.render,
         recenter_bench.leaderboard.table,
     ):
@@ -727,3 +730,66 @@ def test_a_new_snapshot_is_warmed_off_the_request_thread(tmp_path):
     data._checked = float("-inf")  # as if RELOAD_SECONDS had passed
     assert data.snapshot.unscored == ["new__judge/v1"]
     assert warmed.wait(10) and seen == [before]
+
+
+# --- the Stage-2 lead over the prompt-blind reference, on the committed rows ------------------
+
+COMMITTED = Path(__file__).resolve().parents[1] / "submissions"
+_LEAD_CELL = re.compile(r"^([+−]\d\.\d{3}) \(([+−]\d\.\d{3}) to ([+−]\d\.\d{3})\)$")
+
+
+def _lead_numbers(cell: str) -> tuple[float, ...]:
+    found = _LEAD_CELL.match(cell)
+    assert found, cell
+    return tuple(float(x.replace("−", "-")) for x in found.groups())
+
+
+def test_lead_column_equals_prompt_blind_leads_on_the_committed_rows(reference, preview_dataset):
+    """The board's 'Lead over prompt-blind' cells are `prompt_blind.leads` (itself checked
+    against scikit-learn's weighted F1 in test_analyze.py) for the same rows: same reference,
+    same rows, leads and intervals equal at the shown 3 decimals and, from the ranking's own
+    resamples, to 1e-9."""
+    from recenter_bench.leaderboard.data import LeaderboardData
+    from recenter_bench.leaderboard.prompt_blind import REFERENCE_TEXT, leads, ranking_leads
+
+    board = LeaderboardData(COMMITTED, dataset=str(preview_dataset))
+    table = board.table("pairing", "test")
+    folders = sorted(p for p in COMMITTED.glob("*/*") if p.is_dir())
+    name, _, expected = leads(folders, reference.rows["pairing"]["test"])
+    by_id = dict(zip(table["submission"], table["prompt_blind_lead"], strict=True))
+    assert by_id[name] == REFERENCE_TEXT
+    assert table.attrs["prompt_blind_reference"] == name
+    with_lead = {i for i, cell in by_id.items() if isinstance(cell, str) and cell != REFERENCE_TEXT}
+    assert with_lead == {row["submission"] for row in expected}
+    assert len(with_lead) >= 4  # gradient boosting, attribute prior, MiniLM rows, BM25
+    blind, figures = ranking_leads(board.ranking("pairing", "test"), board.submissions)
+    assert blind == name
+    for row in expected:
+        shown = _lead_numbers(by_id[row["submission"]])
+        assert shown == pytest.approx((row["lead"], row["low"], row["high"]), abs=0.0005)
+        assert figures[row["submission"]] == pytest.approx(
+            (row["lead"], row["low"], row["high"]), abs=1e-9
+        )
+    # The reference row is labelled as such where the reader looks first (its Type).
+    shown, _ = display_table(table)
+    types = dict(zip(table["submission"], shown["Type"], strict=True))
+    assert types[name] == f"fine-tuned · {REFERENCE_TEXT}"
+    assert sum(REFERENCE_TEXT in t for t in types.values()) == 1
+
+
+def test_lead_column_is_empty_for_paper_rows_and_off_the_held_out_split(preview_dataset):
+    from recenter_bench.leaderboard.data import LeaderboardData
+
+    board = LeaderboardData(COMMITTED, dataset=str(preview_dataset))
+    test = board.table("pairing", "test")
+    paper = test[test["provenance"] == "reported"]
+    assert len(paper) >= 2 and "fine-tuned" in set(paper["type"])  # RoBERTa, Qwen3-4B GRPO
+    assert paper["prompt_blind_lead"].isna().all()
+    zero_shot = test[(test["training"] == "zero-shot") | test["reference"]]
+    assert zero_shot["prompt_blind_lead"].isna().all()
+    # Every trained row is fit or tuned on validation: nothing held out, no reference, no lead.
+    validation = board.table("pairing", "validation")
+    assert validation["prompt_blind_lead"].isna().all()
+    assert validation.attrs["prompt_blind_reference"] is None
+    for stage in ("extraction", "response_quality"):
+        assert "prompt_blind_lead" not in board.table(stage, "all").columns
