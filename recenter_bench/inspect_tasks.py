@@ -202,7 +202,7 @@ def judge_decision(stage: str) -> Any:
                 "order": state.metadata.get("order"),
                 "split": state.metadata["split"],
                 "reference": state.metadata["reference"],
-                "parsed": raw["parsed"],
+                "decision": raw["decision"],
             },
         )
 
