@@ -193,6 +193,6 @@ def test_space_folder_installs_in_a_fresh_venv_and_serves_the_board(
     (dropped,) = (REPO_ROOT / "submissions" / DROPPED).glob("*/metadata.yaml")
     assert yaml.safe_load(dropped.read_text())["model"] not in plain
 
-    assert wrong[0] == 403 and missing[0] == 401
+    assert wrong[0] == 401 and missing[0] == 401  # no secret and a wrong one: both 401
     assert other == (200, other[1]) and json.loads(other[1]) == {"checked": None}
     assert mine[0] == 200 and json.loads(mine[1])["checked"] == 7, mine
