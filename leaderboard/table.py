@@ -38,7 +38,10 @@ from recenter_bench.leaderboard.columns import (
     overview_metric,
     stage_columns,
 )
-from recenter_bench.metric.recenter_personalization.recenter_personalization import ALL
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
+    ALL,
+    stage_record,
+)
 from recenter_bench.paths import load_schema
 from recenter_bench.spreadsheet import csv_text
 from recenter_bench.submissions.check import reserved_folders
@@ -442,7 +445,8 @@ def confusion_matrix(submission: Submission, stage: str, split: str) -> pd.DataF
     scores = submission.scores(stage, split)
     if scores is None or any(math.isnan(scores[k]) for k in CONFUSION_COUNTS):
         return None
-    positive = "problematic" if stage == "extraction" else "relevant"
+    # A binary stage's prediction field is named for its positive class.
+    positive = stage_record(stage).prediction_field
     return pd.DataFrame(
         {
             "": [f"human: {positive}", f"human: not {positive}"],
