@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from itertools import combinations
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -63,7 +65,7 @@ def test_record_directions_units_and_titles() -> None:
         assert record.features == (
             ("bool",) * 2 if record.kind == metric.BINARY else ("float64",) * 2
         )
-        assert columns.STAGE_TITLES[name] == record.title  # the board's titles, for now a copy
+        assert columns.STAGE_TITLES[name] == record.title  # the board's titles are the records'
     # Users are resampled for Stage 1, prompts for Stages 2 and 3 (README, metric card).
     assert [r.unit for r in RECORDS.values()] == ["user", "prompt", "prompt"]
     # The board draws a figure for Stages 2 and 3 (leaderboard/app.py PLOTS), none for Stage 1.
@@ -212,3 +214,97 @@ def test_the_fixture_stage_is_an_evaluate_config(fixture_stage: metric.Stage) ->
     assert result["f1"] == pytest.approx(f1_score(ref, pred))
     with pytest.raises(ValueError, match="expected booleans"):
         module.compute(predictions=[0.2] * 30, references=ref)
+
+
+# --------------------------------------------------------------------------------------------
+# No code outside the records branches on a stage's name
+# --------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SCANNED = ("recenter_bench", "leaderboard", "loaders", "metric")
+NAME = "(?:extraction|pairing|response_quality)"
+QUOTED = rf"""['"]{NAME}['"]"""
+# A stage's name compared (==, !=, in (...)), used as a dict key, or bound to a constant (a
+# constant is a comparison waiting to happen, so each one needs a reason below).
+NAME_USES = re.compile(
+    rf"(?:==|!=)\s*{QUOTED}|{QUOTED}\s*(?:==|!=)|\bin\s*[(\[{{]\s*{QUOTED}|{QUOTED}\s*:"
+    rf"|^\s*[A-Z_]+(?::[^=]+)?\s*=\s*{QUOTED}"
+)
+# The records themselves declare the names; their doctests call the metric on a stage's data.
+RECORDS_FILE = Path("metric/recenter_personalization/recenter_personalization.py")
+# (file, the line's text) -> why the name is justified there. Each entry must still match.
+ALLOWED = {
+    (
+        "recenter_bench/run/judge.py",
+        '"extraction": JudgeStage(',
+    ): "the judge's adapters (how an LLM is asked about a row, which words decide): the judge's "
+    "protocol, not a metric fact; the metric file stays importable without the runner",
+    ("recenter_bench/run/judge.py", '"pairing": JudgeStage('): "as above",
+    ("recenter_bench/run/judge.py", '"response_quality": JudgeStage('): "as above",
+    (
+        "recenter_bench/run/runner.py",
+        'PAIR_STAGE = "pairing"',
+    ): "the fitted kinds score a prompt against an attribute with a yes/no label: a fact of "
+    "those kinds (which rows they can read), checked when a system file names another stage",
+    (
+        "recenter_bench/import_votes.py",
+        'VOTES_STAGE = "pairing"',
+    ): "the paper published LLM votes for this one stage only, in its layout",
+    (
+        "leaderboard/agreement_view.py",
+        'STAGE = "pairing"',
+    ): "the agreement tab reproduces the paper's Figure 3, drawn for this stage",
+    (
+        "recenter_bench/reproduce.py",
+        '{"pairing": predictions}, {"pairing": rows["pairing"]}',
+    ): "reproduces the paper's published Stage-2 vote figures: that stage's data, not a branch",
+}
+
+
+def _name_uses() -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for folder in SCANNED:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if relative == RECORDS_FILE:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if NAME_USES.search(line):
+                    found[(relative.as_posix(), line.strip())] = number
+    return found
+
+
+def test_no_code_outside_the_records_compares_a_stage_name() -> None:
+    found = _name_uses()
+    unexplained = [
+        f"{path}:{number}: {line}"
+        for (path, line), number in found.items()
+        if not any(path == a_path and a_line in line for a_path, a_line in ALLOWED)
+    ]
+    assert not unexplained, "read the stage record instead:\n" + "\n".join(unexplained)
+    stale = [key for key in ALLOWED if not any(key[0] == p and key[1] in s for p, s in found)]
+    assert not stale, f"allow-list entries that no longer match: {stale}"
+
+
+def test_the_name_scan_finds_what_it_looks_for() -> None:
+    """The scan's pattern catches each form it is meant to (so a pass above means something)."""
+    for line in (
+        'if stage == "pairing":',
+        "elif 'extraction' != stage:",
+        'if stage in ("extraction", "pairing"):',
+        'PLOTS = {"response_quality": response_plot}',
+        'FIXED_STAGE = "pairing"',
+    ):
+        assert NAME_USES.search(line), line
+    for line in ("stage_record(stage).kind == RATING", 'f"pairing: the {split} split"'):
+        assert not NAME_USES.search(line), line
+
+
+def test_every_stage_has_a_judge_adapter_and_a_board_title() -> None:
+    from recenter_bench.loaders.release import STAGE1_LABELS
+    from recenter_bench.run.judge import JUDGE_STAGES
+
+    assert set(JUDGE_STAGES) == set(RECORDS)
+    assert columns.STAGE_TITLES == {name: r.title for name, r in RECORDS.items()}
+    # The records' Stage-1 labels are the release's (loaders/agreement.py's Fleiss categories).
+    assert tuple(STAGE1_LABELS.values()) == RECORDS["extraction"].annotator_labels
