@@ -40,6 +40,7 @@ from recenter_bench.leaderboard.columns import (
 )
 from recenter_bench.metric.recenter_personalization.recenter_personalization import (
     ALL,
+    BINARY,
     stage_record,
 )
 from recenter_bench.paths import load_schema
@@ -440,7 +441,7 @@ def split_scores(submission: Submission, stage: str) -> pd.DataFrame:
 
 def confusion_matrix(submission: Submission, stage: str, split: str) -> pd.DataFrame | None:
     """The 2x2 confusion matrix of a binary stage from the tp/fp/fn/tn CI wrote, or None."""
-    if stage not in BINARY_STAGES:
+    if stage_record(stage).kind != BINARY:
         return None
     scores = submission.scores(stage, split)
     if scores is None or any(math.isnan(scores[k]) for k in CONFUSION_COUNTS):
