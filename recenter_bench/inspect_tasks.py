@@ -205,7 +205,7 @@ def judge_decision(stage: str) -> Any:
                 "order": state.metadata.get("order"),
                 "split": state.metadata["split"],
                 "reference": state.metadata["reference"],
-                "parsed": raw["parsed"],
+                "parsed": raw["decision"],  # the raw row names it `decision`
             },
         )
 

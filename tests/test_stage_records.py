@@ -302,10 +302,16 @@ def test_the_name_scan_finds_what_it_looks_for() -> None:
 
 
 def test_every_stage_has_a_judge_adapter_and_a_board_title() -> None:
+    from recenter_bench.leaderboard import plots
     from recenter_bench.loaders.release import STAGE1_LABELS
     from recenter_bench.run.judge import JUDGE_STAGES
 
     assert set(JUDGE_STAGES) == set(RECORDS)
+    # The figures the board drew before they were keyed by the record's `plot`.
+    assert plots.STAGE_PLOTS == {
+        "pairing": plots.pairing_plot,
+        "response_quality": plots.response_plot,
+    }
     assert columns.STAGE_TITLES == {name: r.title for name, r in RECORDS.items()}
     # The records' Stage-1 labels are the release's (loaders/agreement.py's Fleiss categories).
     assert tuple(STAGE1_LABELS.values()) == RECORDS["extraction"].annotator_labels
