@@ -47,10 +47,9 @@ from recenter_bench.leaderboard.data import OVERVIEW, LeaderboardData  # noqa: E
 from recenter_bench.leaderboard.filters import OPEN_WEIGHTS_CHOICES, TRAINING_CHOICES  # noqa: E402
 from recenter_bench.leaderboard.limits import CsvFiles, RequestLimits  # noqa: E402
 from recenter_bench.leaderboard.plots import (  # noqa: E402
+    STAGE_PLOTS,
     leaders_plot,
-    pairing_plot,
     reference_marks,
-    response_plot,
 )
 from recenter_bench.leaderboard.render import (  # noqa: E402
     PROVENANCE_LABELS,
@@ -64,6 +63,9 @@ from recenter_bench.leaderboard.render import (  # noqa: E402
 )
 from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
 from recenter_bench.leaderboard.submit import prestart_previews, submit_tab  # noqa: E402
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (  # noqa: E402
+    stage_record,
+)
 from recenter_bench.paths import SUBMISSIONS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
@@ -89,10 +91,8 @@ document.addEventListener("click", (event) => {
   history.pushState(null, "", link.getAttribute("href"));
 }, true);
 </script>"""
-PLOTS: dict[str, Callable[..., dict[str, Any]]] = {
-    "pairing": pairing_plot,
-    "response_quality": response_plot,
-}
+# Each stage's figure, as its record names it (`Stage.plot`).
+PLOTS: dict[str, Callable[..., dict[str, Any]]] = STAGE_PLOTS
 __all__ = ["OVERVIEW", "LeaderboardData", "build_app", "launch", "leaderboard_command"]
 
 
@@ -135,7 +135,7 @@ def caption(data: LeaderboardData, stage: str, split: str, shown: pd.DataFrame) 
         what = (
             f"Ranked by **{label(tables.HEADLINE[stage])}** with its 95% bootstrap CI. "
             "*Rank 95% interval* and *tie group* come from a paired bootstrap over "
-            f"{'users' if stage == 'extraction' else 'prompts'} on the committed predictions: "
+            f"{stage_record(stage).unit}s on the committed predictions: "
             "systems in one tie group cannot be told apart from its leader; the paper's "
             "reported rows have *no interval*"
         )

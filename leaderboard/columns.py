@@ -24,11 +24,8 @@ HEADLINE: dict[str, str] = _metric.HEADLINE
 HIGHER_IS_BETTER: dict[str, bool] = {
     stage: bool(_metric.HIGHER_IS_BETTER[HEADLINE[stage]]) for stage in STAGES
 }
-STAGE_TITLES: dict[str, str] = {
-    "extraction": "Stage 1 · attribute extraction",
-    "pairing": "Stage 2 · relevance pairing",
-    "response_quality": "Stage 3 · response judging",
-}
+# The tab titles are the records' (`Stage.title`), not a second list.
+STAGE_TITLES: dict[str, str] = {name: r.title for name, r in _metric.STAGE_RECORDS.items()}
 CONFUSION_COUNTS: tuple[str, ...] = ("tp", "fp", "fn", "tn")
 # The stages with yes/no decisions are the ones whose metric writes confusion counts.
 BINARY_STAGES: tuple[str, ...] = tuple(

@@ -19,12 +19,18 @@ data as text, so markup in a name stays inert.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from recenter_bench.leaderboard.columns import HEADLINE, metric_label
 from recenter_bench.leaderboard.table import REFERENCE_TYPES
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
+    RATING,
+    STAGE_RECORDS,
+    stage_record,
+)
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier, not fetched
 F1_ISO_LEVELS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
@@ -482,7 +488,7 @@ def reference_marks(table: pd.DataFrame, stage: str) -> dict[str, float]:
     human = _first_finite(humans[headline]) if headline in humans else None
     if human is not None:
         marks["human"] = human
-    elif stage == "response_quality" and "inter_annotator_spearman" in humans:
+    elif stage_record(stage).kind == RATING and "inter_annotator_spearman" in humans:
         agreement = _first_finite(humans["inter_annotator_spearman"])
         if agreement is not None:
             marks["human inter-annotator Spearman"] = agreement
@@ -642,7 +648,7 @@ def agreement_heatmap(kappas: pd.DataFrame, split: str) -> dict[str, Any]:
 def cluster_plot(scores: pd.DataFrame, stage: str, model: str) -> dict[str, Any]:
     """A system's headline per prompt (Stages 2, 3) or per user (Stage 1), as bars."""
     headline = HEADLINE[stage]
-    unit = "user" if stage == "extraction" else "prompt"
+    unit = stage_record(stage).unit
     values = [
         {
             "cluster": str(r["cluster"]),
@@ -672,3 +678,14 @@ def cluster_plot(scores: pd.DataFrame, stage: str, model: str) -> dict[str, Any]
             ],
         },
     }
+
+
+# The figure function each `Stage.plot` names: the record says which figure a stage gets.
+FIGURES: dict[str, Callable[..., dict[str, Any]]] = {
+    "precision-recall": pairing_plot,
+    "rating-vs-spearman": response_plot,
+}
+# Each stage that has a figure, and its figure function.
+STAGE_PLOTS: dict[str, Callable[..., dict[str, Any]]] = {
+    name: FIGURES[record.plot] for name, record in STAGE_RECORDS.items() if record.plot
+}

@@ -39,7 +39,9 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     BOOTSTRAP_UNIT,
     ID_FIELD,
     PREDICTION_FIELD,
+    RATING,
     reference_value,
+    stage_record,
 )
 from recenter_bench.submissions import RAW_ANSWERS_FILE, STAGE_FILES
 from recenter_bench.submissions.check import stage_rows
@@ -316,22 +318,25 @@ def disagreements(
 
 
 def _answer(stage: str, value: Any) -> str:
-    if stage == "response_quality":
+    record = stage_record(stage)
+    if record.kind == RATING:
         return f"{float(value):g}"
-    positive = "problematic" if stage == "extraction" else "relevant"
+    # A binary stage's prediction field is named for its positive class.
+    positive = record.prediction_field
     return positive if value else f"not {positive}"
 
 
 def human_votes(stage: str, row: Mapping[str, Any]) -> str:
     """The human label of a row as a reader wants it: the reference and the votes behind it."""
     reference = reference_value(stage, row)
-    if stage == "response_quality":
-        ratings = [r.get("rating") for r in row.get("ratings") or []]
+    record = stage_record(stage)
+    if record.kind == RATING:
+        ratings = [r.get(record.judgment_field) for r in row.get(record.judgments_field) or []]
         shown = ", ".join(str(r) for r in ratings if r is not None)
         return f"mean {reference:.2f}" + (f" ({shown})" if shown else "")
     label = _answer(stage, reference)
     votes = row.get("yes_votes")
-    judged = len(row.get("judgments") or [])
+    judged = len(row.get(record.judgments_field) or [])
     if isinstance(votes, int) and judged:
         return f"{label} ({votes} of {judged} yes)"
     return f"{label} (majority; votes not published)"

@@ -64,13 +64,13 @@ class Aligned:
         clusters: Sequence[str],
     ) -> Aligned:
         names, index = np.unique(np.asarray(list(clusters), dtype=str), return_inverse=True)
-        dtype = float if stage == "response_quality" else bool
+        dtype = bool if metric.stage_record(stage).kind == metric.BINARY else float
         preds = np.asarray(predictions, dtype=dtype).reshape(len(predictions), len(references))
         return cls(stage, np.asarray(references, dtype=dtype), preds, index.ravel(), names.size)
 
     @property
     def binary(self) -> bool:
-        return self.stage != "response_quality"
+        return metric.stage_record(self.stage).kind == metric.BINARY
 
 
 def _cluster_counts(aligned: Aligned, predictions: np.ndarray) -> np.ndarray:

@@ -24,15 +24,15 @@ from recenter_bench.leaderboard import table as tables
 from recenter_bench.leaderboard.columns import metric_label
 from recenter_bench.leaderboard.data import LeaderboardData
 from recenter_bench.leaderboard.limits import CsvFiles
-from recenter_bench.leaderboard.plots import cluster_plot, pairing_plot, response_plot
+from recenter_bench.leaderboard.plots import STAGE_PLOTS, cluster_plot
 from recenter_bench.leaderboard.ranking import (
     disagreements,
     labelled_rows,
     per_cluster_scores,
 )
 from recenter_bench.leaderboard.render import display_table, escape_markdown, open_weights_text
+from recenter_bench.metric.recenter_personalization.recenter_personalization import stage_record
 
-STAGE_PLOTS = {"pairing": pairing_plot, "response_quality": response_plot}
 # Rows of the disagreement table shown in the page (the CSV has them all).
 SHOWN_DISAGREEMENTS = 200
 
@@ -155,7 +155,7 @@ def inspect(
         f"**{name}** on {stage}/{split}: {metric_label(headline)} "
         f"{ranking.points[a]:.3f}; {standing}. Pairwise: difference with each re-scored "
         f"system, its 95% paired bootstrap interval over "
-        f"{'users' if stage == 'extraction' else 'prompts'} and a two-sided paired permutation "
+        f"{stage_record(stage).unit}s and a two-sided paired permutation "
         f"p-value ({ranking.aligned.n_clusters} clusters"
         + (
             f"; with so few the smallest possible p is {2 / 2**ranking.aligned.n_clusters:.3g}"

@@ -39,7 +39,11 @@ from recenter_bench.leaderboard.columns import (
     stage_columns,
 )
 from recenter_bench.leaderboard.prompt_blind import REFERENCE_TEXT
-from recenter_bench.metric.recenter_personalization.recenter_personalization import ALL
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
+    ALL,
+    BINARY,
+    stage_record,
+)
 from recenter_bench.paths import load_schema
 from recenter_bench.spreadsheet import csv_text
 from recenter_bench.submissions.check import reserved_folders
@@ -447,12 +451,13 @@ def split_scores(submission: Submission, stage: str) -> pd.DataFrame:
 
 def confusion_matrix(submission: Submission, stage: str, split: str) -> pd.DataFrame | None:
     """The 2x2 confusion matrix of a binary stage from the tp/fp/fn/tn CI wrote, or None."""
-    if stage not in BINARY_STAGES:
+    if stage_record(stage).kind != BINARY:
         return None
     scores = submission.scores(stage, split)
     if scores is None or any(math.isnan(scores[k]) for k in CONFUSION_COUNTS):
         return None
-    positive = "problematic" if stage == "extraction" else "relevant"
+    # A binary stage's prediction field is named for its positive class.
+    positive = stage_record(stage).prediction_field
     return pd.DataFrame(
         {
             "": [f"human: {positive}", f"human: not {positive}"],

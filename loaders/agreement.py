@@ -17,19 +17,19 @@ import numpy as np
 
 # Single source of each statistic: the metric owns the kappas and correlations, and it is a leaf
 # (numpy and scipy, evaluate optional; no project imports), so importing it cannot make a cycle.
-from recenter_bench.loaders.release import STAGE1_LABELS
-from recenter_bench.metric.recenter_personalization import STAGE_RECORDS, human_reference
+from recenter_bench.metric.recenter_personalization import BINARY, STAGE_RECORDS, human_reference
 
-STAGE1_CATEGORIES = tuple(STAGE1_LABELS.values())
 # The `human_reference` figures the card shows per config: each stage's inter-annotator ones.
 PAIRWISE_FIGURES = {
     name: tuple(m for m in record.human_metric_names if m.startswith("inter_annotator_"))
     for name, record in STAGE_RECORDS.items()
 }
-# config -> the field of each judgment that Fleiss' kappa is computed over, and its categories.
+# config -> the field of each judgment that Fleiss' kappa is computed over, and its categories:
+# the records' annotator labels of the binary stages (a rating stage reports weighted kappa).
 FLEISS = {
-    "extraction": ("label", STAGE1_CATEGORIES),
-    "pairing": ("relevant", (False, True)),
+    name: (record.judgment_field, record.annotator_labels)
+    for name, record in STAGE_RECORDS.items()
+    if record.kind == BINARY
 }
 
 

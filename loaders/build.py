@@ -33,8 +33,8 @@ from recenter_bench.loaders.rows import Rows, make_rows
 from recenter_bench.loaders.schemas import CONFIGS, features, validate_rows
 
 # The metric decides what counts as a label (see loaders/agreement.py on why loaders may import it).
+from recenter_bench.metric.recenter_personalization import STAGE_RECORDS, reference_value
 from recenter_bench.metric.recenter_personalization import STAGES as SCORED_STAGES
-from recenter_bench.metric.recenter_personalization import reference_value
 
 # The paper's counts (arXiv 2606.06614, section 3): conversations and judgments per stage.
 PAPER_COUNTS = {
@@ -123,10 +123,10 @@ def _unlabelled(rows: Rows) -> dict[str, int]:
 
 
 def _judgment_counts(judgments: Judgments) -> dict[str, int]:
+    # The release numbers its judgment files by the paper's stage (`Stage.number`).
     return {
-        "extraction": sum(len(v) for v in judgments.stage1.values()),
-        "pairing": sum(len(v) for v in judgments.stage2.values()),
-        "response_quality": sum(len(v) for v in judgments.stage3.values()),
+        name: sum(len(v) for v in getattr(judgments, f"stage{record.number}").values())
+        for name, record in STAGE_RECORDS.items()
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, first_line
+from recenter_bench.run.judge import BOTH_ORDERS_NOTE, judge_stage
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT
 from recenter_bench.submissions import RAW_ANSWERS_FILE, STAGES, load_reference, metric_module
@@ -112,11 +113,8 @@ def run_record(log: Any, stage: str, requests: int, unparsed: int, tokens: tuple
             if value is None or isinstance(value, str | int | float | bool)
         },
     }
-    if stage == "response_quality":
-        record["position_bias"] = (
-            "both orders: each pair of responses is judged with the personalized one as A and "
-            "as B, and the two ratings (mapped to 1 = generic, 5 = personalized) are averaged"
-        )
+    if judge_stage(stage).both_orders:
+        record["position_bias"] = BOTH_ORDERS_NOTE
     return {k: v for k, v in record.items() if v is not None}
 
 

@@ -31,6 +31,11 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from recenter_bench.errors import UserError
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
+    PREDICTION_FIELD,
+    RATING,
+    stage_record,
+)
 from recenter_bench.run import judge
 from recenter_bench.run.llm import Answer
 from recenter_bench.run.runner import SPLIT_ORDER, stage_rows
@@ -38,8 +43,8 @@ from recenter_bench.run.systems import System, default_system, load_system, read
 from recenter_bench.submissions import ID_FIELD, STAGES, load_reference, metric_module
 
 ALL_SPLITS = "all"
-# The field of a stage's prediction rows that `judge.decide` fills.
-DECISION_FIELD = {"pairing": "relevant", "extraction": "problematic", "response_quality": "rating"}
+# The field of a stage's prediction rows that `judge.decide` fills: the record's.
+DECISION_FIELD = PREDICTION_FIELD
 
 
 @functools.cache
@@ -84,14 +89,15 @@ def stage_samples(stage: str, dataset: str | None, splits: str) -> tuple[list[Sa
     ref = metric_module().reference_value
     by_user: dict[str, list[dict[str, Any]]] = {}
     by_id: dict[str, dict[str, Any]] = {}
-    if stage == "extraction":
+    adapter = judge.judge_stage(stage)
+    if adapter.needs_conversations:
         from recenter_bench.loaders.load import load_rows
 
         for rows_of_split in load_rows("conversations", reference.source).values():
             for conversation in rows_of_split:
                 by_user.setdefault(conversation["user_id"], []).append(conversation)
                 by_id[conversation["conversation_id"]] = conversation
-    orders: Sequence[str | None] = list(judge.ORDERS) if stage == "response_quality" else [None]
+    orders: Sequence[str | None] = list(judge.ORDERS) if adapter.both_orders else [None]
     samples = []
     for row, split in zip(rows, row_splits, strict=True):
         label = ref(stage, row)
@@ -104,12 +110,12 @@ def stage_samples(stage: str, dataset: str | None, splits: str) -> tuple[list[Sa
                 "reference": label,
                 "row": row,
             }
-            if stage == "extraction":
+            if adapter.needs_conversations:
                 metadata["conversations"] = user_conversations(row, by_user, by_id)
             samples.append(
                 Sample(
                     id=f"{row_id}:{order}" if order else row_id,
-                    input=row["attribute" if stage == "extraction" else "prompt"],
+                    input=row[adapter.input_field],
                     target="" if label is None else str(label),
                     metadata=metadata,
                 )
@@ -132,12 +138,9 @@ def judge_prompt(system: str) -> Solver:
 
 def request_text(system: System, template: str, metadata: Mapping[str, Any]) -> str:
     row = metadata["row"]
-    if system.stage == "pairing":
-        queries = judge.pairing_queries([row], template, system.get("prompt_max_chars"))
-    elif system.stage == "extraction":
-        queries = judge.extraction_queries([row], template, metadata["conversations"])
-    else:
-        queries = judge.response_quality_queries([row], template)
+    adapter = judge.judge_stage(system.stage)
+    conversations = metadata["conversations"] if adapter.needs_conversations else ()
+    queries = adapter.queries([row], template, system, conversations)
     [query] = [q for q in queries if q.order == metadata.get("order")]
     return query.content
 
@@ -218,7 +221,7 @@ def stage_task(stage: str, dataset: str | None, splits: str, system: str | None)
     if loaded.stage != stage:
         raise UserError(f"system: {loaded.name} runs on {loaded.stage}, not {stage}")
     samples, revision = stage_samples(stage, dataset, splits)
-    headline = spearman(stage) if stage == "response_quality" else f1(stage)
+    headline = spearman(stage) if stage_record(stage).kind == RATING else f1(stage)
     decoding = dict(loaded.get("decoding", {}))
     return Task(
         dataset=MemoryDataset(samples, name=f"recenter-personalization/{stage}"),

@@ -6,8 +6,11 @@ tests/test_registry.py."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
+import re
 from itertools import combinations
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -63,7 +66,7 @@ def test_record_directions_units_and_titles() -> None:
         assert record.features == (
             ("bool",) * 2 if record.kind == metric.BINARY else ("float64",) * 2
         )
-        assert columns.STAGE_TITLES[name] == record.title  # the board's titles, for now a copy
+        assert columns.STAGE_TITLES[name] == record.title  # the board's titles are the records'
     # Users are resampled for Stage 1, prompts for Stages 2 and 3 (README, metric card).
     assert [r.unit for r in RECORDS.values()] == ["user", "prompt", "prompt"]
     # The board draws a figure for Stages 2 and 3 (leaderboard/app.py PLOTS), none for Stage 1.
@@ -212,3 +215,223 @@ def test_the_fixture_stage_is_an_evaluate_config(fixture_stage: metric.Stage) ->
     assert result["f1"] == pytest.approx(f1_score(ref, pred))
     with pytest.raises(ValueError, match="expected booleans"):
         module.compute(predictions=[0.2] * 30, references=ref)
+
+
+# --------------------------------------------------------------------------------------------
+# No code outside the records branches on a stage's name
+# --------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SCANNED = ("recenter_bench", "leaderboard", "loaders", "metric")
+NAME = "(?:extraction|pairing|response_quality)"
+QUOTED = rf"""['"]{NAME}['"]"""
+# A stage's name compared (==, !=, in (...)), used as a dict key, or bound to a constant (a
+# constant is a comparison waiting to happen, so each one needs a reason below).
+NAME_USES = re.compile(
+    rf"(?:==|!=)\s*{QUOTED}|{QUOTED}\s*(?:==|!=)|\bin\s*[(\[{{]\s*{QUOTED}|{QUOTED}\s*:"
+    rf"|^\s*[A-Z_]+(?::[^=]+)?\s*=\s*{QUOTED}"
+)
+# The records themselves declare the names; their doctests call the metric on a stage's data.
+RECORDS_FILE = Path("metric/recenter_personalization/recenter_personalization.py")
+# (file, the line's text) -> why the name is justified there. Each entry must still match.
+ALLOWED = {
+    (
+        "recenter_bench/run/judge.py",
+        '"extraction": JudgeStage(',
+    ): "the judge's adapters (how an LLM is asked about a row, which words decide): the judge's "
+    "protocol, not a metric fact; the metric file stays importable without the runner",
+    ("recenter_bench/run/judge.py", '"pairing": JudgeStage('): "as above",
+    ("recenter_bench/run/judge.py", '"response_quality": JudgeStage('): "as above",
+    (
+        "recenter_bench/run/runner.py",
+        'PAIR_STAGE = "pairing"',
+    ): "the fitted kinds score a prompt against an attribute with a yes/no label: a fact of "
+    "those kinds (which rows they can read), checked when a system file names another stage",
+    (
+        "recenter_bench/import_votes.py",
+        'VOTES_STAGE = "pairing"',
+    ): "the paper published LLM votes for this one stage only, in its layout",
+    (
+        "leaderboard/agreement_view.py",
+        'STAGE = "pairing"',
+    ): "the agreement tab reproduces the paper's Figure 3, drawn for this stage",
+    (
+        "recenter_bench/reproduce.py",
+        '{"pairing": predictions}, {"pairing": rows["pairing"]}',
+    ): "reproduces the paper's published Stage-2 vote figures: that stage's data, not a branch",
+}
+
+
+def _name_uses() -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for folder in SCANNED:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT)
+            if relative == RECORDS_FILE:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if NAME_USES.search(line):
+                    found[(relative.as_posix(), line.strip())] = number
+    return found
+
+
+def test_no_code_outside_the_records_compares_a_stage_name() -> None:
+    found = _name_uses()
+    unexplained = [
+        f"{path}:{number}: {line}"
+        for (path, line), number in found.items()
+        if not any(path == a_path and a_line in line for a_path, a_line in ALLOWED)
+    ]
+    assert not unexplained, "read the stage record instead:\n" + "\n".join(unexplained)
+    stale = [key for key in ALLOWED if not any(key[0] == p and key[1] in s for p, s in found)]
+    assert not stale, f"allow-list entries that no longer match: {stale}"
+
+
+def test_the_name_scan_finds_what_it_looks_for() -> None:
+    """The scan's pattern catches each form it is meant to (so a pass above means something)."""
+    for line in (
+        'if stage == "pairing":',
+        "elif 'extraction' != stage:",
+        'if stage in ("extraction", "pairing"):',
+        'PLOTS = {"response_quality": response_plot}',
+        'FIXED_STAGE = "pairing"',
+    ):
+        assert NAME_USES.search(line), line
+    for line in ("stage_record(stage).kind == RATING", 'f"pairing: the {split} split"'):
+        assert not NAME_USES.search(line), line
+
+
+def test_every_stage_has_a_judge_adapter_and_a_board_title() -> None:
+    from recenter_bench.leaderboard import plots
+    from recenter_bench.loaders.release import STAGE1_LABELS
+    from recenter_bench.run.judge import JUDGE_STAGES
+
+    assert set(JUDGE_STAGES) == set(RECORDS)
+    # The figures the board drew before they were keyed by the record's `plot`.
+    assert plots.STAGE_PLOTS == {
+        "pairing": plots.pairing_plot,
+        "response_quality": plots.response_plot,
+    }
+    assert columns.STAGE_TITLES == {name: r.title for name, r in RECORDS.items()}
+    # The records' Stage-1 labels are the release's (loaders/agreement.py's Fleiss categories).
+    assert tuple(STAGE1_LABELS.values()) == RECORDS["extraction"].annotator_labels
+
+
+# --------------------------------------------------------------------------------------------
+# The fixture stage through the validator and the board's table builder
+# --------------------------------------------------------------------------------------------
+
+FIXTURE_FILE = f"{FIXTURE.name}.jsonl"
+# The fixture stage's predictions schema (a shipped stage has dataset_card/schemas/ files).
+FIXTURE_PREDICTIONS_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["fixture_id", "flagged"],
+    "properties": {"fixture_id": {"type": "string"}, "flagged": {"type": "boolean"}},
+}
+
+
+@pytest.fixture
+def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stage):
+    """The fixture stage in what the validator and the board read beyond the record.
+
+    The derived per-stage dicts are shared objects (an item added reaches every importer); the
+    stage tuple and the file lists are copied by name at import, so each copy is patched here:
+    this list is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
+    from recenter_bench.leaderboard import columns as board_columns
+    from recenter_bench.leaderboard import table
+    from recenter_bench.submissions import check, dataset, files
+
+    for name, field_name in DERIVED.items():
+        monkeypatch.setitem(getattr(metric, name), FIXTURE.name, getattr(FIXTURE, field_name))
+    stages = (*RECORDS, FIXTURE.name)
+    for module in (metric, files, check, dataset, board_columns, table):
+        monkeypatch.setattr(module, "STAGES", stages)
+    monkeypatch.setitem(files.STAGE_FILES, FIXTURE_FILE, FIXTURE.name)
+    allowed = (*files.ALLOWED_FILES, FIXTURE_FILE)
+    for module in (files, check):
+        monkeypatch.setattr(module, "ALLOWED_FILES", allowed)
+    # The board's per-stage columns, built from the record by the board's own functions.
+    monkeypatch.setitem(board_columns.HIGHER_IS_BETTER, FIXTURE.name, FIXTURE.higher_is_better)
+    monkeypatch.setitem(board_columns.STAGE_TITLES, FIXTURE.name, FIXTURE.title)
+    monkeypatch.setitem(
+        board_columns.STAGE_METRICS, FIXTURE.name, board_columns.metric_columns(FIXTURE.name)
+    )
+    shipped = check.load_schema
+
+    def load_schema(name: str) -> dict:
+        if name == f"{FIXTURE.name}_predictions":
+            return FIXTURE_PREDICTIONS_SCHEMA
+        return shipped(name)
+
+    monkeypatch.setattr(check, "load_schema", load_schema)
+    check._validator.cache_clear()  # validators are built once per schema name
+    yield fixture_stage
+    check._validator.cache_clear()
+
+
+def _fixture_reference(rows: list[dict]):
+    from recenter_bench.submissions import Reference
+
+    return Reference.from_rows("fixture", "fixture0001", {FIXTURE.name: {"test": rows}})
+
+
+def test_the_validator_checks_the_fixture_stage_file(registered_stage: metric.Stage) -> None:
+    from recenter_bench.submissions import check_files
+
+    rows, predictions = _rows(20, seed=3)
+    reference = _fixture_reference(rows)
+    good = "\n".join(json.dumps(p) for p in predictions).encode()
+    checked = check_files({FIXTURE_FILE: good}, reference, require_metadata=False)
+    assert checked.problems == []
+    assert checked.predictions == {FIXTURE.name: predictions}
+
+    bad = [dict(p) for p in predictions]
+    bad[1] = {"fixture_id": "fx-999", "flagged": True}  # an ID the stage does not have
+    bad[2] = {"fixture_id": "fx-002", "flagged": "yes"}  # not a boolean
+    text = "\n".join(json.dumps(p) for p in bad).encode()
+    problems = check_files({FIXTURE_FILE: text}, reference, require_metadata=False).problems
+    assert problems[0].startswith(f'{FIXTURE_FILE}:2: fixture_id: unknown ID "fx-999"')
+    assert problems[1].startswith(f"{FIXTURE_FILE}:3: flagged: ")
+    assert any("2 of the 20 rows of the test split have no prediction" in p for p in problems)
+
+
+def test_without_registration_the_fixture_file_is_unexpected(fixture_stage: metric.Stage) -> None:
+    """The record alone does not reach the validator (its file list is copied at import)."""
+    from recenter_bench.submissions import check_files
+
+    rows, predictions = _rows(5, seed=3)
+    data = "\n".join(json.dumps(p) for p in predictions).encode()
+    problems = check_files({FIXTURE_FILE: data}, _fixture_reference(rows), require_metadata=False)
+    assert [p.split(":")[0] for p in problems.problems] == [FIXTURE_FILE]
+
+
+def test_the_board_builds_a_table_for_the_fixture_stage(registered_stage: metric.Stage) -> None:
+    from recenter_bench.leaderboard import table
+
+    rows, predictions = _rows(90, seed=4)
+    references = {FIXTURE.name: {"test": rows}}
+    systems = {
+        "acme__good/v1": [
+            {**p, "flagged": row["verdict"] == "flag"}
+            for p, row in zip(predictions, rows, strict=True)
+        ],
+        "acme__coin/v1": predictions,
+    }
+    submissions = []
+    for submission_id, preds in systems.items():
+        scores = metric.score_submission({FIXTURE.name: preds}, references, 0, seed=0)
+        metadata = {"model": submission_id.split("/")[0], "type": "llm-judge", "trained_on": []}
+        submissions.append(table.Submission(submission_id, metadata, {"scores": scores}))
+    board = table.stage_table(submissions, FIXTURE.name, "test")
+    assert list(board.columns[:5]) == ["rank", "model", "f1", "f1_ci_low", "f1_ci_high"]
+    assert list(board["submission"]) == ["acme__good/v1", "acme__coin/v1"]
+    assert list(board["rank"]) == [1.0, 2.0]
+    ref = np.array([row["verdict"] == "flag" for row in rows])
+    coin = np.array([p["flagged"] for p in predictions])
+    assert board["f1"].tolist() == pytest.approx([1.0, f1_score(ref, coin)])
+    # The confusion matrix names the record's positive class (its prediction field).
+    matrix = table.confusion_matrix(submissions[1], FIXTURE.name, "test")
+    assert list(matrix.columns) == ["", "predicted flagged", "predicted not flagged"]
+    assert matrix["predicted flagged"].sum() == coin.sum()

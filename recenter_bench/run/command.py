@@ -11,6 +11,7 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, printable
 from recenter_bench.paths import cache_root
+from recenter_bench.run.judge import judge_stage
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import NONE_CONTACTED, UNPARSED_DEFAULT, Outcome, run_system
 from recenter_bench.run.systems import (
@@ -191,7 +192,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         cache = AnswerCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     reference = load_reference(args.dataset)
-    if system.stage == "extraction" and system.kind == LLM_JUDGE:
+    if system.kind == LLM_JUDGE and judge_stage(system.stage).needs_conversations:
         from recenter_bench.loaders.load import load_rows
 
         conversations = [

@@ -23,9 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from recenter_bench.errors import UserError
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
+    BINARY,
+    stage_record,
+)
 from recenter_bench.run.llm import Answer
 from recenter_bench.run.parse import parse_rating, parse_relevance, parse_verdict
-from recenter_bench.submissions import ID_FIELD
 
 MAX_MESSAGES_CHARS = 8000
 NO_MESSAGES = "(none of this user's messages are included in this dataset)"
@@ -148,6 +152,81 @@ def response_quality_queries(rows: Sequence[Mapping[str, Any]], template: str) -
     return queries
 
 
+@dataclass(frozen=True)
+class JudgeStage:
+    """How the LLM judge asks about one stage's rows and reads its answers: the judge's own
+    adapter of a stage, kept here rather than in the stage record because it is the judge's
+    protocol (what a template's placeholders hold, which words are a decision), and the metric
+    file that owns the records stays importable by `evaluate.load` without the runner. What the
+    metric knows (ID field, prediction field, kind) is read from the record; which prompt file a
+    system sends is its system file's `prompt`.
+
+    - `queries(rows, template, system, conversations)`: the requests for the stage's rows
+      (`system` gives its settings, such as `prompt_max_chars`).
+    - `parse`: an answer's decision, or None when it has none.
+    - `unparsed`: what an answer without a readable decision counts as (said in run metadata).
+    - `input_field`: the row field a reader of a transcript sees as the sample's input.
+    - `needs_conversations`: the queries quote the user's conversations (loaded for it).
+    - `both_orders`: each row is sent in both `ORDERS` and the two ratings averaged.
+    """
+
+    queries: Callable[..., list[Query]]
+    parse: Callable[[str], Any]
+    unparsed: str
+    input_field: str
+    needs_conversations: bool = False
+    both_orders: bool = False
+
+
+# The judge's adapter of each stage, keyed by the stage record's name (the one table of the
+# judge keyed by stage; tests/test_stage_records.py checks that it covers every record).
+JUDGE_STAGES: Mapping[str, JudgeStage] = {
+    "extraction": JudgeStage(
+        queries=lambda rows, template, system, conversations: extraction_queries(
+            rows, template, conversations
+        ),
+        parse=parse_verdict,
+        unparsed="accepted (not problematic)",
+        input_field="attribute",
+        needs_conversations=True,
+    ),
+    "pairing": JudgeStage(
+        queries=lambda rows, template, system, conversations: pairing_queries(
+            rows, template, system.get("prompt_max_chars")
+        ),
+        parse=parse_relevance,
+        unparsed="NO (not relevant), as the paper counts it",
+        input_field="prompt",
+    ),
+    "response_quality": JudgeStage(
+        queries=lambda rows, template, system, conversations: response_quality_queries(
+            rows, template
+        ),
+        parse=parse_rating,
+        unparsed="left out of the two orders' mean; 3 (no preference) if both are",
+        input_field="prompt",
+        both_orders=True,
+    ),
+}
+
+
+# What run metadata says of position bias when a stage's rows are sent in both orders.
+BOTH_ORDERS_NOTE = (
+    "both orders: each pair of responses is judged with the personalized one as A and "
+    "as B, and the two ratings (mapped to 1 = generic, 5 = personalized) are averaged"
+)
+
+
+def judge_stage(stage: str) -> JudgeStage:
+    """The judge's adapter of `stage`; a stage it has none for is a one-line error."""
+    if stage not in JUDGE_STAGES:
+        raise UserError(
+            f"stage {stage}: the LLM judge has no adapter for it (known: "
+            f"{', '.join(JUDGE_STAGES)}); add one to recenter_bench/run/judge.py JUDGE_STAGES"
+        )
+    return JUDGE_STAGES[stage]
+
+
 def chat_request(query: Query, model: str, decoding: Mapping[str, Any]) -> dict[str, Any]:
     """The body of a chat completion request: one user message, no system message."""
     return {"model": model, "messages": [{"role": "user", "content": query.content}], **decoding}
@@ -163,34 +242,31 @@ class Decisions:
 
 
 def decide(stage: str, queries: Sequence[Query], answers: Sequence[Answer]) -> Decisions:
-    """Parse every answer and turn the parses into the stage's prediction rows (sorted by ID)."""
-    id_field = ID_FIELD[stage]
-    parser = {
-        "pairing": parse_relevance,
-        "extraction": parse_verdict,
-        "response_quality": parse_rating,
-    }[stage]
+    """Parse every answer and turn the parses into the stage's prediction rows (sorted by ID):
+    a binary stage's first answer decides (no decision = False); a rating stage's readable
+    ratings are averaged, 3 (no preference) when none is."""
+    record = stage_record(stage)
+    id_field = record.id_field
+    parser = judge_stage(stage).parse
     parsed_by_row: dict[str, list[Any]] = {}
     raw, unparsed = [], 0
     for query, answer in zip(queries, answers, strict=True):
         text = answer.text or ""
         parsed = parser(text)
         unparsed += parsed is None
-        if stage == "response_quality" and parsed is not None:
+        if query.order and parsed is not None:
             parsed = ORDERS[query.order](parsed)
         parsed_by_row.setdefault(query.row_id, []).append(parsed)
-        record = {id_field: query.row_id}
+        raw_row = {id_field: query.row_id}
         if query.order:
-            record["order"] = query.order
-        raw.append({**record, "answer": text, "decision": parsed})
+            raw_row["order"] = query.order
+        raw.append({**raw_row, "answer": text, "decision": parsed})
     predictions = []
     for row_id, values in sorted(parsed_by_row.items()):
-        if stage == "pairing":
-            predictions.append({id_field: row_id, "relevant": values[0] is True})
-        elif stage == "extraction":
-            predictions.append({id_field: row_id, "problematic": values[0] is True})
+        if record.kind == BINARY:
+            predictions.append({id_field: row_id, record.prediction_field: values[0] is True})
         else:
             read = [v for v in values if v is not None]
             rating = sum(read) / len(read) if read else 3.0
-            predictions.append({id_field: row_id, "rating": float(rating)})
+            predictions.append({id_field: row_id, record.prediction_field: float(rating)})
     return Decisions(predictions, raw, unparsed)

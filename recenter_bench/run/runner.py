@@ -13,17 +13,17 @@ from typing import Any
 import numpy as np
 
 from recenter_bench.errors import UserError
+from recenter_bench.run.judge import JUDGE_STAGES
 from recenter_bench.run.kinds import get_kind, register_kind
 from recenter_bench.run.systems import LLM_JUDGE, System, read_prompt
 from recenter_bench.submissions import ID_FIELD, RAW_ANSWERS_FILE, Reference
 
 SPLIT_ORDER = ("train", "validation", "test")
-# What an answer without a readable decision counts as, per stage (the paper counts NO).
-UNPARSED_DEFAULT = {
-    "pairing": "NO (not relevant), as the paper counts it",
-    "extraction": "accepted (not problematic)",
-    "response_quality": "left out of the two orders' mean; 3 (no preference) if both are",
-}
+# The fitted kinds score a prompt against an attribute and learn from a yes/no label of the
+# pair: that is the shape of this one stage's rows (a fact of these kinds, not of the stage).
+PAIR_STAGE = "pairing"
+# What an answer without a readable decision counts as, per stage (the judge's adapters say).
+UNPARSED_DEFAULT = {stage: adapter.unparsed for stage, adapter in JUDGE_STAGES.items()}
 
 
 @dataclass
@@ -237,12 +237,8 @@ def run_judge(
     from recenter_bench.run.llm import ask
 
     template = read_prompt(system)
-    if stage == "pairing":
-        queries = judge.pairing_queries(rows, template, system.get("prompt_max_chars"))
-    elif stage == "extraction":
-        queries = judge.extraction_queries(rows, template, conversations)
-    else:
-        queries = judge.response_quality_queries(rows, template)
+    adapter = judge.judge_stage(stage)
+    queries = adapter.queries(rows, template, system, conversations)
     decoding = dict(system.get("decoding", {}))
     requests = [judge.chat_request(q, endpoint.model, decoding) for q in queries]
     answers = ask(endpoint, requests, cache, show_progress=show_progress)
@@ -253,12 +249,7 @@ def run_judge(
         "prompt": system.get("prompt"),
         "prompt_version": system.get("prompt_version"),
         "decoding": decoding,
-        "position_bias": (
-            "both orders: each pair of responses is judged with the personalized one as A and "
-            "as B, and the two ratings (mapped to 1 = generic, 5 = personalized) are averaged"
-            if stage == "response_quality"
-            else None
-        ),
+        "position_bias": judge.BOTH_ORDERS_NOTE if adapter.both_orders else None,
         "requests": len(requests),
         **answer_provenance(endpoint, answers),
         "unparsed": decided.unparsed,
@@ -337,8 +328,10 @@ def run_system(
     if not kind.fitted:
         outcome = kind.run(system, rows, row_splits, context)
     else:
-        if system.stage != "pairing":
-            raise UserError(f"{system.source}: stage: a {system.kind} system runs on pairing only")
+        if system.stage != PAIR_STAGE:
+            raise UserError(
+                f"{system.source}: stage: a {system.kind} system runs on {PAIR_STAGE} only"
+            )
         missing = set(system.trained_on) - set(splits)
         if missing:
             raise UserError(f"--splits: {system.name} needs the {', '.join(sorted(missing))} split")
