@@ -252,6 +252,11 @@ ALLOWED = {
         'VOTES_STAGE = "pairing"',
     ): "the paper published LLM votes for this one stage only, in its layout",
     (
+        "leaderboard/prompt_blind.py",
+        'PROMPT_BLIND_STAGE = "pairing"',
+    ): "the prompt-blind kinds run on the runner's PAIR_STAGE only, so their reference line and "
+    "lead column belong to that stage's board (the board does not import the runner)",
+    (
         "leaderboard/agreement_view.py",
         'STAGE = "pairing"',
     ): "the agreement tab reproduces the paper's Figure 3, drawn for this stage",
