@@ -470,9 +470,10 @@ def test_the_overview_names_one_split_for_its_table_charts_and_leaders(small_vis
             leaders = page.locator("#leaders")
             leaders.get_by_text(f"Who leads, on the {split} split").wait_for()
             named = set(re.findall(r"on (test|all|validation|train)\b", leaders.inner_text()))
-            titles = page.locator("[id^=leaders-]:visible svg .role-title-text").evaluate_all(
-                "els => els.map(el => el.textContent)"
-            )
+            chart_titles = page.locator("[id^=leaders-]:visible svg .role-title-text")
+            # The charts are redrawn after the leaders' text: wait for one naming this split.
+            chart_titles.filter(has_text=f"({split})").first.wait_for()
+            titles = chart_titles.evaluate_all("els => els.map(el => el.textContent)")
             assert titles, split
             named |= {m for t in titles for m in re.findall(r"\((\w+)\)$", t.strip())}
             caption = page.locator(f"[role=tabpanel]:has(#table-{OVERVIEW}) .caption").first
