@@ -89,6 +89,7 @@ def test_out_writes_the_file_once(tmp_path: Path, capsys: pytest.CaptureFixture)
         (lambda root: root / "a__b" / "missing", "no such submission folder"),
         (lambda root: _copy_without(root, "results.json"), "results.json: missing"),
         (lambda root: _copy_with_bad_results(root), "results.json:"),
+        (lambda root: _copy_with_deep_results(root), "results.json: file is 400,001 bytes"),
     ],
 )
 def test_bad_input_is_one_line(tmp_path: Path, capsys, make, expected: str) -> None:
@@ -153,3 +154,10 @@ def test_submit_model_repo_refuses_bad_input_before_the_hub(
         err = capsys.readouterr().err
         assert expected in err and len(err.strip().splitlines()) == 1
     assert model_hub.pull_requests("openai/gpt-5.4", "model") == []
+
+
+def _copy_with_deep_results(root: Path) -> Path:
+    """A results.json nested 200,000 deep: refused by the reader's size cap (was: 'missing')."""
+    folder = _copy_without(root, "results.json")
+    (folder / "results.json").write_text("[" * 200_000 + "]" * 200_000 + "\n")
+    return folder

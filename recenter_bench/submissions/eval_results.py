@@ -55,6 +55,10 @@ def read_scored(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     label = lambda name: str(folder / name) if name else str(folder)  # noqa: E731
     for name in (METADATA_FILE, RESULTS_FILE):
         if name not in read.files:
+            # refused by the reader (too large, a link, ...): say why, not that it is missing
+            refused = [line for line in read.problems if line.startswith(f"{folder / name}:")]
+            if refused:
+                raise ValidationFailed(refused)
             hint = " (run `recenter score --write` first)" if name == RESULTS_FILE else ""
             raise UserError(f"{folder / name}: missing{hint}")
     identity = identity_of(folder)
