@@ -486,7 +486,6 @@ class CrossEncoderLearner:
         self.settings = settings
         self.model = settings.model
         self.epoch_seconds: list[float] = []
-        self._tokenizer: Any = None
         self.description = (
             f"cross-encoder fine-tuned from {settings.model} (max length {settings.max_length}, "
             f"batch {settings.batch_size}, AdamW lr {settings.learning_rate:g}, seed "
