@@ -23,10 +23,10 @@ def main() -> None:
     parser.add_argument("--system", default="minilm-cross-encoder")
     args = parser.parse_args()
 
+    from recenter_bench.review import load_reference
     from recenter_bench.run.runner import stage_rows
     from recenter_bench.run.systems import load_system
     from recenter_bench.run.trained import CrossEncoderLearner, CrossEncoderSettings
-    from recenter_bench.submissions import load_reference
 
     reference = load_reference(None)
     rows, splits = stage_rows(reference, "pairing", ["train"])

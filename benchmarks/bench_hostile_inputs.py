@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from recenter_bench.cli import main  # noqa: E402
-from recenter_bench.submissions import check_files, load_reference  # noqa: E402
-from recenter_bench.submissions.read import parse_yaml  # noqa: E402
+from recenter_bench.review import check_files, load_reference  # noqa: E402
+from recenter_bench.review.read import parse_yaml  # noqa: E402
 
 VALID = REPO / "submissions" / "recenter-bench__BM25" / "v2"
 IDENTITY = (VALID.parent.name, VALID.name)

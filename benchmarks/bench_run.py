@@ -132,10 +132,10 @@ def instant_endpoint() -> Iterator[str]:
 
 def stage2_requests() -> list[dict]:
     """The 3,969 Stage-2 requests of the paper's judge protocol over the preview dataset."""
+    from recenter_bench.review import default_dataset, load_reference
     from recenter_bench.run import judge
     from recenter_bench.run.runner import stage_rows
     from recenter_bench.run.systems import default_system, load_system, read_prompt
-    from recenter_bench.submissions import default_dataset, load_reference
 
     system = load_system(default_system("pairing"), {})
     rows, _ = stage_rows(
@@ -333,8 +333,8 @@ def bench_requests(n: int) -> None:
 
 
 def bench_encode() -> None:
+    from recenter_bench.review import default_dataset, load_reference
     from recenter_bench.run.embed import MINILM, Encoder
-    from recenter_bench.submissions import default_dataset, load_reference
 
     reference = load_reference(default_dataset())
     rows = [row for rows in reference.rows["pairing"].values() for row in rows]

@@ -9,7 +9,7 @@ submission appears within that delay; the split counts in the radio labels and t
 picker's choices refresh when the page is reloaded.
 
 The human labels the intervals need come from `dataset` through
-`recenter_bench.submissions.load_reference` (default: the preview release beside the checkout,
+`recenter_bench.review.load_reference` (default: the preview release beside the checkout,
 built once into a cache folder keyed by its content, else the Hub dataset): the same rows every
 CI score was computed on. Without them the Space still serves the tables; ranks then have no
 intervals, and the page says why.
@@ -181,7 +181,7 @@ class LeaderboardData:
 
     def _load_labels(self) -> None:
         try:
-            from recenter_bench.submissions import load_reference
+            from recenter_bench.review import load_reference
 
             self._rows = _Rows(load_reference(self.dataset).rows)
         except Exception as error:  # the tables must be served without the labels

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.submissions import ALLOWED_FILES, MAX_STAGE_FILE_BYTES, RAW_ANSWERS_FILE
+from recenter_bench.review import ALLOWED_FILES, MAX_STAGE_FILE_BYTES, RAW_ANSWERS_FILE
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_WEBHOOK_BYTES = 1024 * 1024

@@ -33,9 +33,9 @@ from typing import Any
 from recenter_bench.errors import UserError, printable, printable_lines
 from recenter_bench.hub import hub_api
 from recenter_bench.leaderboard.render import escape_markdown
-from recenter_bench.submissions.commands import headline_lines
-from recenter_bench.submissions.dataset import load_reference
-from recenter_bench.submissions.files import (
+from recenter_bench.review.commands import headline_lines
+from recenter_bench.review.dataset import load_reference
+from recenter_bench.review.files import (
     ALLOWED_FILES,
     HUMAN_FOLDER,
     PROJECT_ORG,
@@ -45,9 +45,9 @@ from recenter_bench.submissions.files import (
     results_text,
     show_name,
 )
-from recenter_bench.submissions.hub import hub_error
-from recenter_bench.submissions.pipeline import check_folder
-from recenter_bench.submissions.score import RESCORE_HINT
+from recenter_bench.review.hub import hub_error
+from recenter_bench.review.pipeline import check_folder
+from recenter_bench.review.score import RESCORE_HINT
 
 SUBMISSIONS = "submissions"
 # One pull request is one submission, maybe a few runs; a bigger one is split, so a single

@@ -43,10 +43,10 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     reference_value,
     stage_record,
 )
-from recenter_bench.submissions import RAW_ANSWERS_FILE, STAGE_FILES
-from recenter_bench.submissions.check import stage_rows
-from recenter_bench.submissions.files import max_bytes
-from recenter_bench.submissions.read import parse_json, read_file
+from recenter_bench.review import RAW_ANSWERS_FILE, STAGE_FILES
+from recenter_bench.review.check import stage_rows
+from recenter_bench.review.files import max_bytes
+from recenter_bench.review.read import parse_json, read_file
 
 # A raw answer is shown up to this length (a reasoning model's answer can run to pages).
 MAX_RAW_ANSWER_CHARS = 2000

@@ -1,7 +1,7 @@
 """The Submit tab: how to submit by pull request, and a score preview of uploaded stage files.
 
 The preview runs the same validator and metric as `recenter validate` / `recenter score`
-(`recenter_bench.submissions.preview_submission`) on the uploads in memory, in a worker process
+(`recenter_bench.review.preview_submission`) on the uploads in memory, in a worker process
 with a time limit (`limits.PreviewRunner`), so one slow upload never holds up another visitor's
 preview. It then says where the upload would rank on the held-out test split of each stage it
 enters, with its rank interval and whether it is tied with the systems there.
@@ -50,7 +50,7 @@ def _read(files: list[str]) -> dict[str, bytes]:
     """The uploaded files' bytes by file name, each deleted from Gradio's upload cache as soon
     as it is read (nothing a visitor uploads is kept); raises FileNotFoundError when one is
     already gone (the same bytes previewed by another request a moment ago)."""
-    from recenter_bench.submissions import MAX_STAGE_FILE_BYTES
+    from recenter_bench.review import MAX_STAGE_FILE_BYTES
 
     contents: dict[str, bytes] = {}
     cache = gradio_cache_folder().resolve()
@@ -69,8 +69,8 @@ def _read(files: list[str]) -> dict[str, bytes]:
 
 def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, ...]:
     """What a worker process computes: (messages, scores, predictions by stage)."""
-    from recenter_bench.submissions import STAGE_FILES, preview_submission
-    from recenter_bench.submissions.check import stage_rows
+    from recenter_bench.review import STAGE_FILES, preview_submission
+    from recenter_bench.review.check import stage_rows
 
     messages, scores = preview_submission(contents, dataset)
     predictions = {}
@@ -83,7 +83,7 @@ def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, .
 
 def warm_worker(dataset: str | None) -> None:
     """A worker's start: import the validator and load the dataset once."""
-    from recenter_bench.submissions import load_reference
+    from recenter_bench.review import load_reference
 
     load_reference(dataset)
 

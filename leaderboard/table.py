@@ -45,15 +45,15 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     stage_record,
 )
 from recenter_bench.paths import load_schema
-from recenter_bench.spreadsheet import csv_text
-from recenter_bench.submissions.check import reserved_folders
-from recenter_bench.submissions.files import (
+from recenter_bench.review.check import reserved_folders
+from recenter_bench.review.files import (
     METADATA_FILE,
     RESERVED_TYPES,
     problem,
     show_name,
 )
-from recenter_bench.submissions.read import find_submissions, read_record
+from recenter_bench.review.read import find_submissions, read_record
+from recenter_bench.spreadsheet import csv_text
 
 __all__ = [
     "ALL",
@@ -245,7 +245,7 @@ def _linked_folders(root: Path) -> list[str]:
 def load_submissions(folder: str | Path) -> tuple[list[Submission], list[str]]:
     """Read every `<org>__<model>/<run>/` folder under `folder` that has a results.json (a link
     or special file counts; it is refused) through the validator's reader
-    (`recenter_bench.submissions.read.read_record`: bounded size and depth, strict YAML).
+    (`recenter_bench.review.read.read_record`: bounded size and depth, strict YAML).
 
     Returns the submissions (sorted by id) and, for each folder that could not be read, its
     first problem (one line), so the Space says what it left out instead of failing over one

@@ -35,7 +35,7 @@ from recenter_bench.hub import hub_api
 from recenter_bench.leaderboard.pr_check import post_check
 from recenter_bench.leaderboard.submit import preview_runner
 from recenter_bench.paths import HUB_LEADERBOARD_ID
-from recenter_bench.submissions.hub import hub_error
+from recenter_bench.review.hub import hub_error
 
 ROUTE = "pull_request"  # served at /webhooks/pull_request
 _PR_REF = re.compile(r"^refs/pr/(\d+)$")

@@ -37,7 +37,7 @@ def prompt_blind_scores(reference: Any) -> dict[str, dict[str, float]]:
 
 
 def analyze_command(args: argparse.Namespace) -> int:
-    from recenter_bench.submissions import load_reference
+    from recenter_bench.review import load_reference
 
     reference = load_reference(args.dataset)
     print(f"split overlap ({reference.source}, revision {reference.revision}):")

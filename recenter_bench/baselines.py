@@ -16,8 +16,7 @@ from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, printable
-from recenter_bench.run.output import write_submission
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     PROJECT_ORG,
     STAGES,
     Reference,
@@ -26,6 +25,7 @@ from recenter_bench.submissions import (
     load_reference,
     metric_module,
 )
+from recenter_bench.run.output import write_submission
 
 ORG = PROJECT_ORG
 LINK = "https://github.com/recenter-bench/recenter-bench"

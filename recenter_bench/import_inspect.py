@@ -17,10 +17,10 @@ from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, first_line
+from recenter_bench.review import RAW_ANSWERS_FILE, STAGES, load_reference, metric_module
 from recenter_bench.run.judge import BOTH_ORDERS_NOTE, judge_stage
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT
-from recenter_bench.submissions import RAW_ANSWERS_FILE, STAGES, load_reference, metric_module
 
 TASK_PACKAGE = "recenter_bench"
 # An Inspect log of the largest stage (a few thousand samples, each with its answer) is tens of

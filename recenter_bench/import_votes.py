@@ -20,8 +20,8 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, where
 from recenter_bench.metric.recenter_personalization import STAGE_RECORDS
+from recenter_bench.review import Reference, identity_of, load_reference
 from recenter_bench.run.output import write_submission
-from recenter_bench.submissions import Reference, identity_of, load_reference
 
 VOTES_GLOB = "data/relevance_task5/*.jsonl"
 # The one stage whose LLM votes the paper published; the vote files are in its layout.

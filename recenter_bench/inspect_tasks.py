@@ -36,11 +36,11 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     RATING,
     stage_record,
 )
+from recenter_bench.review import ID_FIELD, STAGES, load_reference, metric_module
 from recenter_bench.run import judge
 from recenter_bench.run.llm import Answer
 from recenter_bench.run.runner import SPLIT_ORDER, stage_rows
 from recenter_bench.run.systems import System, default_system, load_system, read_prompt
-from recenter_bench.submissions import ID_FIELD, STAGES, load_reference, metric_module
 
 ALL_SPLITS = "all"
 # The field of a stage's prediction rows that `judge.decide` fills: the record's.

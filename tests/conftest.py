@@ -30,6 +30,6 @@ def preview_dataset(preview_release: Path, tmp_path_factory: pytest.TempPathFact
 def reference(preview_dataset: Path):
     """The preview dataset's rows as submissions are checked against them (a module that
     checks against another dataset overrides this fixture)."""
-    from recenter_bench.submissions import load_reference
+    from recenter_bench.review import load_reference
 
     return load_reference(preview_dataset)

@@ -15,7 +15,7 @@ import pytest
 from recenter_bench.cli import main
 from recenter_bench.loaders.card import _overlap_section
 from recenter_bench.loaders.overlap import split_overlap
-from recenter_bench.submissions import Reference
+from recenter_bench.review import Reference
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 PROMPT_BLIND_ROWS = {

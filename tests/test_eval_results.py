@@ -14,7 +14,7 @@ from huggingface_hub import HfApi
 
 from recenter_bench.cli import main
 from recenter_bench.paths import SUBMISSIONS_DIR
-from recenter_bench.submissions import find_submissions
+from recenter_bench.review import find_submissions
 from tests.hub_eval_spec import eval_results_problems
 from tests.hub_standin import hub_standin
 

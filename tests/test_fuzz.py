@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recenter_bench.cli import main
-from recenter_bench.submissions import Reference, check_files
-from recenter_bench.submissions.files import MAX_PROBLEMS
-from recenter_bench.submissions.read import parse_yaml
+from recenter_bench.review import Reference, check_files
+from recenter_bench.review.files import MAX_PROBLEMS
+from recenter_bench.review.read import parse_yaml
 from tests.fixture_release import make_fixture_release
 
 # CI runs a fixed, reproducible set of examples; `RECENTER_FUZZ_EXAMPLES=5000` explores new

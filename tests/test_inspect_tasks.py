@@ -28,7 +28,7 @@ from sklearn.metrics import f1_score
 
 from recenter_bench.cli import main
 from recenter_bench.paths import SUBMISSIONS_DIR
-from recenter_bench.submissions import load_reference, validate_submission
+from recenter_bench.review import load_reference, validate_submission
 from tests.fixture_release import make_fixture_dataset
 from tests.openai_standin import StandIn, paper_replay
 

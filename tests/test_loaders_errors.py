@@ -473,7 +473,7 @@ def test_index_with_unfolded_changes_is_refused(release: Path, capsys) -> None:
 def test_sqlite_side_files_do_not_change_the_preview_cache_key(release: Path) -> None:
     # Issue 11, item 5: the `-wal` / `-shm` files a build created changed the key of the
     # default dataset's cache, so the preview was built twice.
-    from recenter_bench.submissions.dataset import _release_key
+    from recenter_bench.review.dataset import _release_key
 
     key = _release_key(release)
     (release / "data" / "indexes" / "convs_index.db-shm").write_bytes(b"\1" * 32768)

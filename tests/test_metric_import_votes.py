@@ -18,7 +18,7 @@ VOTES = Path("data/relevance_task5")
 
 @pytest.fixture(scope="module")
 def reference(preview_dataset: Path):
-    from recenter_bench.submissions import load_reference
+    from recenter_bench.review import load_reference
 
     return load_reference(preview_dataset)
 
@@ -47,7 +47,7 @@ def test_gpt_votes_become_a_valid_submission(preview_release, reference, tmp_pat
     assert json.loads((out / "results.json").read_text()) == results
     everything = results["scores"]["pairing"]["all"]
     assert round(everything["f1"], 3) == 0.474  # the paper's Table 3
-    from recenter_bench.submissions import validate_submission
+    from recenter_bench.review import validate_submission
 
     assert validate_submission(out, reference=reference, require_results=True) == []
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no scratch left

@@ -26,7 +26,7 @@ from recenter_bench.leaderboard.render import escape_markdown
 from recenter_bench.leaderboard.submit import preview_job, warm_worker
 from recenter_bench.leaderboard.webhook import PullRequestWebhook
 from recenter_bench.paths import HUB_LEADERBOARD_ID
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     MAX_STAGE_FILE_BYTES,
     Reference,
     open_pull_request,

@@ -10,7 +10,7 @@ from recenter_bench.leaderboard import table
 from recenter_bench.loaders import ids, release, schemas
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.paths import load_schema
-from recenter_bench.submissions import files
+from recenter_bench.review import files
 
 STAGES = metric.STAGES
 RECORDS = metric.STAGE_RECORDS

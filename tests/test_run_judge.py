@@ -17,7 +17,7 @@ import yaml
 from recenter_bench.cli import main
 from recenter_bench.import_votes import import_votes
 from recenter_bench.reproduce import TABLE3
-from recenter_bench.submissions import Reference, load_reference, validate_submission
+from recenter_bench.review import Reference, load_reference, validate_submission
 from tests.fixture_release import make_fixture_dataset
 from tests.openai_standin import StandIn, paper_replay
 
@@ -455,8 +455,8 @@ def test_set_booleans_are_the_system_files(tmp_path: Path, capsys) -> None:
 
 
 def test_stage_choices_are_the_benchmarks() -> None:
+    from recenter_bench.review import STAGES
     from recenter_bench.run.arguments import STAGE_CHOICES
-    from recenter_bench.submissions import STAGES
 
     assert STAGE_CHOICES == STAGES
 

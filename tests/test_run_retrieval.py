@@ -16,10 +16,10 @@ from sklearn.metrics import f1_score
 
 from recenter_bench.cli import main
 from recenter_bench.paths import SUBMISSIONS_DIR
+from recenter_bench.review import Reference
 from recenter_bench.run import embed, rules
 from recenter_bench.run.runner import run_system
 from recenter_bench.run.systems import load_system
-from recenter_bench.submissions import Reference
 from tests.cross_cpu import (
     SCORE_TOLERANCE,
     assert_same_decisions,

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from sklearn.metrics import f1_score
 
+from recenter_bench.review import Reference
 from recenter_bench.run import trained
 from recenter_bench.run.runner import run_system, stage_rows
 from recenter_bench.run.systems import load_system
-from recenter_bench.submissions import Reference
 from tests.written_submission import assert_complete_pairing_submission
 
 SPLITS = ["train", "validation", "test"]

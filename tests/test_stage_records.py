@@ -346,7 +346,7 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
     this list is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
     from recenter_bench.leaderboard import columns as board_columns
     from recenter_bench.leaderboard import table
-    from recenter_bench.submissions import check, dataset, files
+    from recenter_bench.review import check, dataset, files
 
     for name, field_name in DERIVED.items():
         monkeypatch.setitem(getattr(metric, name), FIXTURE.name, getattr(FIXTURE, field_name))
@@ -377,13 +377,13 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
 
 
 def _fixture_reference(rows: list[dict]):
-    from recenter_bench.submissions import Reference
+    from recenter_bench.review import Reference
 
     return Reference.from_rows("fixture", "fixture0001", {FIXTURE.name: {"test": rows}})
 
 
 def test_the_validator_checks_the_fixture_stage_file(registered_stage: metric.Stage) -> None:
-    from recenter_bench.submissions import check_files
+    from recenter_bench.review import check_files
 
     rows, predictions = _rows(20, seed=3)
     reference = _fixture_reference(rows)
@@ -404,7 +404,7 @@ def test_the_validator_checks_the_fixture_stage_file(registered_stage: metric.St
 
 def test_without_registration_the_fixture_file_is_unexpected(fixture_stage: metric.Stage) -> None:
     """The record alone does not reach the validator (its file list is copied at import)."""
-    from recenter_bench.submissions import check_files
+    from recenter_bench.review import check_files
 
     rows, predictions = _rows(5, seed=3)
     data = "\n".join(json.dumps(p) for p in predictions).encode()

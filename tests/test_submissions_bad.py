@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from recenter_bench.cli import main
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     MAX_STAGE_FILE_BYTES,
     Reference,
     score_folder,

@@ -10,7 +10,7 @@ import pytest
 from recenter_bench.baselines import baseline_submission
 from recenter_bench.cli import main
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
-from recenter_bench.submissions import Reference
+from recenter_bench.review import Reference
 from tests.written_submission import assert_complete_pairing_submission
 
 
@@ -73,7 +73,7 @@ def test_unknown_baseline(tmp_path: Path, capsys) -> None:
     [
         "recenter_bench.run.parse",
         "recenter_bench.run.judge",
-        "recenter_bench.submissions.files",
+        "recenter_bench.review.files",
     ],
 )
 def test_doctests(module: str) -> None:

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from recenter_bench.cli import main
-from recenter_bench.submissions import Reference, check_files
-from recenter_bench.submissions.files import MAX_PROBLEMS
-from recenter_bench.submissions.read import parse_yaml
+from recenter_bench.review import Reference, check_files
+from recenter_bench.review.files import MAX_PROBLEMS
+from recenter_bench.review.read import parse_yaml
 from tests.test_atomic import _kill, _run_until_paused
 from tests.test_submissions_bad import ALLOWED, PAPER, make_base, write_metadata
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recenter_bench.loaders.ids import attribute_id, pair_id, rating_id
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     ALLOWED_FILES,
     Reference,
     check_files,

@@ -17,7 +17,7 @@ import yaml
 
 from recenter_bench.paths import PREVIEW_RELEASE_DIR, SUBMISSIONS_DIR
 from recenter_bench.reproduce import PAPER
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     Reference,
     find_submissions,
     folder_name,

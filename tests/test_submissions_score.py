@@ -12,7 +12,7 @@ from pathlib import Path
 from recenter_bench.cli import main
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.paths import SUBMISSIONS_DIR
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     Reference,
     preview_submission,
     resolve_dataset,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from recenter_bench.submissions import Reference, validate_submission
+from recenter_bench.review import Reference, validate_submission
 
 
 def assert_complete_pairing_submission(out: Path, reference: Reference) -> None:

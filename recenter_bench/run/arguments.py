@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-# The benchmark's configs (recenter_bench.submissions.STAGES, which a test compares with this);
+# The benchmark's configs (recenter_bench.review.STAGES, which a test compares with this);
 # spelled out here so that building the parser imports nothing heavy.
 STAGE_CHOICES = ("extraction", "pairing", "response_quality")
 

@@ -11,6 +11,7 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, printable
 from recenter_bench.paths import cache_root
+from recenter_bench.review import load_reference, metric_module, parse_yaml_value
 from recenter_bench.run.judge import judge_stage
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import NONE_CONTACTED, UNPARSED_DEFAULT, Outcome, run_system
@@ -22,7 +23,6 @@ from recenter_bench.run.systems import (
     load_system,
     read_prompt,
 )
-from recenter_bench.submissions import load_reference, metric_module, parse_yaml_value
 
 
 def default_cache_dir() -> Path:

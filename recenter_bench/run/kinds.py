@@ -95,8 +95,8 @@ def systems_help(width: int = 100) -> str:
     the kind's extra, and the comment the file opens with) and every registered kind."""
     import textwrap
 
+    from recenter_bench.review import parse_yaml
     from recenter_bench.run.systems import SYSTEMS_DIR, system_names
-    from recenter_bench.submissions import parse_yaml
 
     known = kinds()
     lines = ["systems shipped with recenter-bench (recenter_bench/run/systems/*.yaml):"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from recenter_bench.atomic import write_folder
 from recenter_bench.errors import UserError, first_line
-from recenter_bench.submissions import (
+from recenter_bench.review import (
     RAW_ANSWERS_FILE,
     Reference,
     folder_name,

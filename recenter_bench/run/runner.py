@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from recenter_bench.errors import UserError
+from recenter_bench.review import ID_FIELD, RAW_ANSWERS_FILE, Reference
 from recenter_bench.run.judge import JUDGE_STAGES
 from recenter_bench.run.kinds import get_kind, register_kind
 from recenter_bench.run.systems import LLM_JUDGE, System, read_prompt
-from recenter_bench.submissions import ID_FIELD, RAW_ANSWERS_FILE, Reference
 
 SPLIT_ORDER = ("train", "validation", "test")
 # The fitted kinds score a prompt against an attribute and learn from a yes/no label of the

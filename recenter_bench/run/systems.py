@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError, where
+from recenter_bench.review import STAGES, parse_yaml
+from recenter_bench.review.read import decode
 from recenter_bench.run.kinds import get_kind, kinds
-from recenter_bench.submissions import STAGES, parse_yaml
-from recenter_bench.submissions.read import decode
 
 SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"

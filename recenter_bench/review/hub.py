@@ -10,7 +10,7 @@ from typing import Any
 from recenter_bench.errors import UserError
 from recenter_bench.hub import hub_api
 from recenter_bench.paths import HUB_LEADERBOARD_ID
-from recenter_bench.submissions.files import identity_of
+from recenter_bench.review.files import identity_of
 
 
 def hub_error(error: Exception) -> str:

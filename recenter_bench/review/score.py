@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
-from recenter_bench.submissions.dataset import Reference
-from recenter_bench.submissions.files import STAGES, problem, show
-from recenter_bench.submissions.read import Document
+from recenter_bench.review.dataset import Reference
+from recenter_bench.review.files import STAGES, problem, show
+from recenter_bench.review.read import Document
 
 # Relative tolerance when comparing a committed results.json with the recomputed scores: the
 # JSON round trip of a float is exact, so only platform-level noise in the last bits is allowed.

@@ -21,10 +21,10 @@ import yaml
 from recenter_bench.atomic import write_file
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_DATASET_ID, HUB_LEADERBOARD_ID
-from recenter_bench.submissions.check import check_metadata, check_results_file
-from recenter_bench.submissions.files import METADATA_FILE, RESULTS_FILE, identity_of
-from recenter_bench.submissions.read import read_folder
-from recenter_bench.submissions.score import metric_module
+from recenter_bench.review.check import check_metadata, check_results_file
+from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, identity_of
+from recenter_bench.review.read import read_folder
+from recenter_bench.review.score import metric_module
 
 RESULTS_FOLDER = ".eval_results"
 

@@ -20,7 +20,7 @@ from recenter_bench.paths import (
     PREVIEW_RELEASE_DIR,
     cache_root,
 )
-from recenter_bench.submissions.files import ID_FIELD, STAGES
+from recenter_bench.review.files import ID_FIELD, STAGES
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from recenter_bench.atomic import write_file
 from recenter_bench.errors import UserError, ValidationFailed
-from recenter_bench.submissions.check import Checked, check_files
-from recenter_bench.submissions.dataset import Reference, load_reference
-from recenter_bench.submissions.files import (
+from recenter_bench.review.check import Checked, check_files
+from recenter_bench.review.dataset import Reference, load_reference
+from recenter_bench.review.files import (
     METADATA_FILE,
     RESULTS_FILE,
     STAGE_FILES,
@@ -26,8 +26,8 @@ from recenter_bench.submissions.files import (
     results_text,
     submission_id,
 )
-from recenter_bench.submissions.read import read_folder
-from recenter_bench.submissions.score import compute_results
+from recenter_bench.review.read import read_folder
+from recenter_bench.review.score import compute_results
 
 
 def check_folder(

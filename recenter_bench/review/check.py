@@ -23,8 +23,8 @@ import jsonschema
 from recenter_bench.atomic import is_leftover
 from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR, load_schema
-from recenter_bench.submissions.dataset import Reference
-from recenter_bench.submissions.files import (
+from recenter_bench.review.dataset import Reference
+from recenter_bench.review.files import (
     ALLOWED_FILES,
     HUMAN_FOLDER,
     ID_FIELD,
@@ -46,7 +46,7 @@ from recenter_bench.submissions.files import (
     too_big,
     unexpected_file,
 )
-from recenter_bench.submissions.read import (
+from recenter_bench.review.read import (
     MAX_DEPTH,
     Document,
     NonFinite,
@@ -58,7 +58,7 @@ from recenter_bench.submissions.read import (
     parse_json,
     parse_yaml,
 )
-from recenter_bench.submissions.score import compute_results, metric_module, results_differences
+from recenter_bench.review.score import compute_results, metric_module, results_differences
 
 
 @dataclass

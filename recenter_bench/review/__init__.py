@@ -1,4 +1,7 @@
-"""Submissions: check a submission, score it with the metric, write its results, open a Hub PR.
+"""Review a submission: read, check, score it with the metric, write its results, open a Hub PR.
+
+This package is named `review` so that "submissions" means one thing: the data folder
+`submissions/` (installed as `recenter_bench/data/submissions/`), which this code reads.
 
 A submission is data in a folder, `submissions/<org>__<model>/<run>/`, holding `metadata.yaml`,
 one `<config>.jsonl` of predictions per stage it enters, and `results.json` (written by
@@ -24,15 +27,15 @@ Modules, in the order a submission passes through them (each imports only those 
 - `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
 """
 
-from recenter_bench.submissions.check import Checked, check_files, tree_problems
-from recenter_bench.submissions.commands import score_command, submit_command, validate_command
-from recenter_bench.submissions.dataset import (
+from recenter_bench.review.check import Checked, check_files, tree_problems
+from recenter_bench.review.commands import score_command, submit_command, validate_command
+from recenter_bench.review.dataset import (
     Reference,
     default_dataset,
     load_reference,
     resolve_dataset,
 )
-from recenter_bench.submissions.files import (
+from recenter_bench.review.files import (
     ALLOWED_FILES,
     ID_FIELD,
     MAX_STAGE_FILE_BYTES,
@@ -49,21 +52,21 @@ from recenter_bench.submissions.files import (
     results_text,
     slug,
 )
-from recenter_bench.submissions.hub import open_pull_request
-from recenter_bench.submissions.pipeline import (
+from recenter_bench.review.hub import open_pull_request
+from recenter_bench.review.pipeline import (
     check_folder,
     preview_submission,
     score_folder,
     submission_files,
     validate_submission,
 )
-from recenter_bench.submissions.read import (
+from recenter_bench.review.read import (
     find_submissions,
     parse_yaml,
     parse_yaml_value,
     read_folder,
 )
-from recenter_bench.submissions.score import compute_results, metric_module, results_differences
+from recenter_bench.review.score import compute_results, metric_module, results_differences
 
 __all__ = [
     "ALLOWED_FILES",

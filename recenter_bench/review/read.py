@@ -24,7 +24,7 @@ import yaml
 from recenter_bench.atomic import is_leftover, leftover_target
 from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR
-from recenter_bench.submissions.files import (
+from recenter_bench.review.files import (
     ALLOWED_FILES,
     METADATA_FILE,
     RESULTS_FILE,

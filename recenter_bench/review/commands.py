@@ -10,11 +10,11 @@ from typing import Any
 
 from recenter_bench.errors import UserError, ValidationFailed, printable, printable_lines
 from recenter_bench.paths import HUB_LEADERBOARD_ID
-from recenter_bench.submissions.dataset import HUB_ID, load_reference
-from recenter_bench.submissions.files import RESULTS_FILE, identity_of, results_text
-from recenter_bench.submissions.hub import open_pull_request, open_results_pull_request
-from recenter_bench.submissions.pipeline import check_folder, score_folder, validate_submission
-from recenter_bench.submissions.score import metric_module
+from recenter_bench.review.dataset import HUB_ID, load_reference
+from recenter_bench.review.files import RESULTS_FILE, identity_of, results_text
+from recenter_bench.review.hub import open_pull_request, open_results_pull_request
+from recenter_bench.review.pipeline import check_folder, score_folder, validate_submission
+from recenter_bench.review.score import metric_module
 
 
 def headline_lines(results: Mapping[str, Any]) -> list[str]:
@@ -91,7 +91,7 @@ def submit_command(args: argparse.Namespace) -> int:
     if checked.problems:
         raise ValidationFailed(checked.problems)
     if model_repo is not None:
-        from recenter_bench.submissions.eval_results import (
+        from recenter_bench.review.eval_results import (
             RESULTS_FOLDER,
             eval_results,
             eval_results_name,
