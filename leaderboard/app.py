@@ -62,14 +62,18 @@ from recenter_bench.leaderboard.render import (  # noqa: E402
     table_value,
 )
 from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
-from recenter_bench.leaderboard.submit import prestart_previews, submit_tab  # noqa: E402
+from recenter_bench.leaderboard.submit import (  # noqa: E402
+    prestart_previews,
+    preview_runner,
+    submit_tab,
+)
 from recenter_bench.metric.recenter_personalization.recenter_personalization import (  # noqa: E402
     stage_record,
 )
 from recenter_bench.paths import SUBMISSIONS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
-    from recenter_bench.leaderboard.webhook import PullRequestWebhook
+    from recenter_bench.review.webhook import PullRequestWebhook
 
 TITLE = "recenter-bench leaderboard"
 # System fonts only: the page must not fetch fonts from anywhere.
@@ -641,11 +645,11 @@ def space_webhook(dataset: str | None) -> PullRequestWebhook | None:
     secret = os.environ.get("WEBHOOK_SECRET")
     if not secret:
         return None
-    from recenter_bench.leaderboard.webhook import (
+    from recenter_bench.review.webhook import (
         PullRequestWebhook,  # the checks load only when served
     )
 
-    return PullRequestWebhook(secret, dataset=dataset)
+    return PullRequestWebhook(secret, preview_runner(dataset), dataset=dataset)
 
 
 if __name__ == "__main__":  # the Space runs `python app.py`; host and port come from the env

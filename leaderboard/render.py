@@ -16,25 +16,11 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pandas as pd
 
+from recenter_bench.errors import escape_markdown
 from recenter_bench.leaderboard.columns import COLUMNS, label
 from recenter_bench.leaderboard.prompt_blind import REFERENCE_TEXT
 
-# Backslash-escape every Markdown-active ASCII punctuation mark; ":" and "@" stop GFM autolinks
-# ("http://...", "a@b.c") and "." stops "www." autolinks. "&", "<" and ">" become HTML entities
-# instead, because a backslash before them would make the entity's "&" literal.
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@$=^\"'])")
 _URL_SAFE = "/?:@&=+,-_.!~*#%;"
-
-
-def escape_markdown(text: Any) -> str:
-    """`text` as Markdown that renders to exactly these characters, on one line.
-
-    >>> escape_markdown("<img src=x onerror=alert(1)>")
-    '&lt;img src\\\\=x onerror\\\\=alert\\\\(1\\\\)&gt;'
-    """
-    one_line = " ".join(str(text).split())
-    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", one_line)
-    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def safe_url(url: Any) -> str | None:

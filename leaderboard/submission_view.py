@@ -20,6 +20,7 @@ import gradio as gr
 import pandas as pd
 from gradio.components.plot import PlotData
 
+from recenter_bench.errors import escape_markdown
 from recenter_bench.leaderboard import table as tables
 from recenter_bench.leaderboard.columns import metric_label
 from recenter_bench.leaderboard.data import LeaderboardData
@@ -30,7 +31,7 @@ from recenter_bench.leaderboard.ranking import (
     labelled_rows,
     per_cluster_scores,
 )
-from recenter_bench.leaderboard.render import display_table, escape_markdown, open_weights_text
+from recenter_bench.leaderboard.render import display_table, open_weights_text
 from recenter_bench.metric.recenter_personalization.recenter_personalization import stage_record
 
 # Rows of the disagreement table shown in the page (the CSV has them all).

@@ -27,7 +27,7 @@ HANDLERS = {
     "score": "recenter_bench.review:score_command",
     "submit": "recenter_bench.review:submit_command",
     "eval-results": "recenter_bench.review.eval_results:eval_results_command",
-    "check-pr": "recenter_bench.leaderboard.pr_check:check_pr_command",
+    "check-pr": "recenter_bench.review.pr_check:check_pr_command",
     "baseline": "recenter_bench.baselines:baseline_command",
     "run": "recenter_bench.run.command:run_command",
     "reproduce": "recenter_bench.reproduce:reproduce_command",

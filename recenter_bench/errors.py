@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
+
+# Backslash-escape every Markdown-active ASCII punctuation mark; ":" and "@" stop GFM autolinks
+# ("http://...", "a@b.c") and "." stops "www." autolinks. "&", "<" and ">" become HTML entities
+# instead, because a backslash before them would make the entity's "&" literal.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:@$=^\"'])")
 
 
 def where(path: str | Path, line: int | None = None, field: str | None = None) -> str:
@@ -32,6 +39,17 @@ def printable(text: str) -> str:
 def printable_lines(text: str) -> str:
     """Several lines of such text: each made `printable`, the line breaks kept."""
     return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def escape_markdown(text: Any) -> str:
+    """`text` as Markdown that renders to exactly these characters, on one line.
+
+    >>> escape_markdown("<img src=x onerror=alert(1)>")
+    '&lt;img src\\\\=x onerror\\\\=alert\\\\(1\\\\)&gt;'
+    """
+    one_line = " ".join(str(text).split())
+    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", one_line)
+    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def first_line(error: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""Hub pull requests checked on the Space side (leaderboard/pr_check.py, leaderboard/webhook.py):
+"""Hub pull requests checked by the review side (recenter_bench/review/pr_check.py, webhook.py):
 the same checks as CI, on pull requests opened with `recenter submit`'s function against the
 local Hub stand-in, with the outcome posted as a comment; through the function, the CLI and the
 webhook route of the real Gradio app."""
@@ -19,12 +19,10 @@ from leaderboard_synthetic import write_fixture_tree
 from markdown_it import MarkdownIt
 
 from recenter_bench.cli import main
+from recenter_bench.errors import escape_markdown
 from recenter_bench.leaderboard.app import build_app
 from recenter_bench.leaderboard.limits import PreviewRunner
-from recenter_bench.leaderboard.pr_check import VALID, check_pull_request, post_check
-from recenter_bench.leaderboard.render import escape_markdown
 from recenter_bench.leaderboard.submit import preview_job, warm_worker
-from recenter_bench.leaderboard.webhook import PullRequestWebhook
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.review import (
     MAX_STAGE_FILE_BYTES,
@@ -32,6 +30,8 @@ from recenter_bench.review import (
     open_pull_request,
     validate_submission,
 )
+from recenter_bench.review.pr_check import VALID, check_pull_request, post_check
+from recenter_bench.review.webhook import PullRequestWebhook
 from tests.hub_standin import HubStandIn, hub_standin
 from tests.test_submissions_bad import make_base
 
@@ -364,10 +364,10 @@ def test_the_examples_in_the_docstrings_hold():
     # pytest's --doctest-modules covers tests/ and metric/ only; run these modules' here.
     import doctest
 
-    import recenter_bench.leaderboard.pr_check
-    import recenter_bench.leaderboard.webhook
+    import recenter_bench.review.pr_check
+    import recenter_bench.review.webhook
 
-    for module in (recenter_bench.leaderboard.pr_check, recenter_bench.leaderboard.webhook):
+    for module in (recenter_bench.review.pr_check, recenter_bench.review.webhook):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

@@ -1,5 +1,5 @@
 """The Space's webhook: a Hub pull request opened or updated on the leaderboard's repository is
-checked (`recenter_bench.leaderboard.pr_check`) and the outcome posted on it as a comment.
+checked (`recenter_bench.review.pr_check`) and the outcome posted on it as a comment.
 
 The route, `POST /webhooks/pull_request` on the Gradio app's FastAPI server, refuses a request
 whose `X-Webhook-Secret` header is missing or wrong (401) before reading its body, and a body
@@ -32,10 +32,9 @@ from fastapi import Request
 from huggingface_hub import WebhookPayload
 
 from recenter_bench.hub import hub_api
-from recenter_bench.leaderboard.pr_check import post_check
-from recenter_bench.leaderboard.submit import preview_runner
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.review.hub import hub_error
+from recenter_bench.review.pr_check import post_check
 
 ROUTE = "pull_request"  # served at /webhooks/pull_request
 _PR_REF = re.compile(r"^refs/pr/(\d+)$")
@@ -88,15 +87,16 @@ def _reply(status: int, why: str) -> Any:
 
 @dataclass
 class PullRequestWebhook:
-    """What the webhook needs: its secret, the repository it watches, the dataset the checks
-    use (None: as `recenter validate`), a Hub client (None: HF_ENDPOINT / HF_TOKEN), and the
-    time-limited workers the checks run in (None: the Submit tab's preview workers)."""
+    """What the webhook needs: its secret, the time-limited workers the checks run in (the
+    Space passes its Submit tab's `limits.PreviewRunner`, so checks take turns with previews),
+    the repository it watches, the dataset the checks use (None: as `recenter validate`) and a
+    Hub client (None: HF_ENDPOINT / HF_TOKEN)."""
 
     secret: str
+    runner: Any
     repo_id: str = HUB_LEADERBOARD_ID
     dataset: str | Path | None = None
     api: Any = None
-    runner: Any = None
     _checked: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
 
     async def handle_request(self, request: Request) -> Any:
@@ -127,11 +127,10 @@ class PullRequestWebhook:
         if key in self._checked:
             return {"checked": number, "duplicate": head}
         self._remember(key)
-        runner = self.runner or preview_runner(self.dataset)
         try:
             # Downloading and scoring take seconds: in a time-limited worker, off the event loop.
             comment = await asyncio.to_thread(
-                runner.call,
+                self.runner.call,
                 post_check,
                 self.repo_id,
                 number,

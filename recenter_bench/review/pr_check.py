@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.errors import UserError, printable, printable_lines
+from recenter_bench.errors import UserError, escape_markdown, printable, printable_lines
 from recenter_bench.hub import hub_api
-from recenter_bench.leaderboard.render import escape_markdown
 from recenter_bench.review.commands import headline_lines
 from recenter_bench.review.dataset import load_reference
 from recenter_bench.review.files import (
