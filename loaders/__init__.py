@@ -13,4 +13,8 @@ One module per job, in the order data flows:
 - `load`: `load(config, split, source)` (with `datasets`), `load_rows(config, source)` (the
   Parquet files read with pyarrow), `dataset_revision(source)`.
 - `push`: `push_dataset(folder, repo_id)`; `cli`: the `recenter build` / `push` handlers.
+
+Imported as `recenter_bench.loaders`: pyproject.toml's `[tool.setuptools.package-dir]`
+maps this folder, `loaders/`, into the one import package, so the module
+`recenter_bench.loaders.x` is the file `loaders/x.py`.
 """
