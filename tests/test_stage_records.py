@@ -346,12 +346,19 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
     this list is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
     from recenter_bench.leaderboard import columns as board_columns
     from recenter_bench.leaderboard import table
-    from recenter_bench.review import check, dataset, files
+    from recenter_bench.review import (
+        check,
+        check_metadata,
+        check_results,
+        check_schema,
+        dataset,
+        files,
+    )
 
     for name, field_name in DERIVED.items():
         monkeypatch.setitem(getattr(metric, name), FIXTURE.name, getattr(FIXTURE, field_name))
     stages = (*RECORDS, FIXTURE.name)
-    for module in (metric, files, check, dataset, board_columns, table):
+    for module in (metric, files, check_metadata, check_results, dataset, board_columns, table):
         monkeypatch.setattr(module, "STAGES", stages)
     monkeypatch.setitem(files.STAGE_FILES, FIXTURE_FILE, FIXTURE.name)
     allowed = (*files.ALLOWED_FILES, FIXTURE_FILE)
@@ -363,17 +370,17 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
     monkeypatch.setitem(
         board_columns.STAGE_METRICS, FIXTURE.name, board_columns.metric_columns(FIXTURE.name)
     )
-    shipped = check.load_schema
+    shipped = check_schema.load_schema
 
     def load_schema(name: str) -> dict:
         if name == f"{FIXTURE.name}_predictions":
             return FIXTURE_PREDICTIONS_SCHEMA
         return shipped(name)
 
-    monkeypatch.setattr(check, "load_schema", load_schema)
-    check._validator.cache_clear()  # validators are built once per schema name
+    monkeypatch.setattr(check_schema, "load_schema", load_schema)
+    check_schema._validator.cache_clear()  # validators are built once per schema name
     yield fixture_stage
-    check._validator.cache_clear()
+    check_schema._validator.cache_clear()
 
 
 def _fixture_reference(rows: list[dict]):

@@ -20,14 +20,17 @@ Modules, in the order a submission passes through them (each imports only those 
 - `dataset`: `--dataset` -> the `Reference` rows a submission is checked and scored on;
 - `read`: step 1, a folder read from disk and YAML/JSON parsed from untrusted bytes;
 - `score`: step 3, the scores the metric gives, compared with a committed results.json;
-- `check`: step 2, every check of every file (`check_files`), and of the submissions/ tree;
+- `check` (with `check_metadata`, `check_predictions`, `check_raw_answers`, `check_results`,
+  `check_schema`, `check_tree`): step 2, every check of every file (`check_files`), one module
+  per file it checks, and of the submissions/ tree;
 - `pipeline`: the steps end to end for a folder (`check_folder`, `validate_submission`,
   `score_folder`), an upload (`preview_submission`) and the project's own files
   (`submission_files`); results.json is written by `recenter_bench.atomic`;
 - `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
 """
 
-from recenter_bench.review.check import Checked, check_files, tree_problems
+from recenter_bench.review.check import Checked, check_files
+from recenter_bench.review.check_tree import tree_problems
 from recenter_bench.review.commands import score_command, submit_command, validate_command
 from recenter_bench.review.dataset import (
     Reference,

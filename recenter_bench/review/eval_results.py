@@ -21,7 +21,8 @@ import yaml
 from recenter_bench.atomic import write_file
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_DATASET_ID, HUB_LEADERBOARD_ID
-from recenter_bench.review.check import check_metadata, check_results_file
+from recenter_bench.review.check_metadata import check_metadata
+from recenter_bench.review.check_results import check_results_file
 from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, identity_of
 from recenter_bench.review.read import read_folder
 from recenter_bench.review.score import metric_module
