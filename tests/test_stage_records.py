@@ -347,12 +347,12 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
     from recenter_bench.leaderboard import columns as board_columns
     from recenter_bench.leaderboard import table
     from recenter_bench.review import (
-        check,
         check_metadata,
         check_results,
         check_schema,
         dataset,
         files,
+        read,
     )
 
     for name, field_name in DERIVED.items():
@@ -362,7 +362,7 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
         monkeypatch.setattr(module, "STAGES", stages)
     monkeypatch.setitem(files.STAGE_FILES, FIXTURE_FILE, FIXTURE.name)
     allowed = (*files.ALLOWED_FILES, FIXTURE_FILE)
-    for module in (files, check):
+    for module in (files, read):
         monkeypatch.setattr(module, "ALLOWED_FILES", allowed)
     # The board's per-stage columns, built from the record by the board's own functions.
     monkeypatch.setitem(board_columns.HIGHER_IS_BETTER, FIXTURE.name, FIXTURE.higher_is_better)

@@ -29,9 +29,10 @@ Modules, in the order a submission passes through them (each imports only those 
 - `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
 """
 
-from recenter_bench.review.check import Checked, check_files
+from recenter_bench.review.check import Checked
 from recenter_bench.review.check_tree import tree_problems
 from recenter_bench.review.commands import score_command, submit_command, validate_command
+from recenter_bench.review.compare import results_differences
 from recenter_bench.review.dataset import (
     Reference,
     default_dataset,
@@ -50,13 +51,11 @@ from recenter_bench.review.files import (
     STAGES,
     folder_name,
     identity_of,
-    jsonl_text,
-    metadata_text,
-    results_text,
     slug,
 )
 from recenter_bench.review.hub import open_pull_request
 from recenter_bench.review.pipeline import (
+    check_files,
     check_folder,
     preview_submission,
     score_folder,
@@ -69,7 +68,8 @@ from recenter_bench.review.read import (
     parse_yaml_value,
     read_folder,
 )
-from recenter_bench.review.score import compute_results, metric_module, results_differences
+from recenter_bench.review.score import compute_results, metric_module
+from recenter_bench.review.write import jsonl_text, metadata_text, results_text
 
 __all__ = [
     "ALLOWED_FILES",

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.paths import load_schema
 from recenter_bench.review.check_schema import field_is_valid, schema_problems
 from recenter_bench.review.dataset import Reference
@@ -22,37 +23,28 @@ from recenter_bench.review.files import (
     show,
     show_name,
 )
-from recenter_bench.review.read import Document, decode, parse_yaml
-from recenter_bench.review.score import metric_module
+from recenter_bench.review.parsed import Document
 
 METADATA_SCHEMA = "submission_metadata"
 
 
 def check_metadata(
-    data: bytes, label: Callable[[str], str], identity: tuple[str, str] | None
-) -> tuple[Document | None, list[str]]:
-    """(the parsed metadata.yaml, its problems). The document is returned whenever it parsed,
-    schema problems or not, so that later checks can still use its valid parts."""
+    doc: Document, label: Callable[[str], str], identity: tuple[str, str] | None
+) -> list[str]:
+    """The problems of a parsed metadata.yaml: its schema, a reserved type, its folder name."""
     name = label(METADATA_FILE)
-    text, problems = decode(name, data)
-    if text is None:
-        return None, problems
-    doc, parse_problems = parse_yaml(name, text)
-    problems += parse_problems
-    if doc is None:
-        return None, problems
-    problems += schema_problems(METADATA_SCHEMA, doc.data, name, doc.line)
+    problems = schema_problems(METADATA_SCHEMA, doc.data, name, doc.line)
     problems += reserved_type_problems(doc, name, identity)
     if identity is not None:
         problems += _folder_problems(doc, name, label(""), identity)
-    return doc, problems
+    return problems
 
 
 def reserved_folders(system_type: str) -> set[str]:
     """The `<org>__<model>` folders that may hold a type reserved for the project's rows."""
     if system_type == "human":
         return {HUMAN_FOLDER}
-    return {folder_name(PROJECT_ORG, name) for name in metric_module().BASELINES}
+    return {folder_name(PROJECT_ORG, name) for name in metric.BASELINES}
 
 
 def reserved_type_problems(doc: Document, name: str, identity: tuple[str, str] | None) -> list[str]:

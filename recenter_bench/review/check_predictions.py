@@ -5,7 +5,7 @@ metadata.yaml lists."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from recenter_bench.limits import too_deep
@@ -20,7 +20,8 @@ from recenter_bench.review.files import (
     show,
     show_name,
 )
-from recenter_bench.review.read import MAX_DEPTH, decode, json_loads, non_finite_fields
+from recenter_bench.review.parsed import json_loads, non_finite_fields
+from recenter_bench.review.read import MAX_DEPTH, ReadFiles, decode
 
 if TYPE_CHECKING:
     from recenter_bench.review.check import Checked
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 def check_stage_files(
     checked: Checked,
     problems: Problems,
-    ok: Mapping[str, bytes],
+    read: ReadFiles,
     present: set[str],
     reference: Reference,
     label: Callable[[str], str],
@@ -56,9 +57,10 @@ def check_stage_files(
         if stages_listed is not None and stage not in stages_listed:
             message = f"{stage} is not listed under stages in {METADATA_FILE}"
             problems.add(label(name), None, None, message)
-        if name in ok:
+        if name in read.texts:
+            problems.extend(read.parse_problems[name])
             checked.predictions[stage] = check_stage_file(
-                stage, label(name), ok[name], reference, problems
+                stage, label(name), read.texts[name], reference, problems
             )
 
 
@@ -97,11 +99,10 @@ def checked_lines(
 
 
 def check_stage_file(
-    stage: str, label: str, data: bytes, reference: Reference, problems: Problems
+    stage: str, label: str, text: str | None, reference: Reference, problems: Problems
 ) -> list[dict[str, Any]]:
-    """Parse and check one stage file: the valid rows; its problems go to `problems`."""
-    text, decode_problems = decode(label, data)
-    problems.extend(decode_problems)
+    """Parse and check each line of one stage file's text (None: not UTF-8, already reported):
+    the valid rows; its problems go to `problems`."""
     if text is None:
         return []
     id_field = ID_FIELD[stage]
@@ -119,7 +120,7 @@ def check_stage_file(
         else:
             first_line[key] = number
             rows.append(row)
-    test_ids = reference.test_ids(stage)
+    test_ids = reference.test_ids_by_stage[stage]
     missing = [key for key in test_ids if key not in first_line]
     if missing:
         message = (

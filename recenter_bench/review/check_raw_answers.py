@@ -5,18 +5,17 @@ from __future__ import annotations
 from recenter_bench.review.check_predictions import checked_lines, parse_row
 from recenter_bench.review.dataset import Reference
 from recenter_bench.review.files import ID_FIELD, Problems, show
-from recenter_bench.review.read import decode
 
 RAW_ANSWERS_SCHEMA = "raw_answers"
 
 
-def check_raw_answers(label: str, data: bytes, reference: Reference, problems: Problems) -> None:
+def check_raw_answers(
+    label: str, text: str | None, reference: Reference, problems: Problems
+) -> None:
     """Check a raw_answers.jsonl (`recenter run`'s record of every answer of an LLM judge) by
     the stage files' reader: its schema, and IDs of the dataset. The answers themselves are
     untrusted text, quoted only escaped."""
-    text, decode_problems = decode(label, data)
-    problems.extend(decode_problems)
-    if text is None:
+    if text is None:  # not UTF-8, already reported
         return
     for number, row in checked_lines(
         label, text, lambda line: parse_row(RAW_ANSWERS_SCHEMA, line), problems

@@ -6,32 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.review.check_metadata import listed_stages
 from recenter_bench.review.check_schema import field_label, schema_problems
 from recenter_bench.review.files import METADATA_FILE, STAGES, problem, show
-from recenter_bench.review.read import Document, decode, is_non_finite, json_lines, parse_json
-from recenter_bench.review.score import metric_module
+from recenter_bench.review.parsed import Document, is_non_finite
 
 # Reported rows hold the paper's numbers under "all" (zero-shot) or "test" (trained systems).
 REPORTED_SPLITS = ("all", "test")
 
 
 def check_results_file(
-    data: bytes,
+    doc: Document,
     name: str,
     metadata: dict[str, Any] | None,
     identity: tuple[str, str] | None,
 ) -> tuple[Document | None, list[str]]:
     """(the parsed results.json when it satisfies its schema, every problem)."""
-    text, problems = decode(name, data)
-    if text is None:
-        return None, problems
-    results, problems = parse_json(name, text)
-    if problems:
-        return None, problems
-    if not isinstance(results, dict):
-        return None, [problem(name, 1, None, "must be a JSON object")]
-    doc = Document(results, json_lines(text))
+    results = doc.data
     problems = _non_finite_problems(results, name, doc)
     schema_found = schema_problems("results", _nulled(results), name, doc.line)
     if schema_found:
@@ -86,7 +78,6 @@ def _fit_problems(
 def _score_names(system_type: Any) -> dict[str, set[str]]:
     """The score names a results.json may hold per stage: the metric's, plus its human-reference
     names (inter-annotator agreement) for a human row."""
-    metric = metric_module()
     return {
         stage: set(metric.METRIC_NAMES[stage])
         | (set(metric.HUMAN_METRIC_NAMES[stage]) if system_type == "human" else set())

@@ -12,7 +12,7 @@ import jsonschema
 
 from recenter_bench.paths import load_schema
 from recenter_bench.review.files import problem, show, show_name
-from recenter_bench.review.read import NonFinite
+from recenter_bench.review.parsed import NonFinite
 
 
 @cache

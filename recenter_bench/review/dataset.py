@@ -52,8 +52,17 @@ class Reference:
             for stage in STAGES
         }
 
+    @cached_property
+    def test_ids_by_stage(self) -> dict[str, list[str]]:
+        """{stage: the IDs of its test split}, built once (an attribute, so the check reads it
+        without calling back into this step)."""
+        return {
+            stage: [row[ID_FIELD[stage]] for row in self.rows[stage].get("test", [])]
+            for stage in STAGES
+        }
+
     def test_ids(self, stage: str) -> list[str]:
-        return [row[ID_FIELD[stage]] for row in self.rows[stage].get("test", [])]
+        return self.test_ids_by_stage[stage]
 
 
 def _release_key(release: Path) -> str:

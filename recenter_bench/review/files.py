@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from recenter_bench.errors import where
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
-from recenter_bench.paths import load_schema
 
 # The stages and the ID field of each are the metric's (the benchmark's one registry).
 STAGES: tuple[str, ...] = metric.STAGES
@@ -74,6 +71,11 @@ def identity_of(folder: Path) -> tuple[str, str]:
     """(`<org>__<model>`, `<run>`) of a submission folder, from its absolute path."""
     absolute = Path(os.path.abspath(folder))
     return absolute.parent.name, absolute.name
+
+
+def folder_label(folder: Path, name: str) -> str:
+    """How problem lines name a file of a submission folder (the folder itself for "")."""
+    return str(folder / name) if name else str(folder)
 
 
 def submission_id(identity: tuple[str, str] | None) -> str:
@@ -184,29 +186,3 @@ def unexpected_file() -> str:
 
 def too_big(size: int, name: str) -> str:
     return f"file is {size:,} bytes; the limit is {max_bytes(name):,}"
-
-
-# --------------------------------------------------------------------------------------------
-# The committed text of each file
-# --------------------------------------------------------------------------------------------
-
-
-def metadata_text(metadata: Mapping[str, Any]) -> str:
-    """metadata.yaml as the project writes it: the schema's field order, block style."""
-    order = list(load_schema("submission_metadata")["properties"])
-    ordered = {key: metadata[key] for key in sorted(metadata, key=order.index)}
-    return yaml.safe_dump(
-        ordered, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
-    )
-
-
-def jsonl_text(rows: Sequence[Mapping[str, Any]]) -> str:
-    """One JSON object per line, each line ending in a newline."""
-    return "".join(
-        json.dumps(dict(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows
-    )
-
-
-def results_text(results: Mapping[str, Any]) -> str:
-    """results.json as committed: 2-space indent, key order kept, a final newline."""
-    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

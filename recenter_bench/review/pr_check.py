@@ -32,7 +32,7 @@ from typing import Any
 
 from recenter_bench.errors import UserError, escape_markdown, printable, printable_lines
 from recenter_bench.hub import hub_api
-from recenter_bench.review.commands import headline_lines
+from recenter_bench.review.compare import RESCORE_HINT
 from recenter_bench.review.dataset import load_reference
 from recenter_bench.review.files import (
     ALLOWED_FILES,
@@ -41,12 +41,11 @@ from recenter_bench.review.files import (
     RESULTS_FILE,
     max_bytes,
     problem,
-    results_text,
     show_name,
 )
 from recenter_bench.review.hub import hub_error
 from recenter_bench.review.pipeline import check_folder
-from recenter_bench.review.score import RESCORE_HINT
+from recenter_bench.review.write import headline_lines, results_text
 
 SUBMISSIONS = "submissions"
 # One pull request is one submission, maybe a few runs; a bigger one is split, so a single
