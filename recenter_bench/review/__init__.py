@@ -14,19 +14,23 @@ line each (`file:line: field: what is wrong`). The CLI (`validate`, `score`, `su
 GitHub workflow, the repository tests and the leaderboard's Submit tab all end up there, and
 every score comes from the metric module; nothing here computes a metric.
 
-Modules, in the order a submission passes through them (each imports only those above it):
-- `files`: what a folder holds: file names, size limits, the committed text of each file,
-  problem lines;
+Modules, in the order a submission passes through them (each step imports only earlier ones,
+and a flow enters each step once: tests/test_review_flow.py):
+- below every step: `files` (file names, size limits, problem lines) and `parsed` (the
+  `Document` and strict JSON decoding read hands check);
 - `dataset`: `--dataset` -> the `Reference` rows a submission is checked and scored on;
-- `read`: step 1, a folder read from disk and YAML/JSON parsed from untrusted bytes;
-- `score`: step 3, the scores the metric gives, compared with a committed results.json;
-- `check` (with `check_metadata`, `check_predictions`, `check_raw_answers`, `check_results`,
-  `check_schema`, `check_tree`): step 2, every check of every file (`check_files`), one module
-  per file it checks, and of the submissions/ tree;
+- `read`: step 1, a folder read from disk and every file decoded and parsed once (`ReadFiles`);
+- `check` (`check_files`, `Checked`) with one module per file it checks, `check_metadata`,
+  `check_predictions`, `check_raw_answers`, `check_results`, their schema wording in
+  `check_schema`, and `check_tree` for the submissions/ tree: step 2;
+- `score`: step 3, the results.json the predictions earn (every score from the metric);
+- `compare`: step 4, where a committed results.json differs from the recomputed one;
+- `write`: step 5, the committed text of each file, results.json written atomically, and the
+  lines `recenter score` prints;
 - `pipeline`: the steps end to end for a folder (`check_folder`, `validate_submission`,
-  `score_folder`), an upload (`preview_submission`) and the project's own files
-  (`submission_files`); results.json is written by `recenter_bench.atomic`;
-- `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
+  `score_folder`), bytes (`check_files`), an upload (`preview_submission`) and the project's
+  own files (`submission_files`);
+- `hub`: the Hub pull request;  `commands`: the CLI handlers.
 """
 
 from recenter_bench.review.check import Checked

@@ -1,8 +1,9 @@
-"""What a submission folder holds: its file and folder names, their size limits, the committed
-text of each file, and the problem lines every check reports in (`file:line: field: what`).
+"""What a submission folder holds: its file and folder names, their size limits, and the
+problem lines every check reports in (`file:line: field: what`).
 
-The bottom of the submissions package: every step (read, check, score, write, the Hub) names
-files and reports problems with what is here.
+The bottom of the review package, below every step: every step (read, check, score, compare,
+write, the Hub) names files and reports problems with what is here. The committed text of each
+file is the write step's (`write`).
 """
 
 from __future__ import annotations
