@@ -28,6 +28,8 @@ BELOW = BELOW_EVERY_STEP | {
     # the types read hands check (Document, NonFinite) and the strict json.loads hooks, which
     # check_predictions uses for each line so that a JSON Lines file is never held parsed
     f"{REVIEW}parsed",
+    # the typed Results every step hands on (its constructor, to_dict and to_json)
+    f"{REVIEW}model",
     # the metric module: only score calls it (check and write read its constants, no call)
     "recenter_bench.metric.recenter_personalization.recenter_personalization",
     # the argparse declarations of `recenter run`, called while cli builds its parser
@@ -79,8 +81,7 @@ def test_score_is_one_pass(preview_dataset: Path, capsys: pytest.CaptureFixture[
         "pipeline",
         "read",
         "check",
-        "score",
-        "write",  # --json prints results.json's text
+        "score",  # --json prints the Results' own text: nothing is written
     ]
 
 

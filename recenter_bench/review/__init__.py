@@ -58,6 +58,7 @@ from recenter_bench.review.files import (
     slug,
 )
 from recenter_bench.review.hub import open_pull_request
+from recenter_bench.review.model import Results, Submission
 from recenter_bench.review.pipeline import (
     check_files,
     check_folder,
@@ -73,7 +74,7 @@ from recenter_bench.review.read import (
     read_folder,
 )
 from recenter_bench.review.score import compute_results, metric_module
-from recenter_bench.review.write import jsonl_text, metadata_text, results_text
+from recenter_bench.review.write import jsonl_text, metadata_text
 
 __all__ = [
     "ALLOWED_FILES",
@@ -87,6 +88,8 @@ __all__ = [
     "STAGE_FILES",
     "Checked",
     "Reference",
+    "Results",
+    "Submission",
     "check_files",
     "check_folder",
     "compute_results",
@@ -105,7 +108,6 @@ __all__ = [
     "read_folder",
     "resolve_dataset",
     "results_differences",
-    "results_text",
     "score_command",
     "score_folder",
     "slug",

@@ -28,6 +28,7 @@ from recenter_bench.review.files import (
     RESULTS_FILE,
     Problems,
 )
+from recenter_bench.review.model import Results
 from recenter_bench.review.parsed import Document
 from recenter_bench.review.read import ReadFiles
 
@@ -45,13 +46,13 @@ class Checked:
     # metadata.yaml as parsed (possibly with schema problems), or None.
     metadata: dict[str, Any] | None = None
     # results.json when it satisfies its schema, else None.
-    results: dict[str, Any] | None = None
+    results: Results | None = None
     # Whether results.json is worth comparing with what the predictions earn: every other
     # check passed (scores of broken predictions would only add noise to the messages), and
     # it is rescored (a reported row holds the paper's numbers).
     comparable: bool = False
     # What the predictions earn, when the flow computed it to compare with results.json.
-    expected: dict[str, Any] | None = None
+    expected: Results | None = None
 
 
 def check_files(
@@ -109,7 +110,7 @@ def check_files(
             else "run `recenter score FOLDER --write` to write it"
         )
         problems.add(label(RESULTS_FILE), None, None, f"missing; {why}")
-    checked.results = checked.results_doc.data if checked.results_doc else None
+    checked.results = Results.from_dict(checked.results_doc.data) if checked.results_doc else None
     checked.comparable = (
         metadata is not None
         and checked.results is not None

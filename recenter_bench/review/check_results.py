@@ -23,12 +23,18 @@ def check_results_file(
     identity: tuple[str, str] | None,
 ) -> tuple[Document | None, list[str]]:
     """(the parsed results.json when it satisfies its schema, every problem)."""
-    results = doc.data
-    problems = _non_finite_problems(results, name, doc)
-    schema_found = schema_problems("results", _nulled(results), name, doc.line)
+    problems = _non_finite_problems(doc.data, name, doc)
+    schema_found = schema_problems("results", _nulled(doc.data), name, doc.line)
     if schema_found:
         return None, problems + schema_found
     return doc, problems + _fit_problems(doc, name, metadata or {}, identity)
+
+
+def results_problems(doc: Document, name: str) -> list[str]:
+    """A parsed results.json's own problems (non-finite numbers, its schema), without the
+    folder and metadata it belongs to."""
+    problems = _non_finite_problems(doc.data, name, doc)
+    return problems + schema_problems("results", _nulled(doc.data), name, doc.line)
 
 
 def _fit_problems(

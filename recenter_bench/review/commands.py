@@ -12,7 +12,7 @@ from recenter_bench.review.dataset import HUB_ID, load_reference
 from recenter_bench.review.files import RESULTS_FILE, identity_of
 from recenter_bench.review.hub import open_pull_request, open_results_pull_request
 from recenter_bench.review.pipeline import check_folder, score_folder, validate_submission
-from recenter_bench.review.write import headline_lines, results_text
+from recenter_bench.review.write import headline_lines
 
 
 def existing_folder(text: str) -> Path:
@@ -42,11 +42,11 @@ def score_command(args: argparse.Namespace) -> int:
     folder = existing_folder(args.submission)
     results = score_folder(folder, reference=load_reference(args.dataset), write=args.write)
     if args.json:
-        print(results_text(results), end="")
+        print(results.to_json(), end="")
     else:
         heading = (
-            f"{results.get('submission')}: {results.get('provenance')}, dataset revision "
-            f"{results.get('dataset_revision')}"
+            f"{results.submission}: {results.provenance}, dataset revision "
+            f"{results.dataset_revision}"
         )
         print(printable_lines("\n".join([heading, *headline_lines(results)])))
     if args.write:

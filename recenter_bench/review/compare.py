@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from recenter_bench.review.files import STAGES, problem, show
+from recenter_bench.review.model import Results
 from recenter_bench.review.parsed import Document
 
 # Relative tolerance when comparing a committed results.json with the recomputed scores: the
@@ -31,7 +32,7 @@ def _union(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 
 
 def results_differences(
-    committed: Mapping[str, Any], expected: Mapping[str, Any], label: str, doc: Document | None
+    committed: Results, expected: Results, label: str, doc: Document | None
 ) -> list[str]:
     """Where a committed results.json differs from the recomputed one: a line per header field,
     and one for the scores (the first difference, and how many there are)."""
@@ -40,12 +41,13 @@ def results_differences(
     def differs(path: tuple, message: str) -> str:
         return problem(label, line(path), ".".join(path), f"{message}{RESCORE_HINT}")
 
+    have, want = committed.to_dict(), expected.to_dict()
     problems = [
-        differs((key,), f"says {show(committed.get(key))}, recomputed {show(expected[key])}")
+        differs((key,), f"says {show(have[key])}, recomputed {show(want[key])}")
         for key in (*HEADER_FIELDS, "provenance")
-        if committed.get(key) != expected[key]
+        if have[key] != want[key]
     ]
-    scores = list(_score_differences(committed.get("scores", {}), expected["scores"]))
+    scores = list(_score_differences(committed.scores, expected.scores))
     if len(scores) == 1:
         problems.append(differs(*scores[0]))
     elif scores:

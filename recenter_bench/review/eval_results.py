@@ -25,6 +25,7 @@ from recenter_bench.paths import HUB_DATASET_ID, HUB_LEADERBOARD_ID
 from recenter_bench.review.check_metadata import check_metadata
 from recenter_bench.review.check_results import check_results_file
 from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, folder_label, identity_of
+from recenter_bench.review.model import Results
 from recenter_bench.review.read import read_submission
 from recenter_bench.review.score import metric_module
 
@@ -48,7 +49,7 @@ def predictions_url(folder: Path, space: str = HUB_LEADERBOARD_ID) -> str:
     return f"https://huggingface.co/spaces/{space}/tree/main/submissions/{org_model}/{run}"
 
 
-def read_scored(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_scored(folder: Path) -> tuple[dict[str, Any], Results]:
     """(metadata, results) of a submission folder, each checked against its schema; any
     problem is a ValidationFailed naming file, line and field."""
     label = partial(folder_label, folder)
@@ -78,7 +79,7 @@ def read_scored(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         problems += found
     if problems or results_doc is None:
         raise ValidationFailed(problems or [f"{folder / RESULTS_FILE}: not a results file"])
-    return metadata, results_doc.data
+    return metadata, Results.from_dict(results_doc.data)
 
 
 def notes_of(metadata: dict[str, Any], folder: Path) -> str:
@@ -107,9 +108,9 @@ def eval_results(
     """The `.eval_results` entries of a scored, re-scored submission folder."""
     folder = Path(folder)
     metadata, results = read_scored(folder)
-    if results.get("provenance") != "rescored":
+    if results.provenance != "rescored":
         raise UserError(
-            f"{folder / RESULTS_FILE}: provenance {results.get('provenance')!r}: only a "
+            f"{folder / RESULTS_FILE}: provenance {results.provenance!r}: only a "
             "re-scored submission (predictions scored by the metric) has results for the Hub"
         )
     headline = metric_module().HEADLINE
@@ -117,14 +118,14 @@ def eval_results(
     entries = []
     for task in benchmark_tasks():
         stage, split = task["config"], task["split"]
-        value = results["scores"].get(stage, {}).get(split, {}).get(headline.get(stage))
+        value = results.scores.get(stage, {}).get(split, {}).get(headline.get(stage))
         if value is None:
             continue
         entry: dict[str, Any] = {
             "dataset": {
                 "id": dataset_id,
                 "task_id": task["id"],
-                "revision": str(results["dataset_revision"]),
+                "revision": results.dataset_revision,
             },
             "value": float(value),
         }

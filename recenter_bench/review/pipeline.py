@@ -29,9 +29,10 @@ from recenter_bench.review.files import (
     problem,
     submission_id,
 )
+from recenter_bench.review.model import Results
 from recenter_bench.review.read import parse_files, read_submission
 from recenter_bench.review.score import compute_results
-from recenter_bench.review.write import jsonl_text, metadata_text, results_text, write_results
+from recenter_bench.review.write import jsonl_text, metadata_text, write_results
 
 
 def _checked(
@@ -134,7 +135,7 @@ def score_folder(
     *,
     write: bool = False,
     reference: Reference | None = None,
-) -> dict[str, Any]:
+) -> Results:
     """Validate, then score a submission: the results.json document it earns.
 
     A reported submission is never re-scored: its results.json (the paper's numbers) is
@@ -152,7 +153,7 @@ def score_folder(
                 f"{folder / RESULTS_FILE}: holds the paper's reported numbers; "
                 "a reported submission is never re-scored or rewritten"
             )
-        return dict(checked.results or {})
+        return checked.results
     results = compute_results(submission_id(identity_of(folder)), checked.predictions, reference)
     if write:
         write_results(folder, results)
@@ -179,7 +180,7 @@ def preview_submission(
         checked.problems.append(problem("(upload)", None, None, message))
     if checked.problems:
         return checked.problems, None
-    return [], compute_results(UPLOAD_ID, checked.predictions, reference)["scores"]
+    return [], compute_results(UPLOAD_ID, checked.predictions, reference).scores
 
 
 def submission_files(
@@ -187,7 +188,7 @@ def submission_files(
     metadata: Mapping[str, Any],
     predictions: Mapping[str, Sequence[Mapping[str, Any]]],
     reference: Reference,
-) -> tuple[dict[str, bytes], dict[str, Any]]:
+) -> tuple[dict[str, bytes], Results]:
     """({file name: bytes}, results) of a complete rescored submission for `folder`, results.json
     included; raises `ValidationFailed` when the files would not pass `recenter validate`."""
     identity = identity_of(folder)
@@ -197,7 +198,7 @@ def submission_files(
     files = {METADATA_FILE: metadata_text(metadata).encode("utf-8")}
     for stage, rows in predictions.items():
         files[f"{stage}.jsonl"] = jsonl_text(rows).encode("utf-8")
-    files[RESULTS_FILE] = results_text(results).encode("utf-8")
+    files[RESULTS_FILE] = results.to_json().encode("utf-8")
     # results.json was computed from these very predictions just above: check every file rule,
     # but do not score the predictions a second time to compare with it.
     checked = check_files(

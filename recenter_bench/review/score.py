@@ -10,6 +10,7 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.review.dataset import Reference
 from recenter_bench.review.files import STAGES
+from recenter_bench.review.model import Results
 
 
 def metric_module() -> Any:
@@ -31,24 +32,24 @@ def compute_results(
     submission: str,
     predictions: Mapping[str, list[dict[str, Any]]],
     reference: Reference,
-) -> dict[str, Any]:
+) -> Results:
     """The results.json a rescored submission earns: the metric's scores on the dataset."""
     metric = metric_module()
     stages = [s for s in STAGES if s in predictions]
     scores = metric.score_submission(
         {s: predictions[s] for s in stages}, {s: reference.rows[s] for s in stages}
     )
-    return {
-        "submission": submission,
-        "benchmark_version": BENCHMARK_VERSION,
-        "dataset_revision": reference.revision,
-        "metric_version": metric.METRIC_VERSION,
-        "provenance": "rescored",
-        "scores": {
+    return Results(
+        submission=submission,
+        benchmark_version=BENCHMARK_VERSION,
+        dataset_revision=reference.revision,
+        metric_version=metric.METRIC_VERSION,
+        provenance="rescored",
+        scores={
             stage: {
                 split: {name: _json_value(value) for name, value in metrics.items()}
                 for split, metrics in scores[stage].items()
             }
             for stage in stages
         },
-    }
+    )

@@ -14,6 +14,7 @@ from recenter_bench.atomic import write_file
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.paths import load_schema
 from recenter_bench.review.files import RESULTS_FILE
+from recenter_bench.review.model import Results
 
 
 def metadata_text(metadata: Mapping[str, Any]) -> str:
@@ -32,22 +33,17 @@ def jsonl_text(rows: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def results_text(results: Mapping[str, Any]) -> str:
-    """results.json as committed: 2-space indent, key order kept, a final newline."""
-    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def write_results(folder: Path, results: Results) -> None:
+    """Replace a submission's results.json atomically (its text: `Results.to_json`)."""
+    write_file(Path(folder) / RESULTS_FILE, results.to_json().encode("utf-8"))
 
 
-def write_results(folder: Path, results: Mapping[str, Any]) -> None:
-    """Replace a submission's results.json atomically."""
-    write_file(Path(folder) / RESULTS_FILE, results_text(results).encode("utf-8"))
-
-
-def headline_lines(results: Mapping[str, Any]) -> list[str]:
+def headline_lines(results: Results) -> list[str]:
     """One line per stage and split: the headline metric with its CI (or, for a reported row
     without it, the numbers the paper gives)."""
     headline = metric.HEADLINE
     lines = []
-    for stage, splits in results.get("scores", {}).items():
+    for stage, splits in results.scores.items():
         name = headline[stage]
         for split, metrics in splits.items():
             if name not in metrics:
