@@ -17,11 +17,11 @@ from recenter_bench.review.files import (
     PROJECT_ORG,
     RESERVED_TYPES,
     RUN_NAME,
-    STAGES,
     folder_name,
     problem,
     show,
     show_name,
+    stages,
 )
 from recenter_bench.review.parsed import Document
 
@@ -117,7 +117,8 @@ def revision_problems(doc: Document, name: str, reference: Reference) -> list[st
 
 def listed_stages(metadata: dict[str, Any] | None) -> list[str] | None:
     """The stages metadata.yaml lists, or None when it lists none validly."""
-    stages = (metadata or {}).get("stages")
-    if isinstance(stages, list) and all(isinstance(s, str) and s in STAGES for s in stages):
-        return stages
+    listed = (metadata or {}).get("stages")
+    known = stages()
+    if isinstance(listed, list) and all(isinstance(s, str) and s in known for s in listed):
+        return listed
     return None

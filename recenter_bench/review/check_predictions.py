@@ -13,12 +13,12 @@ from recenter_bench.review.check_metadata import listed_stages
 from recenter_bench.review.check_schema import field_label, kind_of, problem_kind, schema_errors
 from recenter_bench.review.dataset import Reference
 from recenter_bench.review.files import (
-    ID_FIELD,
     METADATA_FILE,
-    STAGE_FILES,
     Problems,
+    id_fields,
     show,
     show_name,
+    stage_files,
 )
 from recenter_bench.review.parsed import json_loads, non_finite_fields
 from recenter_bench.review.read import MAX_DEPTH, ReadFiles, decode
@@ -38,7 +38,7 @@ def check_stage_files(
 ) -> None:
     """Each stage file against the stages metadata.yaml lists, then its own lines."""
     stages_listed = listed_stages(checked.metadata)
-    for name, stage in STAGE_FILES.items():
+    for name, stage in stage_files().items():
         if name not in present:
             if stages_listed is not None and stage in stages_listed and not reported:
                 line = checked.metadata_doc.line(("stages",)) if checked.metadata_doc else None
@@ -105,7 +105,7 @@ def check_stage_file(
     the valid rows; its problems go to `problems`."""
     if text is None:
         return []
-    id_field = ID_FIELD[stage]
+    id_field = id_fields()[stage]
     known = reference.split_of_id[stage]
     rows: list[dict[str, Any]] = []
     first_line: dict[str, int] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from recenter_bench.review.check_predictions import checked_lines, parse_row
 from recenter_bench.review.dataset import Reference
-from recenter_bench.review.files import ID_FIELD, Problems, show
+from recenter_bench.review.files import Problems, id_fields, show
 
 RAW_ANSWERS_SCHEMA = "raw_answers"
 
@@ -17,10 +17,11 @@ def check_raw_answers(
     untrusted text, quoted only escaped."""
     if text is None:  # not UTF-8, already reported
         return
+    id_field = id_fields()
     for number, row in checked_lines(
         label, text, lambda line: parse_row(RAW_ANSWERS_SCHEMA, line), problems
     ):
-        stage, key = next((s, row[f]) for s, f in ID_FIELD.items() if f in row)
+        stage, key = next((s, row[f]) for s, f in id_field.items() if f in row)
         if key not in reference.split_of_id[stage]:
             message = f"unknown ID {show(key)}: not in the {stage} config of the dataset"
-            problems.add(label, number, ID_FIELD[stage], message)
+            problems.add(label, number, id_field[stage], message)

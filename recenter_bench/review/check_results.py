@@ -9,7 +9,7 @@ from typing import Any
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 from recenter_bench.review.check_metadata import listed_stages
 from recenter_bench.review.check_schema import field_label, schema_problems
-from recenter_bench.review.files import METADATA_FILE, STAGES, problem, show
+from recenter_bench.review.files import METADATA_FILE, problem, show, stages
 from recenter_bench.review.parsed import Document, is_non_finite
 
 # Reported rows hold the paper's numbers under "all" (zero-shot) or "test" (trained systems).
@@ -87,7 +87,7 @@ def _score_names(system_type: Any) -> dict[str, set[str]]:
     return {
         stage: set(metric.METRIC_NAMES[stage])
         | (set(metric.HUMAN_METRIC_NAMES[stage]) if system_type == "human" else set())
-        for stage in STAGES
+        for stage in stages()
     }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from recenter_bench.atomic import is_leftover
 from recenter_bench.paths import SUBMISSIONS_DIR
-from recenter_bench.review.files import STAGE_FILES, problem
+from recenter_bench.review.files import problem, stage_files
 
 
 def tree_problems(root: Path = SUBMISSIONS_DIR) -> list[str]:
@@ -45,7 +45,7 @@ def tree_problems(root: Path = SUBMISSIONS_DIR) -> list[str]:
 def _repeated_predictions(run: Path, seen: dict[str, Path]) -> list[str]:
     """Stage files of `run` whose bytes an earlier run already holds (`seen`: digest -> file)."""
     problems = []
-    for name in STAGE_FILES:
+    for name in stage_files():
         path = run / name
         if not path.is_file() or path.is_symlink():
             continue

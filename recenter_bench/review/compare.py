@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from recenter_bench.review.files import STAGES, problem, show
+from recenter_bench.review.files import problem, show, stages
 from recenter_bench.review.model import Results
 from recenter_bench.review.parsed import Document
 
@@ -62,7 +62,7 @@ def results_differences(
 
 def _score_differences(got: Mapping[str, Any], want: Mapping[str, Any]) -> Iterator[tuple]:
     """(path, what differs) of each score of a committed results.json that is wrong."""
-    for stage in [s for s in STAGES if s in got or s in want]:
+    for stage in [s for s in stages() if s in got or s in want]:
         for split in _union(got.get(stage, {}), want.get(stage, {})):
             have = got.get(stage, {}).get(split)
             earn = want.get(stage, {}).get(split)

@@ -18,15 +18,41 @@ from typing import Any
 from recenter_bench.errors import where
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
 
-# The stages and the ID field of each are the metric's (the benchmark's one registry).
-STAGES: tuple[str, ...] = metric.STAGES
-ID_FIELD: dict[str, str] = metric.ID_FIELD
 METADATA_FILE = "metadata.yaml"
 RESULTS_FILE = "results.json"
-STAGE_FILES = {f"{stage}.jsonl": stage for stage in STAGES}
 # Every answer of an LLM judge made by `recenter run`, kept beside its predictions; not scored.
 RAW_ANSWERS_FILE = "raw_answers.jsonl"
-ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RAW_ANSWERS_FILE, RESULTS_FILE)
+
+
+# The stages and the ID field of each are the metric's records (the benchmark's one registry),
+# read when called: a stage registered after import reaches every step of the review.
+def stages() -> tuple[str, ...]:
+    """The benchmark's stages, in the records' order."""
+    return tuple(metric.STAGE_RECORDS)
+
+
+def id_fields() -> dict[str, str]:
+    """{stage: the field naming a row's ID}."""
+    return {name: record.id_field for name, record in metric.STAGE_RECORDS.items()}
+
+
+def stage_files() -> dict[str, str]:
+    """{`<stage>.jsonl`: stage}: the prediction file of each stage."""
+    return {f"{name}.jsonl": name for name in metric.STAGE_RECORDS}
+
+
+def allowed_files() -> tuple[str, ...]:
+    """Every file a submission folder may hold."""
+    return (METADATA_FILE, *stage_files(), RAW_ANSWERS_FILE, RESULTS_FILE)
+
+
+# The same, as the shipped stages make them at import: for code outside the review package
+# that names the files of a submission (the Space's upload limits, the runner); the review's
+# steps call the functions above.
+STAGES: tuple[str, ...] = stages()
+ID_FIELD: dict[str, str] = metric.ID_FIELD
+STAGE_FILES = stage_files()
+ALLOWED_FILES: tuple[str, ...] = allowed_files()
 # A full-size stage file (3,973 pairing rows with scores) is about 400 KB; the limits leave
 # room for long IDs and scores while keeping a hostile upload from exhausting memory.
 # Raw answers of a reasoning judge over the 3,973 pairs can reach tens of MB.
@@ -182,7 +208,7 @@ class Problems:
 
 
 def unexpected_file() -> str:
-    return f"unexpected file; a submission holds only {', '.join(ALLOWED_FILES)}"
+    return f"unexpected file; a submission holds only {', '.join(allowed_files())}"
 
 
 def too_big(size: int, name: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import ValidationFailed
-from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, STAGE_FILES
+from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, stage_files
 
 # metric name -> value (None where undefined), per split, per stage.
 Scores = dict[str, dict[str, dict[str, float | int | None]]]
@@ -118,7 +118,7 @@ class Submission:
         if results_doc is not None:
             problems += results_problems(results_doc, label(RESULTS_FILE))
         predictions = {}
-        for name, stage in STAGE_FILES.items():
+        for name, stage in stage_files().items():
             if read.texts.get(name) is not None:
                 rows = stage_rows(stage, read.files[name])
                 if rows is None:

@@ -22,11 +22,11 @@ from recenter_bench.review.dataset import Reference, load_reference
 from recenter_bench.review.files import (
     METADATA_FILE,
     RESULTS_FILE,
-    STAGE_FILES,
     UPLOAD_ID,
     folder_label,
     identity_of,
     problem,
+    stage_files,
     submission_id,
 )
 from recenter_bench.review.model import Results
@@ -176,7 +176,7 @@ def preview_submission(
         require_metadata=False,
     )
     if not checked.problems and not checked.predictions:
-        message = f"no predictions: add one of {', '.join(STAGE_FILES)}"
+        message = f"no predictions: add one of {', '.join(stage_files())}"
         checked.problems.append(problem("(upload)", None, None, message))
     if checked.problems:
         return checked.problems, None

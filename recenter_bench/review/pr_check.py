@@ -35,10 +35,10 @@ from recenter_bench.hub import hub_api
 from recenter_bench.review.compare import RESCORE_HINT
 from recenter_bench.review.dataset import load_reference
 from recenter_bench.review.files import (
-    ALLOWED_FILES,
     HUMAN_FOLDER,
     PROJECT_ORG,
     RESULTS_FILE,
+    allowed_files,
     max_bytes,
     problem,
     show_name,
@@ -160,7 +160,7 @@ def _materialise(
             problems.append(problem(show_name(path), None, None, "not a file name allowed here"))
         elif len(inside) > 1:
             (local / name).mkdir(exist_ok=True)  # "folders are not allowed inside a submission"
-        elif name not in ALLOWED_FILES or info.size > max_bytes(name):
+        elif name not in allowed_files() or info.size > max_bytes(name):
             with open(local / name, "wb") as placeholder:  # refused without being read
                 placeholder.truncate(info.size)
         else:

@@ -22,9 +22,9 @@ from recenter_bench.atomic import is_leftover, leftover_target
 from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR
 from recenter_bench.review.files import (
-    ALLOWED_FILES,
     METADATA_FILE,
     RESULTS_FILE,
+    allowed_files,
     max_bytes,
     problem,
     show_name,
@@ -59,14 +59,14 @@ def read_folder(folder: Path) -> FolderFiles:
         read.problems.append(problem(shown, None, None, "no such submission folder"))
         return read
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if leftover_target(entry.name) in ALLOWED_FILES:
+        if leftover_target(entry.name) in allowed_files():
             continue  # a temporary of a write in progress, or of a killed one (cleaned next time)
         data, why = _read_entry(entry)
         if data is not None:
             read.files[entry.name] = data
             continue
         read.problems.append(problem(os.path.join(shown, show_name(entry.name)), None, None, why))
-        if entry.name in ALLOWED_FILES:
+        if entry.name in allowed_files():
             read.rejected.add(entry.name)
     return read
 
@@ -79,7 +79,7 @@ def _read_entry(entry: os.DirEntry) -> tuple[bytes | None, str]:
         return None, "folders are not allowed inside a submission"
     if not entry.is_file(follow_symlinks=False):
         return None, "not a regular file"
-    if entry.name not in ALLOWED_FILES:
+    if entry.name not in allowed_files():
         return None, unexpected_file()
     limit = max_bytes(entry.name)
     size = entry.stat(follow_symlinks=False).st_size
@@ -142,7 +142,7 @@ def parse_files(
     `rejected` and `found` come from reading a folder (`read_submission`)."""
     read = ReadFiles(files=dict(files), rejected=set(rejected), problems=list(found))
     for name, data in files.items():
-        if name not in ALLOWED_FILES:
+        if name not in allowed_files():
             read.problems.append(problem(label(show_name(name)), None, None, unexpected_file()))
         elif len(data) > max_bytes(name):
             read.problems.append(problem(label(name), None, None, too_big(len(data), name)))

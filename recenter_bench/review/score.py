@@ -9,7 +9,7 @@ from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.review.dataset import Reference
-from recenter_bench.review.files import STAGES
+from recenter_bench.review.files import stages
 from recenter_bench.review.model import Results
 
 
@@ -35,9 +35,9 @@ def compute_results(
 ) -> Results:
     """The results.json a rescored submission earns: the metric's scores on the dataset."""
     metric = metric_module()
-    stages = [s for s in STAGES if s in predictions]
+    entered = [s for s in stages() if s in predictions]
     scores = metric.score_submission(
-        {s: predictions[s] for s in stages}, {s: reference.rows[s] for s in stages}
+        {s: predictions[s] for s in entered}, {s: reference.rows[s] for s in entered}
     )
     return Results(
         submission=submission,
@@ -50,6 +50,6 @@ def compute_results(
                 split: {name: _json_value(value) for name, value in metrics.items()}
                 for split, metrics in scores[stage].items()
             }
-            for stage in stages
+            for stage in entered
         },
     )
