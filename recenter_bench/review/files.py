@@ -49,7 +49,7 @@ def allowed_files() -> tuple[str, ...]:
 # The same, as the shipped stages make them at import: for code outside the review package
 # that names the files of a submission (the Space's upload limits, the runner); the review's
 # steps call the functions above.
-STAGES: tuple[str, ...] = stages()
+STAGES: tuple[str, ...] = metric.STAGES
 ID_FIELD: dict[str, str] = metric.ID_FIELD
 STAGE_FILES = stage_files()
 ALLOWED_FILES: tuple[str, ...] = allowed_files()
