@@ -44,7 +44,7 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     stage_record,
 )
 from recenter_bench.review import RAW_ANSWERS_FILE, STAGE_FILES
-from recenter_bench.review.check import stage_rows
+from recenter_bench.review.check_predictions import stage_rows
 from recenter_bench.review.files import max_bytes
 from recenter_bench.review.read import parse_json, read_file
 

@@ -70,7 +70,7 @@ def _read(files: list[str]) -> dict[str, bytes]:
 def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, ...]:
     """What a worker process computes: (messages, scores, predictions by stage)."""
     from recenter_bench.review import STAGE_FILES, preview_submission
-    from recenter_bench.review.check import stage_rows
+    from recenter_bench.review.check_predictions import stage_rows
 
     messages, scores = preview_submission(contents, dataset)
     predictions = {}

@@ -45,7 +45,7 @@ from recenter_bench.metric.recenter_personalization.recenter_personalization imp
     stage_record,
 )
 from recenter_bench.paths import load_schema
-from recenter_bench.review.check import reserved_folders
+from recenter_bench.review.check_metadata import reserved_folders
 from recenter_bench.review.files import (
     METADATA_FILE,
     RESERVED_TYPES,

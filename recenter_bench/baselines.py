@@ -116,7 +116,7 @@ def baseline_command(args: argparse.Namespace) -> int:
         raise UserError(f"--out: {out}: the folder must be {expected}/<run> for this baseline")
     results = write_submission(out, metadata, predictions, reference)
     headline = metric_module().HEADLINE
-    for stage, splits in results["scores"].items():
+    for stage, splits in results.scores.items():
         for split in ("test", "all"):
             value = splits.get(split, {}).get(headline[stage])
             shown = "undefined" if value is None else f"{value:.3f}"

@@ -17,7 +17,13 @@ from typing import Any
 
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, first_line
-from recenter_bench.review import RAW_ANSWERS_FILE, STAGES, load_reference, metric_module
+from recenter_bench.review import (
+    RAW_ANSWERS_FILE,
+    STAGES,
+    Results,
+    load_reference,
+    metric_module,
+)
 from recenter_bench.run.judge import BOTH_ORDERS_NOTE, judge_stage
 from recenter_bench.run.output import check_out_writable, out_identity, write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT
@@ -128,7 +134,7 @@ def import_inspect(
     link: str = "",
     open_weights: bool = False,
     contact: str = "",
-) -> dict[str, Any]:
+) -> Results:
     """Write the submission folder of an Inspect log; return its results.json document."""
     from recenter_bench.run.judge import decide
 
@@ -195,7 +201,7 @@ def import_inspect_command(args: argparse.Namespace) -> int:
         contact=args.contact,
     )
     headline = metric_module().HEADLINE
-    for stage, splits in results["scores"].items():
+    for stage, splits in results.scores.items():
         for split, metrics in splits.items():
             value = metrics.get(headline[stage])
             shown = "undefined (no labels)" if value is None else f"{value:.3f}"

@@ -20,7 +20,7 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, where
 from recenter_bench.metric.recenter_personalization import STAGE_RECORDS
-from recenter_bench.review import Reference, identity_of, load_reference
+from recenter_bench.review import Reference, Results, identity_of, load_reference
 from recenter_bench.run.output import write_submission
 
 VOTES_GLOB = "data/relevance_task5/*.jsonl"
@@ -131,7 +131,7 @@ def import_votes(
     link: str = "",
     open_weights: bool | None = None,
     reference: Reference | None = None,
-) -> dict[str, Any]:
+) -> Results:
     """Turn one vote file into the submission folder `out`; returns its results.json.
 
     `reference` is the dataset built from `release` (built here when None). The folder must not
@@ -190,7 +190,7 @@ def import_votes_command(args: argparse.Namespace) -> int:
         link=args.link,
         open_weights=args.open_weights,
     )
-    scores = results["scores"][VOTES_STAGE]
+    scores = results.scores[VOTES_STAGE]
     print(f"wrote {out}")
     for split, metrics in scores.items():
         print(

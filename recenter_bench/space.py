@@ -119,7 +119,7 @@ def space_files(submissions: Path = SUBMISSIONS_DIR) -> dict[str, bytes]:
 def submission_tree_files(root: Path) -> dict[str, bytes]:
     """{path under the tree: bytes} of a submissions tree's committed files: its README.md and
     each run's metadata.yaml, stage files, raw answers and results.json."""
-    from recenter_bench.review.check import tree_problems
+    from recenter_bench.review.check_tree import tree_problems
     from recenter_bench.review.read import find_submissions, read_folder
 
     if not root.is_dir():

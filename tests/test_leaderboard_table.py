@@ -656,7 +656,7 @@ def test_the_overview_opens_on_the_held_out_split_when_a_stage_ranks_there(submi
 
 def test_open_weights_not_stated_shows_unknown_not_no(tmp_path):
     from recenter_bench.leaderboard.submission_view import submission_view
-    from recenter_bench.review.check import schema_errors
+    from recenter_bench.review.check_schema import schema_errors
 
     stated = Submission("a__x/v1", {"model": "x", "org": "a", "open_weights": False})
     unstated = Submission("a__y/v1", {"model": "y", "org": "a"})

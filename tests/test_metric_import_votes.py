@@ -44,8 +44,8 @@ def test_gpt_votes_become_a_valid_submission(preview_release, reference, tmp_pat
     assert metadata["dataset_revision"] == reference.revision
     rows = [json.loads(line) for line in (out / "pairing.jsonl").read_text().splitlines()]
     assert len(rows) == 3969  # 3,973 votes; the 4 pairs without a human label are not in the data
-    assert json.loads((out / "results.json").read_text()) == results
-    everything = results["scores"]["pairing"]["all"]
+    assert json.loads((out / "results.json").read_text()) == results.to_dict()
+    everything = results.scores["pairing"]["all"]
     assert round(everything["f1"], 3) == 0.474  # the paper's Table 3
     from recenter_bench.review import validate_submission
 

@@ -22,6 +22,8 @@ def _item(schema: dict, array: str) -> dict:
 
 def test_python_readers_take_the_metrics_facts() -> None:
     assert files.STAGES is metric.STAGES and files.ID_FIELD is metric.ID_FIELD
+    # what the review's steps call: the records, read when called
+    assert files.stages() == metric.STAGES and files.id_fields() == metric.ID_FIELD
     assert ids.SPLITS is metric.SPLITS
     assert schemas.CONFIGS == ("conversations", *metric.STAGES)
     assert table.STAGES is metric.STAGES and table.HEADLINE is metric.HEADLINE

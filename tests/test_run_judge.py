@@ -88,7 +88,7 @@ def test_runner_parses_as_the_authors_did(
     predicted = [json.loads(line) for line in (ran / "pairing.jsonl").read_text().splitlines()]
     authors = [json.loads(line) for line in (out / "pairing.jsonl").read_text().splitlines()]
     assert predicted == authors
-    assert replay_runs[judge]["results"]["scores"] == imported["scores"]
+    assert replay_runs[judge]["results"]["scores"] == imported.scores
 
 
 def test_rerun_sends_zero_requests(replay_runs: dict) -> None:

@@ -342,38 +342,36 @@ def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stag
     """The fixture stage in what the validator and the board read beyond the record.
 
     The derived per-stage dicts are shared objects (an item added reaches every importer); the
-    stage tuple and the file lists are copied by name at import, so each copy is patched here:
-    this list is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
+    stage tuple is copied by name at import, so each copy is patched here. The review package
+    (validator and scorer) reads the records when called and needs no patch beyond the stage's
+    predictions schema, which a shipped stage has as a file in dataset_card/schemas/: this list
+    is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
     from recenter_bench.leaderboard import columns as board_columns
     from recenter_bench.leaderboard import table
-    from recenter_bench.review import check, dataset, files
+    from recenter_bench.review import check_schema
 
     for name, field_name in DERIVED.items():
         monkeypatch.setitem(getattr(metric, name), FIXTURE.name, getattr(FIXTURE, field_name))
     stages = (*RECORDS, FIXTURE.name)
-    for module in (metric, files, check, dataset, board_columns, table):
+    for module in (metric, board_columns, table):
         monkeypatch.setattr(module, "STAGES", stages)
-    monkeypatch.setitem(files.STAGE_FILES, FIXTURE_FILE, FIXTURE.name)
-    allowed = (*files.ALLOWED_FILES, FIXTURE_FILE)
-    for module in (files, check):
-        monkeypatch.setattr(module, "ALLOWED_FILES", allowed)
     # The board's per-stage columns, built from the record by the board's own functions.
     monkeypatch.setitem(board_columns.HIGHER_IS_BETTER, FIXTURE.name, FIXTURE.higher_is_better)
     monkeypatch.setitem(board_columns.STAGE_TITLES, FIXTURE.name, FIXTURE.title)
     monkeypatch.setitem(
         board_columns.STAGE_METRICS, FIXTURE.name, board_columns.metric_columns(FIXTURE.name)
     )
-    shipped = check.load_schema
+    shipped = check_schema.load_schema
 
     def load_schema(name: str) -> dict:
         if name == f"{FIXTURE.name}_predictions":
             return FIXTURE_PREDICTIONS_SCHEMA
         return shipped(name)
 
-    monkeypatch.setattr(check, "load_schema", load_schema)
-    check._validator.cache_clear()  # validators are built once per schema name
+    monkeypatch.setattr(check_schema, "load_schema", load_schema)
+    check_schema._validator.cache_clear()  # validators are built once per schema name
     yield fixture_stage
-    check._validator.cache_clear()
+    check_schema._validator.cache_clear()
 
 
 def _fixture_reference(rows: list[dict]):
@@ -383,7 +381,7 @@ def _fixture_reference(rows: list[dict]):
 
 
 def test_the_validator_checks_the_fixture_stage_file(registered_stage: metric.Stage) -> None:
-    from recenter_bench.review import check_files
+    from recenter_bench.review import check_files, compute_results
 
     rows, predictions = _rows(20, seed=3)
     reference = _fixture_reference(rows)
@@ -391,6 +389,12 @@ def test_the_validator_checks_the_fixture_stage_file(registered_stage: metric.St
     checked = check_files({FIXTURE_FILE: good}, reference, require_metadata=False)
     assert checked.problems == []
     assert checked.predictions == {FIXTURE.name: predictions}
+    # and scored: the review's scorer gives the fixture stage its F1 (checked against sklearn)
+    results = compute_results("acme__fixture/v1", checked.predictions, reference)
+    assert list(results.scores) == [FIXTURE.name]
+    ref = [row["verdict"] == "flag" for row in rows]
+    pred = [p["flagged"] for p in predictions]
+    assert results.scores[FIXTURE.name]["test"]["f1"] == pytest.approx(f1_score(ref, pred))
 
     bad = [dict(p) for p in predictions]
     bad[1] = {"fixture_id": "fx-999", "flagged": True}  # an ID the stage does not have
@@ -402,14 +406,25 @@ def test_the_validator_checks_the_fixture_stage_file(registered_stage: metric.St
     assert any("2 of the 20 rows of the test split have no prediction" in p for p in problems)
 
 
-def test_without_registration_the_fixture_file_is_unexpected(fixture_stage: metric.Stage) -> None:
-    """The record alone does not reach the validator (its file list is copied at import)."""
+def test_the_record_alone_reaches_the_validators_file_list(fixture_stage: metric.Stage) -> None:
+    """The validator reads the stage records when called, not a copy made at import: the
+    record alone makes the fixture file a stage file of a submission."""
+    from recenter_bench.review import files
+
+    assert files.stages() == (*RECORDS, FIXTURE.name)
+    assert files.stage_files()[FIXTURE_FILE] == FIXTURE.name
+    assert files.id_fields()[FIXTURE.name] == FIXTURE.id_field
+    assert FIXTURE_FILE in files.allowed_files()
+
+
+def test_without_the_record_the_fixture_file_is_unexpected() -> None:
     from recenter_bench.review import check_files
 
     rows, predictions = _rows(5, seed=3)
     data = "\n".join(json.dumps(p) for p in predictions).encode()
     problems = check_files({FIXTURE_FILE: data}, _fixture_reference(rows), require_metadata=False)
     assert [p.split(":")[0] for p in problems.problems] == [FIXTURE_FILE]
+    assert "unexpected file" in problems.problems[0]
 
 
 def test_the_board_builds_a_table_for_the_fixture_stage(registered_stage: metric.Stage) -> None:

@@ -22,6 +22,7 @@ from recenter_bench.cli import main
 from recenter_bench.review import (
     MAX_STAGE_FILE_BYTES,
     Reference,
+    Results,
     score_folder,
 )
 
@@ -707,7 +708,7 @@ CASES: list[Case] = [
 # ---- the base submission and the test -----------------------------------------------------
 
 
-def make_base(root: Path, reference: Reference) -> tuple[Context, dict]:
+def make_base(root: Path, reference: Reference) -> tuple[Context, Results]:
     """A valid submission: the pairing test split, every other pair called relevant."""
     folder = root / "submissions" / "acme__Tiny-Model" / "run-1"
     folder.mkdir(parents=True)
@@ -732,10 +733,10 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return out
 
 
-def expected_lines(ctx: Context, base: dict, templates: list[str]) -> list[str]:
+def expected_lines(ctx: Context, base: Results, templates: list[str]) -> list[str]:
     fields = dict(ctx.fields)
     fields["n_pairs_plus_1"] = len(ctx.pairs) + 1
-    fields["true_f1"] = json.dumps(base["scores"]["pairing"]["test"]["f1"])
+    fields["true_f1"] = json.dumps(base.scores["pairing"]["test"]["f1"])
     # the size of the largest file (the oversized one, in the cases that have one)
     fields["size"] = max(
         (p.lstat().st_size for p in ctx.dir.iterdir() if p.is_file() and not p.is_symlink()),

@@ -64,7 +64,7 @@ def test_submission_is_valid(folder: Path, reference: Reference) -> None:
 def test_results_json_is_reproducible(folder: Path, reference: Reference) -> None:
     """Re-scoring gives the committed file byte for byte (reported rows: returned as they are)."""
     committed = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    assert score_folder(folder, reference=reference) == committed
+    assert score_folder(folder, reference=reference).to_dict() == committed
 
 
 def test_every_results_json_renders_on_the_leaderboard() -> None:

@@ -116,7 +116,7 @@ def test_score_ignores_a_stale_results_json_and_rewrites_it(
 def test_reported_rows_are_never_rescored(reference: Reference, capsys) -> None:
     folder = SUBMISSIONS_DIR / "openai__GPT-5.4" / "paper"
     results = json.loads((folder / "results.json").read_text())
-    assert score_folder(folder, reference=reference) == results
+    assert score_folder(folder, reference=reference).to_dict() == results
     code = main(["score", str(folder), "--dataset", reference.source, "--write"])
     err = capsys.readouterr().err
     assert code == 1
@@ -133,10 +133,10 @@ def test_preview_scores_in_memory(tmp_path: Path, reference: Reference) -> None:
     dataset_before = snapshot(Path(reference.source))
     problems, scores = preview_submission(files, reference.source)
     assert problems == []
-    assert scores == base["scores"]
+    assert scores == base.scores
     # metadata is optional in the preview but checked when given
     files["metadata.yaml"] = (ctx.dir / "metadata.yaml").read_bytes()
-    assert preview_submission(files, reference.source) == ([], base["scores"])
+    assert preview_submission(files, reference.source) == ([], base.scores)
     assert snapshot(tmp_path) == before
     assert snapshot(Path(reference.source)) == dataset_before
 

@@ -14,21 +14,29 @@ line each (`file:line: field: what is wrong`). The CLI (`validate`, `score`, `su
 GitHub workflow, the repository tests and the leaderboard's Submit tab all end up there, and
 every score comes from the metric module; nothing here computes a metric.
 
-Modules, in the order a submission passes through them (each imports only those above it):
-- `files`: what a folder holds: file names, size limits, the committed text of each file,
-  problem lines;
+Modules, in the order a submission passes through them (each step imports only earlier ones,
+and a flow enters each step once: tests/test_review_flow.py):
+- below every step: `files` (file names, size limits, problem lines) and `parsed` (the
+  `Document` and strict JSON decoding read hands check);
 - `dataset`: `--dataset` -> the `Reference` rows a submission is checked and scored on;
-- `read`: step 1, a folder read from disk and YAML/JSON parsed from untrusted bytes;
-- `score`: step 3, the scores the metric gives, compared with a committed results.json;
-- `check`: step 2, every check of every file (`check_files`), and of the submissions/ tree;
+- `read`: step 1, a folder read from disk and every file decoded and parsed once (`ReadFiles`);
+- `check` (`check_files`, `Checked`) with one module per file it checks, `check_metadata`,
+  `check_predictions`, `check_raw_answers`, `check_results`, their schema wording in
+  `check_schema`, and `check_tree` for the submissions/ tree: step 2;
+- `score`: step 3, the results.json the predictions earn (every score from the metric);
+- `compare`: step 4, where a committed results.json differs from the recomputed one;
+- `write`: step 5, the committed text of each file, results.json written atomically, and the
+  lines `recenter score` prints;
 - `pipeline`: the steps end to end for a folder (`check_folder`, `validate_submission`,
-  `score_folder`), an upload (`preview_submission`) and the project's own files
-  (`submission_files`); results.json is written by `recenter_bench.atomic`;
-- `hub`: step 4, the Hub pull request;  `commands`: the CLI handlers.
+  `score_folder`), bytes (`check_files`), an upload (`preview_submission`) and the project's
+  own files (`submission_files`);
+- `hub`: the Hub pull request;  `commands`: the CLI handlers.
 """
 
-from recenter_bench.review.check import Checked, check_files, tree_problems
+from recenter_bench.review.check import Checked
+from recenter_bench.review.check_tree import tree_problems
 from recenter_bench.review.commands import score_command, submit_command, validate_command
+from recenter_bench.review.compare import results_differences
 from recenter_bench.review.dataset import (
     Reference,
     default_dataset,
@@ -47,13 +55,12 @@ from recenter_bench.review.files import (
     STAGES,
     folder_name,
     identity_of,
-    jsonl_text,
-    metadata_text,
-    results_text,
     slug,
 )
 from recenter_bench.review.hub import open_pull_request
+from recenter_bench.review.model import Results, Submission
 from recenter_bench.review.pipeline import (
+    check_files,
     check_folder,
     preview_submission,
     score_folder,
@@ -66,7 +73,8 @@ from recenter_bench.review.read import (
     parse_yaml_value,
     read_folder,
 )
-from recenter_bench.review.score import compute_results, metric_module, results_differences
+from recenter_bench.review.score import compute_results, metric_module
+from recenter_bench.review.write import jsonl_text, metadata_text
 
 __all__ = [
     "ALLOWED_FILES",
@@ -80,6 +88,8 @@ __all__ = [
     "STAGE_FILES",
     "Checked",
     "Reference",
+    "Results",
+    "Submission",
     "check_files",
     "check_folder",
     "compute_results",
@@ -98,7 +108,6 @@ __all__ = [
     "read_folder",
     "resolve_dataset",
     "results_differences",
-    "results_text",
     "score_command",
     "score_folder",
     "slug",

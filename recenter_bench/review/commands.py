@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from recenter_bench.errors import UserError, ValidationFailed, printable, printable_lines
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.review.dataset import HUB_ID, load_reference
-from recenter_bench.review.files import RESULTS_FILE, identity_of, results_text
+from recenter_bench.review.files import RESULTS_FILE, identity_of
 from recenter_bench.review.hub import open_pull_request, open_results_pull_request
 from recenter_bench.review.pipeline import check_folder, score_folder, validate_submission
-from recenter_bench.review.score import metric_module
-
-
-def headline_lines(results: Mapping[str, Any]) -> list[str]:
-    """One line per stage and split: the headline metric with its CI (or, for a reported row
-    without it, the numbers the paper gives)."""
-    headline = metric_module().HEADLINE
-    lines = []
-    for stage, splits in results.get("scores", {}).items():
-        name = headline[stage]
-        for split, metrics in splits.items():
-            if name not in metrics:
-                given = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if v is not None)
-                lines.append(f"  {stage:<17} {split:<10} {given}")
-                continue
-            value = metrics[name]
-            low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
-            shown = "undefined" if value is None else f"{value:.3f}"
-            if low is not None and high is not None:
-                shown += f" [{low:.3f}, {high:.3f}]"
-            n = metrics.get("n")
-            count = f"  (n={int(n)})" if isinstance(n, int | float) else ""
-            lines.append(f"  {stage:<17} {split:<10} {name} {shown}{count}")
-    return lines
+from recenter_bench.review.write import headline_lines
 
 
 def existing_folder(text: str) -> Path:
@@ -65,13 +40,13 @@ def validate_command(args: argparse.Namespace) -> int:
 def score_command(args: argparse.Namespace) -> int:
     """`recenter score SUBMISSION [--dataset D] [--json] [--write]`."""
     folder = existing_folder(args.submission)
-    results = score_folder(folder, args.dataset, write=args.write)
+    results = score_folder(folder, reference=load_reference(args.dataset), write=args.write)
     if args.json:
-        print(results_text(results), end="")
+        print(results.to_json(), end="")
     else:
         heading = (
-            f"{results.get('submission')}: {results.get('provenance')}, dataset revision "
-            f"{results.get('dataset_revision')}"
+            f"{results.submission}: {results.provenance}, dataset revision "
+            f"{results.dataset_revision}"
         )
         print(printable_lines("\n".join([heading, *headline_lines(results)])))
     if args.write:

@@ -20,7 +20,7 @@ from recenter_bench.paths import (
     PREVIEW_RELEASE_DIR,
     cache_root,
 )
-from recenter_bench.review.files import ID_FIELD, STAGES
+from recenter_bench.review.files import id_fields, stages
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -38,22 +38,33 @@ class Reference:
         cls, source: str, revision: str, rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]
     ) -> Reference:
         """A reference with every stage present (a stage the dataset lacks has no splits)."""
-        return cls(source, revision, {stage: dict(rows.get(stage, {})) for stage in STAGES})
+        return cls(source, revision, {stage: dict(rows.get(stage, {})) for stage in stages()})
 
     @cached_property
     def split_of_id(self) -> dict[str, dict[str, str]]:
         """{stage: {row ID: split}}, built once: every prediction line is looked up in it."""
+        id_field = id_fields()
         return {
             stage: {
-                row[ID_FIELD[stage]]: split
-                for split, split_rows in self.rows[stage].items()
+                row[id_field[stage]]: split
+                for split, split_rows in by_split.items()
                 for row in split_rows
             }
-            for stage in STAGES
+            for stage, by_split in self.rows.items()
+        }
+
+    @cached_property
+    def test_ids_by_stage(self) -> dict[str, list[str]]:
+        """{stage: the IDs of its test split}, built once (an attribute, so the check reads it
+        without calling back into this step)."""
+        id_field = id_fields()
+        return {
+            stage: [row[id_field[stage]] for row in by_split.get("test", [])]
+            for stage, by_split in self.rows.items()
         }
 
     def test_ids(self, stage: str) -> list[str]:
-        return [row[ID_FIELD[stage]] for row in self.rows[stage].get("test", [])]
+        return self.test_ids_by_stage[stage]
 
 
 def _release_key(release: Path) -> str:
@@ -136,4 +147,4 @@ def load_reference(source: str | Path | None) -> Reference:
 def _load_reference(folder: str, revision: str) -> Reference:
     from recenter_bench.loaders.load import load_rows
 
-    return Reference.from_rows(folder, revision, {s: load_rows(s, folder) for s in STAGES})
+    return Reference.from_rows(folder, revision, {s: load_rows(s, folder) for s in stages()})

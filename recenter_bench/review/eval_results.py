@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,11 @@ import yaml
 from recenter_bench.atomic import write_file
 from recenter_bench.errors import UserError, ValidationFailed
 from recenter_bench.paths import HUB_DATASET_ID, HUB_LEADERBOARD_ID
-from recenter_bench.review.check import check_metadata, check_results_file
-from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, identity_of
-from recenter_bench.review.read import read_folder
+from recenter_bench.review.check_metadata import check_metadata
+from recenter_bench.review.check_results import check_results_file
+from recenter_bench.review.files import METADATA_FILE, RESULTS_FILE, folder_label, identity_of
+from recenter_bench.review.model import Results
+from recenter_bench.review.read import read_submission
 from recenter_bench.review.score import metric_module
 
 RESULTS_FOLDER = ".eval_results"
@@ -46,13 +49,13 @@ def predictions_url(folder: Path, space: str = HUB_LEADERBOARD_ID) -> str:
     return f"https://huggingface.co/spaces/{space}/tree/main/submissions/{org_model}/{run}"
 
 
-def read_scored(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_scored(folder: Path) -> tuple[dict[str, Any], Results]:
     """(metadata, results) of a submission folder, each checked against its schema; any
     problem is a ValidationFailed naming file, line and field."""
-    read = read_folder(folder)
-    if read.problems and not read.files:
+    label = partial(folder_label, folder)
+    read = read_submission(folder, label)
+    if read.unreadable or (read.problems and not read.files):
         raise ValidationFailed(read.problems)
-    label = lambda name: str(folder / name) if name else str(folder)  # noqa: E731
     for name in (METADATA_FILE, RESULTS_FILE):
         if name not in read.files:
             # refused by the reader (too large, a link, ...): say why, not that it is missing
@@ -62,15 +65,21 @@ def read_scored(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             hint = " (run `recenter score --write` first)" if name == RESULTS_FILE else ""
             raise UserError(f"{folder / name}: missing{hint}")
     identity = identity_of(folder)
-    metadata_doc, problems = check_metadata(read.files[METADATA_FILE], label, identity)
+    problems = list(read.parse_problems.get(METADATA_FILE, []))
+    metadata_doc = read.documents.get(METADATA_FILE)
+    if metadata_doc is not None:
+        problems += check_metadata(metadata_doc, label, identity)
     metadata = metadata_doc.data if metadata_doc else {}
-    results_doc, found = check_results_file(
-        read.files[RESULTS_FILE], label(RESULTS_FILE), metadata, identity
-    )
-    problems += found
+    problems += read.parse_problems.get(RESULTS_FILE, [])
+    results_doc = None
+    if RESULTS_FILE in read.documents:
+        results_doc, found = check_results_file(
+            read.documents[RESULTS_FILE], label(RESULTS_FILE), metadata, identity
+        )
+        problems += found
     if problems or results_doc is None:
         raise ValidationFailed(problems or [f"{folder / RESULTS_FILE}: not a results file"])
-    return metadata, results_doc.data
+    return metadata, Results.from_dict(results_doc.data)
 
 
 def notes_of(metadata: dict[str, Any], folder: Path) -> str:
@@ -99,9 +108,9 @@ def eval_results(
     """The `.eval_results` entries of a scored, re-scored submission folder."""
     folder = Path(folder)
     metadata, results = read_scored(folder)
-    if results.get("provenance") != "rescored":
+    if results.provenance != "rescored":
         raise UserError(
-            f"{folder / RESULTS_FILE}: provenance {results.get('provenance')!r}: only a "
+            f"{folder / RESULTS_FILE}: provenance {results.provenance!r}: only a "
             "re-scored submission (predictions scored by the metric) has results for the Hub"
         )
     headline = metric_module().HEADLINE
@@ -109,14 +118,14 @@ def eval_results(
     entries = []
     for task in benchmark_tasks():
         stage, split = task["config"], task["split"]
-        value = results["scores"].get(stage, {}).get(split, {}).get(headline.get(stage))
+        value = results.scores.get(stage, {}).get(split, {}).get(headline.get(stage))
         if value is None:
             continue
         entry: dict[str, Any] = {
             "dataset": {
                 "id": dataset_id,
                 "task_id": task["id"],
-                "revision": str(results["dataset_revision"]),
+                "revision": results.dataset_revision,
             },
             "value": float(value),
         }

@@ -1,8 +1,9 @@
-"""What a submission folder holds: its file and folder names, their size limits, the committed
-text of each file, and the problem lines every check reports in (`file:line: field: what`).
+"""What a submission folder holds: its file and folder names, their size limits, and the
+problem lines every check reports in (`file:line: field: what`).
 
-The bottom of the submissions package: every step (read, check, score, write, the Hub) names
-files and reports problems with what is here.
+The bottom of the review package, below every step: every step (read, check, score, compare,
+write, the Hub) names files and reports problems with what is here. The committed text of each
+file is the write step's (`write`).
 """
 
 from __future__ import annotations
@@ -10,25 +11,48 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from recenter_bench.errors import where
 from recenter_bench.metric.recenter_personalization import recenter_personalization as metric
-from recenter_bench.paths import load_schema
 
-# The stages and the ID field of each are the metric's (the benchmark's one registry).
-STAGES: tuple[str, ...] = metric.STAGES
-ID_FIELD: dict[str, str] = metric.ID_FIELD
 METADATA_FILE = "metadata.yaml"
 RESULTS_FILE = "results.json"
-STAGE_FILES = {f"{stage}.jsonl": stage for stage in STAGES}
 # Every answer of an LLM judge made by `recenter run`, kept beside its predictions; not scored.
 RAW_ANSWERS_FILE = "raw_answers.jsonl"
-ALLOWED_FILES: tuple[str, ...] = (METADATA_FILE, *STAGE_FILES, RAW_ANSWERS_FILE, RESULTS_FILE)
+
+
+# The stages and the ID field of each are the metric's records (the benchmark's one registry),
+# read when called: a stage registered after import reaches every step of the review.
+def stages() -> tuple[str, ...]:
+    """The benchmark's stages, in the records' order."""
+    return tuple(metric.STAGE_RECORDS)
+
+
+def id_fields() -> dict[str, str]:
+    """{stage: the field naming a row's ID}."""
+    return {name: record.id_field for name, record in metric.STAGE_RECORDS.items()}
+
+
+def stage_files() -> dict[str, str]:
+    """{`<stage>.jsonl`: stage}: the prediction file of each stage."""
+    return {f"{name}.jsonl": name for name in metric.STAGE_RECORDS}
+
+
+def allowed_files() -> tuple[str, ...]:
+    """Every file a submission folder may hold."""
+    return (METADATA_FILE, *stage_files(), RAW_ANSWERS_FILE, RESULTS_FILE)
+
+
+# The same, as the shipped stages make them at import: for code outside the review package
+# that names the files of a submission (the Space's upload limits, the runner); the review's
+# steps call the functions above.
+STAGES: tuple[str, ...] = metric.STAGES
+ID_FIELD: dict[str, str] = metric.ID_FIELD
+STAGE_FILES = stage_files()
+ALLOWED_FILES: tuple[str, ...] = allowed_files()
 # A full-size stage file (3,973 pairing rows with scores) is about 400 KB; the limits leave
 # room for long IDs and scores while keeping a hostile upload from exhausting memory.
 # Raw answers of a reasoning judge over the 3,973 pairs can reach tens of MB.
@@ -74,6 +98,11 @@ def identity_of(folder: Path) -> tuple[str, str]:
     """(`<org>__<model>`, `<run>`) of a submission folder, from its absolute path."""
     absolute = Path(os.path.abspath(folder))
     return absolute.parent.name, absolute.name
+
+
+def folder_label(folder: Path, name: str) -> str:
+    """How problem lines name a file of a submission folder (the folder itself for "")."""
+    return str(folder / name) if name else str(folder)
 
 
 def submission_id(identity: tuple[str, str] | None) -> str:
@@ -179,34 +208,8 @@ class Problems:
 
 
 def unexpected_file() -> str:
-    return f"unexpected file; a submission holds only {', '.join(ALLOWED_FILES)}"
+    return f"unexpected file; a submission holds only {', '.join(allowed_files())}"
 
 
 def too_big(size: int, name: str) -> str:
     return f"file is {size:,} bytes; the limit is {max_bytes(name):,}"
-
-
-# --------------------------------------------------------------------------------------------
-# The committed text of each file
-# --------------------------------------------------------------------------------------------
-
-
-def metadata_text(metadata: Mapping[str, Any]) -> str:
-    """metadata.yaml as the project writes it: the schema's field order, block style."""
-    order = list(load_schema("submission_metadata")["properties"])
-    ordered = {key: metadata[key] for key in sorted(metadata, key=order.index)}
-    return yaml.safe_dump(
-        ordered, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
-    )
-
-
-def jsonl_text(rows: Sequence[Mapping[str, Any]]) -> str:
-    """One JSON object per line, each line ending in a newline."""
-    return "".join(
-        json.dumps(dict(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows
-    )
-
-
-def results_text(results: Mapping[str, Any]) -> str:
-    """results.json as committed: 2-space indent, key order kept, a final newline."""
-    return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,33 +1,97 @@
 """A submission end to end, whichever way it arrives: a folder on disk (`check_folder`,
-`validate_submission`, `score_folder`), the Space's upload box (`preview_submission`), or the
-files the project writes itself (`submission_files`). Each runs the steps one way: read
-(`read`), check (`check`), score (`score`), write (`recenter_bench.atomic`).
+`validate_submission`, `score_folder`), the Space's upload box (`preview_submission`), bytes
+from anywhere (`check_files`), or the files the project writes itself (`submission_files`).
+
+Each runs the steps one way, each entered once: read (`read`) -> check (`check`) -> score
+(`score`) -> compare (`compare`) -> write (`write`). The dataset a submission is checked on is
+loaded before (`dataset`); the CLI passes it in, so that a flow never comes back here from a step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from recenter_bench.atomic import write_file
 from recenter_bench.errors import UserError, ValidationFailed
-from recenter_bench.review.check import Checked, check_files
+from recenter_bench.review.check import Checked
+from recenter_bench.review.check import check_files as check_read
+from recenter_bench.review.compare import results_differences
 from recenter_bench.review.dataset import Reference, load_reference
 from recenter_bench.review.files import (
     METADATA_FILE,
     RESULTS_FILE,
-    STAGE_FILES,
     UPLOAD_ID,
+    folder_label,
     identity_of,
-    jsonl_text,
-    metadata_text,
     problem,
-    results_text,
+    stage_files,
     submission_id,
 )
-from recenter_bench.review.read import read_folder
+from recenter_bench.review.model import Results
+from recenter_bench.review.read import parse_files, read_submission
 from recenter_bench.review.score import compute_results
+from recenter_bench.review.write import jsonl_text, metadata_text, write_results
+
+
+def _checked(
+    source: Path | Mapping[str, bytes],
+    reference: Reference,
+    *,
+    label: Callable[[str], str],
+    identity: tuple[str, str] | None,
+    check_results: bool,
+    require_metadata: bool,
+    require_results: bool,
+) -> Checked:
+    """read -> check -> (when `check_results`) score -> compare, for a folder or its bytes."""
+    if isinstance(source, Path):
+        read = read_submission(source, label)
+    else:
+        read = parse_files(source, label)
+    checked = check_read(
+        read,
+        reference,
+        label=label,
+        identity=identity,
+        require_metadata=require_metadata,
+        require_results=require_results,
+    )
+    if check_results and checked.comparable:
+        checked.expected = compute_results(submission_id(identity), checked.predictions, reference)
+        checked.problems = results_differences(
+            checked.results, checked.expected, label(RESULTS_FILE), checked.results_doc
+        )
+    return checked
+
+
+def check_files(
+    files: Mapping[str, bytes],
+    reference: Reference,
+    *,
+    label: Callable[[str], str] = str,
+    identity: tuple[str, str] | None = None,
+    check_results: bool = True,
+    require_metadata: bool = True,
+    require_results: bool = False,
+) -> Checked:
+    """Check a submission given as {file name: bytes}.
+
+    `identity` is the (`<org>__<model>`, `<run>`) folder the files came from (None for an
+    upload); `check_results` compares a present results.json with what the predictions earn;
+    `require_results` makes a missing results.json a problem (CI and `submit`).
+    At most MAX_PROBLEMS problems are listed; a last line counts the others.
+    """
+    return _checked(
+        dict(files),
+        reference,
+        label=label,
+        identity=identity,
+        check_results=check_results,
+        require_metadata=require_metadata,
+        require_results=require_results,
+    )
 
 
 def check_folder(
@@ -37,22 +101,17 @@ def check_folder(
     check_results: bool = True,
     require_results: bool = False,
 ) -> Checked:
-    """Check a submission folder: its files on disk, then `check_files` on their bytes."""
+    """Check a submission folder: its files on disk, then every check of their bytes."""
     folder = Path(folder)
-    read = read_folder(folder)
-    if folder.is_symlink() or not folder.is_dir():
-        return Checked(files={}, problems=read.problems)
-    checked = check_files(
-        read.files,
+    return _checked(
+        folder,
         reference,
-        label=lambda name: str(folder / name) if name else str(folder),
+        label=partial(folder_label, folder),
         identity=identity_of(folder),
         check_results=check_results,
+        require_metadata=True,
         require_results=require_results,
-        rejected=read.rejected,
-        found=read.problems,
     )
-    return checked
 
 
 def validate_submission(
@@ -76,7 +135,7 @@ def score_folder(
     *,
     write: bool = False,
     reference: Reference | None = None,
-) -> dict[str, Any]:
+) -> Results:
     """Validate, then score a submission: the results.json document it earns.
 
     A reported submission is never re-scored: its results.json (the paper's numbers) is
@@ -94,10 +153,10 @@ def score_folder(
                 f"{folder / RESULTS_FILE}: holds the paper's reported numbers; "
                 "a reported submission is never re-scored or rewritten"
             )
-        return dict(checked.results or {})
+        return checked.results
     results = compute_results(submission_id(identity_of(folder)), checked.predictions, reference)
     if write:
-        write_file(folder / RESULTS_FILE, results_text(results).encode("utf-8"))
+        write_results(folder, results)
     return results
 
 
@@ -117,11 +176,11 @@ def preview_submission(
         require_metadata=False,
     )
     if not checked.problems and not checked.predictions:
-        message = f"no predictions: add one of {', '.join(STAGE_FILES)}"
+        message = f"no predictions: add one of {', '.join(stage_files())}"
         checked.problems.append(problem("(upload)", None, None, message))
     if checked.problems:
         return checked.problems, None
-    return [], compute_results(UPLOAD_ID, checked.predictions, reference)["scores"]
+    return [], compute_results(UPLOAD_ID, checked.predictions, reference).scores
 
 
 def submission_files(
@@ -129,7 +188,7 @@ def submission_files(
     metadata: Mapping[str, Any],
     predictions: Mapping[str, Sequence[Mapping[str, Any]]],
     reference: Reference,
-) -> tuple[dict[str, bytes], dict[str, Any]]:
+) -> tuple[dict[str, bytes], Results]:
     """({file name: bytes}, results) of a complete rescored submission for `folder`, results.json
     included; raises `ValidationFailed` when the files would not pass `recenter validate`."""
     identity = identity_of(folder)
@@ -139,13 +198,13 @@ def submission_files(
     files = {METADATA_FILE: metadata_text(metadata).encode("utf-8")}
     for stage, rows in predictions.items():
         files[f"{stage}.jsonl"] = jsonl_text(rows).encode("utf-8")
-    files[RESULTS_FILE] = results_text(results).encode("utf-8")
+    files[RESULTS_FILE] = results.to_json().encode("utf-8")
     # results.json was computed from these very predictions just above: check every file rule,
     # but do not score the predictions a second time to compare with it.
     checked = check_files(
         files,
         reference,
-        label=lambda n: str(folder / n),
+        label=partial(folder_label, folder),
         identity=identity,
         check_results=False,
         require_results=True,

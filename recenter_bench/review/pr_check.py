@@ -6,7 +6,7 @@ the pull request adds or changes, the folder at `refs/pr/N` is copied into a tem
 `submissions/` tree and goes through the checks the GitHub workflow runs: `recenter validate
 --require-results` and `recenter score --json` (both are `check_folder`: every file rule, and
 results.json equal to what the predictions earn), and the workflow's byte-for-byte diff of the
-committed results.json against the recomputed one (`results_text`).
+committed results.json against the recomputed one (`Results.to_json`).
 
 Everything in the pull request is untrusted data. Nothing from it is imported or run: the checks
 are the Space's own code (its `main`), fed with bytes. Only the files the validator reads are
@@ -32,21 +32,20 @@ from typing import Any
 
 from recenter_bench.errors import UserError, escape_markdown, printable, printable_lines
 from recenter_bench.hub import hub_api
-from recenter_bench.review.commands import headline_lines
+from recenter_bench.review.compare import RESCORE_HINT
 from recenter_bench.review.dataset import load_reference
 from recenter_bench.review.files import (
-    ALLOWED_FILES,
     HUMAN_FOLDER,
     PROJECT_ORG,
     RESULTS_FILE,
+    allowed_files,
     max_bytes,
     problem,
-    results_text,
     show_name,
 )
 from recenter_bench.review.hub import hub_error
 from recenter_bench.review.pipeline import check_folder
-from recenter_bench.review.score import RESCORE_HINT
+from recenter_bench.review.write import headline_lines
 
 SUBMISSIONS = "submissions"
 # One pull request is one submission, maybe a few runs; a bigger one is split, so a single
@@ -161,7 +160,7 @@ def _materialise(
             problems.append(problem(show_name(path), None, None, "not a file name allowed here"))
         elif len(inside) > 1:
             (local / name).mkdir(exist_ok=True)  # "folders are not allowed inside a submission"
-        elif name not in ALLOWED_FILES or info.size > max_bytes(name):
+        elif name not in allowed_files() or info.size > max_bytes(name):
             with open(local / name, "wb") as placeholder:  # refused without being read
                 placeholder.truncate(info.size)
         else:
@@ -181,8 +180,8 @@ def _check_folder(local_root: Path, folder: str, reference: Any) -> FolderCheck:
     headlines: list[str] = []
     if not problems:
         # A reported folder is never re-scored: its results.json is what `score` prints.
-        results = checked.expected if checked.expected is not None else dict(checked.results or {})
-        if (path / RESULTS_FILE).read_bytes() != results_text(results).encode("utf-8"):
+        results = checked.expected or checked.results
+        if (path / RESULTS_FILE).read_bytes() != results.to_json().encode("utf-8"):
             message = "differs from `recenter score --json` in its layout" + RESCORE_HINT
             problems.append(problem(str(path / RESULTS_FILE), None, None, message))
         headlines = [" ".join(line.split()) for line in headline_lines(results)]

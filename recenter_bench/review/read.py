@@ -8,13 +8,10 @@ instead of being silently accepted as Python's yaml and json modules would.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
 import stat
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,16 +22,16 @@ from recenter_bench.atomic import is_leftover, leftover_target
 from recenter_bench.limits import too_deep
 from recenter_bench.paths import SUBMISSIONS_DIR
 from recenter_bench.review.files import (
-    ALLOWED_FILES,
     METADATA_FILE,
     RESULTS_FILE,
+    allowed_files,
     max_bytes,
     problem,
-    show,
     show_name,
     too_big,
     unexpected_file,
 )
+from recenter_bench.review.parsed import Document, json_loads
 
 # --------------------------------------------------------------------------------------------
 # A submission folder from disk
@@ -62,14 +59,14 @@ def read_folder(folder: Path) -> FolderFiles:
         read.problems.append(problem(shown, None, None, "no such submission folder"))
         return read
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if leftover_target(entry.name) in ALLOWED_FILES:
+        if leftover_target(entry.name) in allowed_files():
             continue  # a temporary of a write in progress, or of a killed one (cleaned next time)
         data, why = _read_entry(entry)
         if data is not None:
             read.files[entry.name] = data
             continue
         read.problems.append(problem(os.path.join(shown, show_name(entry.name)), None, None, why))
-        if entry.name in ALLOWED_FILES:
+        if entry.name in allowed_files():
             read.rejected.add(entry.name)
     return read
 
@@ -82,7 +79,7 @@ def _read_entry(entry: os.DirEntry) -> tuple[bytes | None, str]:
         return None, "folders are not allowed inside a submission"
     if not entry.is_file(follow_symlinks=False):
         return None, "not a regular file"
-    if entry.name not in ALLOWED_FILES:
+    if entry.name not in allowed_files():
         return None, unexpected_file()
     limit = max_bytes(entry.name)
     size = entry.stat(follow_symlinks=False).st_size
@@ -112,6 +109,61 @@ def _read_no_follow(path: Path, limit: int) -> bytes | None:
     finally:
         if fd != -1:
             os.close(fd)
+
+
+@dataclass
+class ReadFiles:
+    """What read hands check, once: a submission's files as given, each allowed one within its
+    size limit decoded, and metadata.yaml and results.json parsed."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    # Allowed names that exist but were refused on disk (links, oversized): not also missing.
+    rejected: set[str] = field(default_factory=set)
+    # The folder's problems and each refused file's, in the order found.
+    problems: list[str] = field(default_factory=list)
+    # Each admitted file: its text (None when it is not UTF-8) and its decode/parse problems.
+    texts: dict[str, str | None] = field(default_factory=dict)
+    parse_problems: dict[str, list[str]] = field(default_factory=dict)
+    # metadata.yaml (a mapping) and results.json (an object) when they parsed.
+    documents: dict[str, Document] = field(default_factory=dict)
+    # No folder to read (missing, or a link): nothing else is checked.
+    unreadable: bool = False
+
+
+def parse_files(
+    files: Mapping[str, bytes],
+    label: Callable[[str], str] = str,
+    *,
+    rejected: Collection[str] = (),
+    found: Sequence[str] = (),
+) -> ReadFiles:
+    """A submission given as {file name: bytes}, read: names that are not a submission's or
+    too large refused, every other file decoded, metadata.yaml and results.json parsed.
+    `rejected` and `found` come from reading a folder (`read_submission`)."""
+    read = ReadFiles(files=dict(files), rejected=set(rejected), problems=list(found))
+    for name, data in files.items():
+        if name not in allowed_files():
+            read.problems.append(problem(label(show_name(name)), None, None, unexpected_file()))
+        elif len(data) > max_bytes(name):
+            read.problems.append(problem(label(name), None, None, too_big(len(data), name)))
+        else:
+            read.texts[name], read.parse_problems[name] = decode(label(name), data)
+    for name, parse in ((METADATA_FILE, parse_yaml), (RESULTS_FILE, parse_json_object)):
+        text = read.texts.get(name)
+        if text is not None:
+            doc, problems = parse(label(name), text)
+            read.parse_problems[name] += problems
+            if doc is not None:
+                read.documents[name] = doc
+    return read
+
+
+def read_submission(folder: Path, label: Callable[[str], str]) -> ReadFiles:
+    """A submission folder read from disk (`read_folder`) and its files parsed (`parse_files`)."""
+    on_disk = read_folder(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return ReadFiles(problems=on_disk.problems, unreadable=True)
+    return parse_files(on_disk.files, label, rejected=on_disk.rejected, found=on_disk.problems)
 
 
 def read_file(folder: Path, name: str) -> tuple[bytes | None, str]:
@@ -293,22 +345,6 @@ def _duplicate_keys(node: yaml.Node, prefix: str = "") -> Iterator[tuple[str, in
             yield from _duplicate_keys(item, f"{prefix}{index}.")
 
 
-@dataclass
-class Document:
-    """A parsed YAML/JSON document and the line of each key path (for messages)."""
-
-    data: Any
-    lines: dict[tuple, int]
-
-    def line(self, path: tuple | list) -> int | None:
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return None
-
-
 def _load(label: str, text: str) -> tuple[yaml.Node | None, Any, list[str]]:
     """(node tree, data, problems) of one YAML document under the project's rules."""
     try:
@@ -346,50 +382,6 @@ def parse_yaml(label: str, text: str) -> tuple[Document | None, list[str]]:
     return Document(data, dict(_key_lines(node))), problems
 
 
-class NonFinite:
-    """NaN / Infinity in JSON (Python's json accepts them; the contract does not)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:  # messages quote the value as the file wrote it
-        return self.text
-
-
-def is_non_finite(value: Any) -> bool:
-    """NaN, ±Infinity, 1e999, or an integer too large for a float (a 400-digit literal)."""
-    return isinstance(value, NonFinite) or (
-        isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
-    )
-
-
-def _parse_float(text: str) -> float | NonFinite:
-    value = float(text)
-    return value if math.isfinite(value) else NonFinite(text)
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        self.msg = f"the key {show(key)} appears twice in one object"
-        super().__init__(self.msg)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """json's object hook: a repeated key is an error, not a silent "last one wins"."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def json_loads(text: str) -> Any:
-    return json.loads(
-        text, parse_constant=NonFinite, parse_float=_parse_float, object_pairs_hook=_unique_keys
-    )
-
-
 def parse_json(label: str, text: str) -> tuple[Any, list[str]]:
     """A JSON document as the validator reads it: duplicate keys refused, NaN/Infinity kept as
     `NonFinite` (for the caller to report), nesting deeper than MAX_DEPTH refused (a file
@@ -403,6 +395,16 @@ def parse_json(label: str, text: str) -> tuple[Any, list[str]]:
     if too_deep(data, MAX_DEPTH):
         return None, [problem(label, None, None, "values are nested too deeply")]
     return data, []
+
+
+def parse_json_object(label: str, text: str) -> tuple[Document | None, list[str]]:
+    """A JSON object (results.json) with the line of each key, as `parse_json` reads it."""
+    data, problems = parse_json(label, text)
+    if problems:
+        return None, problems
+    if not isinstance(data, dict):
+        return None, [problem(label, 1, None, "must be a JSON object")]
+    return Document(data, json_lines(text)), []
 
 
 def json_lines(text: str) -> dict[tuple, int]:
@@ -421,7 +423,3 @@ def decode(label: str, data: bytes) -> tuple[str | None, list[str]]:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return None, [problem(label, line, None, "not UTF-8 text")]
-
-
-def non_finite_fields(row: Mapping[str, Any]) -> list[str]:
-    return [name for name, value in row.items() if is_non_finite(value)]

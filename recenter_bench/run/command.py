@@ -227,7 +227,7 @@ def _run(args: argparse.Namespace) -> int:
         out, metadata, {system.stage: outcome.predictions}, reference, outcome.raw
     )
     headline = metric_module().HEADLINE[system.stage]
-    for split, metrics in results["scores"][system.stage].items():
+    for split, metrics in results.scores[system.stage].items():
         value = metrics.get(headline)
         shown = "undefined (no labels)" if value is None else f"{value:.3f}"
         print(f"{system.stage}/{split}: {headline} {shown}")

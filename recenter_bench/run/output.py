@@ -19,6 +19,7 @@ from recenter_bench.errors import UserError, first_line
 from recenter_bench.review import (
     RAW_ANSWERS_FILE,
     Reference,
+    Results,
     folder_name,
     identity_of,
     jsonl_text,
@@ -56,8 +57,8 @@ def write_submission(
     predictions: Mapping[str, Sequence[Mapping[str, Any]]],
     reference: Reference,
     raw_answers: Sequence[Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Write a complete submission folder and return its results.json document."""
+) -> Results:
+    """Write a complete submission folder and return its results.json."""
     files, results = submission_files(out, metadata, predictions, reference)
     if raw_answers is not None:
         files[RAW_ANSWERS_FILE] = jsonl_text(raw_answers).encode("utf-8")
