@@ -339,30 +339,22 @@ FIXTURE_PREDICTIONS_SCHEMA = {
 
 @pytest.fixture
 def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stage):
-    """The fixture stage in what the validator and the board read beyond the record.
+    """The fixture stage in what the validator reads beyond the record.
 
-    The derived per-stage dicts are shared objects (an item added reaches every importer); the
-    stage tuple and the file lists are copied by name at import, so each copy is patched here:
-    this list is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
-    from recenter_bench.leaderboard import columns as board_columns
-    from recenter_bench.leaderboard import table
+    The metric's per-stage tables and the board's columns are views of the records, read when
+    used, so the record alone reaches them. The submissions side still copies the stage tuple and
+    the file lists by name at import, so each copy is patched here, with the fixture's predictions
+    schema (a stage ships its schema as a file): this list is what adding a stage costs outside
+    the record (CONTRIBUTING.md, section 5)."""
     from recenter_bench.review import check, dataset, files
 
-    for name, field_name in DERIVED.items():
-        monkeypatch.setitem(getattr(metric, name), FIXTURE.name, getattr(FIXTURE, field_name))
     stages = (*RECORDS, FIXTURE.name)
-    for module in (metric, files, check, dataset, board_columns, table):
+    for module in (files, check, dataset):
         monkeypatch.setattr(module, "STAGES", stages)
     monkeypatch.setitem(files.STAGE_FILES, FIXTURE_FILE, FIXTURE.name)
     allowed = (*files.ALLOWED_FILES, FIXTURE_FILE)
     for module in (files, check):
         monkeypatch.setattr(module, "ALLOWED_FILES", allowed)
-    # The board's per-stage columns, built from the record by the board's own functions.
-    monkeypatch.setitem(board_columns.HIGHER_IS_BETTER, FIXTURE.name, FIXTURE.higher_is_better)
-    monkeypatch.setitem(board_columns.STAGE_TITLES, FIXTURE.name, FIXTURE.title)
-    monkeypatch.setitem(
-        board_columns.STAGE_METRICS, FIXTURE.name, board_columns.metric_columns(FIXTURE.name)
-    )
     shipped = check.load_schema
 
     def load_schema(name: str) -> dict:
@@ -429,6 +421,10 @@ def test_the_board_builds_a_table_for_the_fixture_stage(registered_stage: metric
         scores = metric.score_submission({FIXTURE.name: preds}, references, 0, seed=0)
         metadata = {"model": submission_id.split("/")[0], "type": "llm-judge", "trained_on": []}
         submissions.append(table.Submission(submission_id, metadata, {"scores": scores}))
+    # The record alone puts the stage on the board: its tab title, metric columns and direction.
+    assert FIXTURE.name in columns.STAGES and columns.STAGE_TITLES[FIXTURE.name] == FIXTURE.title
+    assert columns.HIGHER_IS_BETTER[FIXTURE.name] is True
+    assert columns.COLUMNS["fixture_stage_f1"].label == "Stage 4 F1"
     board = table.stage_table(submissions, FIXTURE.name, "test")
     assert list(board.columns[:5]) == ["rank", "model", "f1", "f1_ci_low", "f1_ci_high"]
     assert list(board["submission"]) == ["acme__good/v1", "acme__coin/v1"]
