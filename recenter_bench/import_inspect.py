@@ -18,8 +18,9 @@ from typing import Any
 from recenter_bench import BENCHMARK_VERSION
 from recenter_bench.errors import UserError, first_line
 from recenter_bench.review import RAW_ANSWERS_FILE, STAGES, load_reference, metric_module
+from recenter_bench.run.destination import check_out_writable, out_identity
 from recenter_bench.run.judge import BOTH_ORDERS_NOTE, judge_stage
-from recenter_bench.run.output import check_out_writable, out_identity, write_submission
+from recenter_bench.run.output import write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT
 
 TASK_PACKAGE = "recenter_bench"

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 from recenter_bench.errors import UserError
 from recenter_bench.hub import download_dataset
@@ -20,40 +17,10 @@ from recenter_bench.paths import (
     PREVIEW_RELEASE_DIR,
     cache_root,
 )
-from recenter_bench.review.files import ID_FIELD, STAGES
+from recenter_bench.review.files import STAGES
+from recenter_bench.review.reference import Reference
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The dataset side of a check: every row per stage and split, and its revision."""
-
-    source: str
-    revision: str
-    rows: dict[str, dict[str, list[dict[str, Any]]]]
-
-    @classmethod
-    def from_rows(
-        cls, source: str, revision: str, rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]
-    ) -> Reference:
-        """A reference with every stage present (a stage the dataset lacks has no splits)."""
-        return cls(source, revision, {stage: dict(rows.get(stage, {})) for stage in STAGES})
-
-    @cached_property
-    def split_of_id(self) -> dict[str, dict[str, str]]:
-        """{stage: {row ID: split}}, built once: every prediction line is looked up in it."""
-        return {
-            stage: {
-                row[ID_FIELD[stage]]: split
-                for split, split_rows in self.rows[stage].items()
-                for row in split_rows
-            }
-            for stage in STAGES
-        }
-
-    def test_ids(self, stage: str) -> list[str]:
-        return [row[ID_FIELD[stage]] for row in self.rows[stage].get("test", [])]
 
 
 def _release_key(release: Path) -> str:

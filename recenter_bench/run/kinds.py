@@ -22,7 +22,11 @@ from typing import Any
 from recenter_bench.errors import UserError
 
 # The modules whose import registers the shipped kinds.
-BUILTIN_MODULES = ("recenter_bench.run.runner", "recenter_bench.run.trained")
+BUILTIN_MODULES = (
+    "recenter_bench.run.runner",
+    "recenter_bench.run.retrieval",
+    "recenter_bench.run.trained",
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Kind:
     metadata_type: str  # metadata.yaml's `type` of the rows it makes
     fitted: bool  # reads the labels of train/validation (metadata's `trained_on`)
     summary: str  # one line for `recenter run --help`
-    run: Callable[..., Any]  # (system, rows, splits, context) -> runner.Outcome
+    run: Callable[..., Any]  # (system, rows, splits, context) -> records.Outcome
 
 
 _REGISTRY: dict[str, Kind] = {}

@@ -1,0 +1,78 @@
+"""`recenter run pairing` reads as one pass through the modules (issue 14).
+
+A warm run (the second of two, so no module is imported during the trace) is traced with
+tests/module_trace.py: the flow enters cli -> arguments -> command -> systems -> kinds (the one
+system resolved) -> destination (--out checked) -> dataset -> runner -> the kind's modules ->
+output (the folder written), and never comes back to a module it left.
+
+Modules below every step are left out of the order (`BELOW`), each with its reason; no step of
+the run is among them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recenter_bench.cli import main
+from tests.module_trace import BELOW_EVERY_STEP, module_order, reentered
+
+RUN = "recenter_bench.run."
+# Below every step of the run, and why (besides module_trace's errors, paths, atomic, limits):
+BELOW = BELOW_EVERY_STEP | {
+    # The records the steps hand on (System, Context, Outcome; the dataset's Reference): data
+    # every later step reads, made by the step before; reading one is not entering that step.
+    f"{RUN}records",
+    "recenter_bench.review.reference",
+    # The hardened reader (bounded, strict YAML and JSON): a parser, used by systems for the
+    # system file and by the write step's check for the files it is about to write.
+    "recenter_bench.review.read",
+    # Inside the write step: the submissions side's own check -> score pipeline, which checks
+    # the files `output` writes exactly as `recenter validate` does and scores them with the
+    # metric; its one pass is traced by the test of `recenter score`, not here.
+    "recenter_bench.review.files",
+    "recenter_bench.review.pipeline",
+    "recenter_bench.review.check",
+    "recenter_bench.review.score",
+    # The metric module: the stage records every step reads (ID field, headline) and the scorer
+    # the write step's pipeline calls.
+    "recenter_bench.metric.recenter_personalization.recenter_personalization",
+}
+# The steps every run goes through, in this order.
+STEPS = [
+    "recenter_bench.cli",
+    f"{RUN}arguments",
+    f"{RUN}command",
+    f"{RUN}systems",
+    f"{RUN}kinds",
+    f"{RUN}destination",
+    "recenter_bench.review.dataset",
+    "recenter_bench.loaders.load",
+    f"{RUN}runner",
+]
+
+
+def traced_warm_run(flags: list[str], root: Path) -> list[str]:
+    """The modules a second, warm `recenter run` enters, in order (the first run imports)."""
+    assert main([*flags, "--out", str(root / "acme__first" / "v1")]) == 0
+    with module_order(BELOW) as order:
+        assert main([*flags, "--out", str(root / "acme__second" / "v1")]) == 0
+    return order
+
+
+def test_a_bm25_run_is_one_pass(preview_dataset: Path, tmp_path: Path) -> None:
+    flags = ["run", "pairing", "--system", "bm25s", "--dataset", str(preview_dataset)]
+    order = traced_warm_run(flags, tmp_path)
+    assert reentered(order) == []
+    kind_modules = [f"{RUN}retrieval", f"{RUN}lexical", f"{RUN}rules"]
+    assert order == [*STEPS, *kind_modules, f"{RUN}output"]
+
+
+def test_the_trace_sees_a_step_entered_twice() -> None:
+    """The measure can fail: a flow that calls back into a module it left is caught."""
+    from recenter_bench.run import destination, systems
+
+    with module_order(BELOW) as order:
+        systems.default_system("pairing")
+        destination.check_out_writable(Path("acme__m") / "v1")
+        systems.default_system("pairing")
+    assert reentered(order) == [f"{RUN}systems"]
