@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from recenter_bench.cli import main
 from tests.module_trace import BELOW_EVERY_STEP, module_order, reentered
+from tests.openai_standin import StandIn
 
 RUN = "recenter_bench.run."
 # Below every step of the run, and why (besides module_trace's errors, paths, atomic, limits):
@@ -64,6 +67,28 @@ def test_a_bm25_run_is_one_pass(preview_dataset: Path, tmp_path: Path) -> None:
     order = traced_warm_run(flags, tmp_path)
     assert reentered(order) == []
     kind_modules = [f"{RUN}retrieval", f"{RUN}lexical", f"{RUN}rules"]
+    assert order == [*STEPS, *kind_modules, f"{RUN}output"]
+
+
+def _judge(body: dict) -> tuple[int, str]:
+    """A stand-in judge: relevant iff the request mentions food."""
+    return 200, f"Answer: {'YES' if 'food' in body['messages'][0]['content'] else 'NO'}"
+
+
+def test_an_llm_judge_run_is_one_pass(
+    preview_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm run takes every answer from the cache: requests (judge), the cache, the answers
+    (llm), the decisions (parse), each entered once."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with StandIn(_judge) as server:
+        flags = ["run", "pairing", "--base-url", server.url, "--model", "stand-in"]
+        flags += ["--dataset", str(preview_dataset), "--cache-dir", str(tmp_path / "cache")]
+        flags += ["--splits", "test", "--no-progress"]
+        order = traced_warm_run(flags, tmp_path)
+        assert server.counts["chat"] > 0  # the first run asked the endpoint; the traced one not
+    assert reentered(order) == []
+    kind_modules = [f"{RUN}judge", f"{RUN}cache", f"{RUN}llm", f"{RUN}parse"]
     assert order == [*STEPS, *kind_modules, f"{RUN}output"]
 
 

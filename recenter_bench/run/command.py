@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,15 @@ from recenter_bench.errors import UserError
 from recenter_bench.paths import cache_root
 from recenter_bench.review import load_reference, parse_yaml_value
 from recenter_bench.run.destination import check_out_writable, out_identity
-from recenter_bench.run.judge import judge_stage
+from recenter_bench.run.judge import JUDGE_STAGES
 from recenter_bench.run.output import write_run
+from recenter_bench.run.records import Endpoint
 from recenter_bench.run.runner import run_system
 from recenter_bench.run.systems import (
     LLM_JUDGE,
     PROMPT_FLAG,
     default_system,
     load_system,
-    read_prompt,
 )
 
 
@@ -100,18 +101,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run a system and write its submission folder; exit 1 (writing nothing) on any problem."""
-    from recenter_bench.run.cache import AnswerCache
-    from recenter_bench.run.llm import Endpoint
-
     out = Path(args.out)
-    system = load_system(args.system or default_system(args.stage), system_overrides(args))
+    overrides = system_overrides(args)
+    # A judge's template is read and checked with its file: one that may not be sent is
+    # refused before anything runs.
+    system = load_system(args.system or default_system(args.stage), overrides)
     if system.stage != args.stage:
         raise UserError(f"--system: {system.name} runs on {system.stage}, not {args.stage}")
-    if system.kind == LLM_JUDGE:
-        read_prompt(system)  # a template that may not be sent is refused before anything runs
     org, model = out_identity(out, args.org, args.display_name, system.get("display_name"))
     check_out_writable(out)
-    endpoint = cache = None
+    endpoint = cache_dir = None
     conversations: list[dict[str, Any]] = []
     if system.kind == LLM_JUDGE:
         if not args.base_url:
@@ -129,36 +128,36 @@ def _run(args: argparse.Namespace) -> int:
             max_retries=max(0, args.max_retries),
             timeout_s=args.timeout,
         )
-        cache = AnswerCache(Path(args.cache_dir) if args.cache_dir else cache_root() / "answers")
+        cache_dir = Path(args.cache_dir) if args.cache_dir else cache_root() / "answers"
     reference = load_reference(args.dataset)
-    if system.kind == LLM_JUDGE and judge_stage(system.stage).needs_conversations:
+    if system.kind == LLM_JUDGE and JUDGE_STAGES[system.stage].needs_conversations:
         from recenter_bench.loaders.load import load_rows
 
-        conversations = [
-            r for rows in load_rows("conversations", reference.source).values() for r in rows
-        ]
+        conversations = list(
+            chain.from_iterable(load_rows("conversations", reference.source).values())
+        )
     try:
         outcome = run_system(
             system,
             reference,
             args.splits,
             endpoint=endpoint,
-            cache=cache,
+            cache_dir=cache_dir,
             conversations=conversations,
             show_progress=not args.no_progress and sys.stderr.isatty(),
         )
     except KeyboardInterrupt:
-        if cache is None:
+        if cache_dir is None:
             raise
         raise KeyboardInterrupt(
             f"run the same command again to resume: the answers received so far are cached in "
-            f"{cache.root}, only the others are sent. Nothing was written to {out}"
+            f"{cache_dir}, only the others are sent. Nothing was written to {out}"
         ) from None
     if outcome.failures:
         raise UserError(
             f"{len(outcome.failures):,} of {outcome.record['requests']:,} requests failed "
             f"(first: {outcome.failures[0]}); the answers received are cached in "
-            f"{cache.root if cache else '-'}: run the same command again to retry only the "
+            f"{cache_dir or '-'}: run the same command again to retry only the "
             f"failed ones. Nothing was written to {out}"
         )
     write_run(out, system, outcome, (org, model), args, reference)

@@ -23,7 +23,7 @@ from recenter_bench.errors import UserError
 
 # The modules whose import registers the shipped kinds.
 BUILTIN_MODULES = (
-    "recenter_bench.run.runner",
+    "recenter_bench.run.judge",
     "recenter_bench.run.retrieval",
     "recenter_bench.run.trained",
 )
@@ -40,6 +40,7 @@ class Kind:
     fitted: bool  # reads the labels of train/validation (metadata's `trained_on`)
     summary: str  # one line for `recenter run --help`
     run: Callable[..., Any]  # (system, rows, splits, context) -> records.Outcome
+    required: tuple[str, ...] = ()  # of its own fields, those every system file of it sets
 
 
 _REGISTRY: dict[str, Kind] = {}
@@ -54,13 +55,16 @@ def register_kind(
     metadata_type: str,
     fitted: bool,
     summary: str,
+    required: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated run function as kind `name` (a name registers once)."""
 
     def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name].run is not run:
             raise ValueError(f"runner kind {name!r} is registered twice")
-        _REGISTRY[name] = Kind(name, tuple(fields), extra, metadata_type, fitted, summary, run)
+        _REGISTRY[name] = Kind(
+            name, tuple(fields), extra, metadata_type, fitted, summary, run, tuple(required)
+        )
         return run
 
     return decorate

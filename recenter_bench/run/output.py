@@ -21,8 +21,9 @@ from recenter_bench.atomic import write_folder
 from recenter_bench.errors import UserError, first_line, printable
 from recenter_bench.metric.recenter_personalization.recenter_personalization import HEADLINE
 from recenter_bench.review import RAW_ANSWERS_FILE, Reference, jsonl_text, submission_files
+from recenter_bench.run.llm import NONE_CONTACTED
 from recenter_bench.run.records import Outcome, System
-from recenter_bench.run.runner import NONE_CONTACTED, UNPARSED_DEFAULT
+from recenter_bench.run.runner import UNPARSED_DEFAULT
 from recenter_bench.run.systems import LLM_JUDGE
 
 

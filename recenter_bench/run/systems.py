@@ -211,10 +211,16 @@ def load_system(
             value = {**values.get("decoding", {}), **value}
         _check_field(flag, key, value)
         values[key], labels[key] = value, flag
+    template = None
+    if "prompt" in values:  # read now: a template that may not be sent is refused at once
+        template = read_template(str(path), values["prompt"], explicit_prompt)
     spec = get_kind(values["kind"], labels["kind"])
-    for key in values:  # a loop, not a helper: the registry was the last step entered
+    for key in values:  # loops, not helpers: the registry was the last step entered
         if key not in COMMON_FIELDS and key not in spec.fields:
             raise UserError(f"{labels[key]}: not a field of a {spec.name} system")
+    for key in spec.required:
+        if key not in values:
+            raise UserError(f"{where(path, None, key)}: missing (a {spec.name} system needs it)")
     return System(
         name=path.stem,
         source=str(path),
@@ -224,6 +230,7 @@ def load_system(
         spec=spec,
         fields=values,
         explicit_prompt=explicit_prompt,
+        template=template,
     )
 
 
@@ -237,27 +244,32 @@ def _check_field(label: str, key: str, value: Any) -> None:
 
 
 def read_prompt(system: System) -> str:
-    """The text of the system's prompt template: a file under prompts/ named by the system file
-    (or `--set prompt=NAME`), or any file given explicitly with `--prompt FILE`. A name that
-    resolves outside prompts/ (`../../secret.txt`, an absolute path, a link out) is refused:
-    a template's text is sent to the endpoint with every request."""
-    name = system.get("prompt")
-    if not name:
+    """The text of the system's prompt template, read and checked when the file was loaded
+    (`read_template`)."""
+    if system.template is None:
         raise UserError(f"{system.source}: prompt: missing (an llm-judge system needs one)")
-    path = Path(name) if system.explicit_prompt else shipped_prompt(system, name)
+    return system.template
+
+
+def read_template(source: str, name: str, explicit: bool) -> str:
+    """The text of a prompt template: a file under prompts/ named by the system file `source`
+    (or `--set prompt=NAME`), or any file given explicitly with `--prompt FILE` (`explicit`).
+    A name that resolves outside prompts/ (`../../secret.txt`, an absolute path, a link out) is
+    refused: a template's text is sent to the endpoint with every request."""
+    path = Path(name) if explicit else shipped_prompt(source, name)
     if not path.is_file():
-        hint = "" if system.explicit_prompt else f" under {PROMPTS_DIR}; {_OWN_TEMPLATE}"
-        raise UserError(f"{where(system.source, None, 'prompt')}: no template named {name!r}{hint}")
+        hint = "" if explicit else f" under {PROMPTS_DIR}; {_OWN_TEMPLATE}"
+        raise UserError(f"{where(source, None, 'prompt')}: no template named {name!r}{hint}")
     return _read_text(path)
 
 
-def shipped_prompt(system: System, name: str) -> Path:
+def shipped_prompt(source: str, name: str) -> Path:
     """The template `name` under prompts/, refused when it resolves anywhere else."""
     root = PROMPTS_DIR.resolve()
     path = (root / name).resolve()
     if not path.is_relative_to(root):
         raise UserError(
-            f"{where(system.source, None, 'prompt')}: {name!r} is not a template under "
+            f"{where(source, None, 'prompt')}: {name!r} is not a template under "
             f"{PROMPTS_DIR}; {_OWN_TEMPLATE}"
         )
     return path
