@@ -288,7 +288,8 @@ class StageNames(Sequence):
             return self._names() == tuple(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]  # equal to a changing tuple: not hashable
+    def __hash__(self) -> int:  # as the equal tuple's, so it can key a cache like a tuple
+        return hash(self._names())
 
     def __repr__(self) -> str:
         return repr(self._names())
