@@ -10,26 +10,27 @@ Space builds its column chooser from here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from recenter_bench.leaderboard.prompt_blind import PROMPT_BLIND_STAGE
 from recenter_bench.metric.recenter_personalization import recenter_personalization as _metric
 
-# The metric's own objects, not copies (tests/test_registry.py checks they are the same).
-STAGES: tuple[str, ...] = _metric.STAGES
-HEADLINE: dict[str, str] = _metric.HEADLINE
+# The metric's own views of its stage records, read when looked up, not copied at import
+# (tests/test_registry.py checks they are the same objects): a stage declared in the metric's
+# STAGE_RECORDS is on the board with no second list.
+STAGES: Sequence[str] = _metric.STAGES
+HEADLINE: Mapping[str, str] = _metric.HEADLINE
 # Whether a larger headline is better, per stage: the metric declares the direction of every
 # score it writes (lm-eval's `higher_is_better`); F1 and Spearman both are.
-HIGHER_IS_BETTER: dict[str, bool] = {
-    stage: bool(_metric.HIGHER_IS_BETTER[HEADLINE[stage]]) for stage in STAGES
-}
+HIGHER_IS_BETTER: Mapping[str, bool] = _metric.RecordView(lambda record: record.higher_is_better)
 # The tab titles are the records' (`Stage.title`), not a second list.
-STAGE_TITLES: dict[str, str] = {name: r.title for name, r in _metric.STAGE_RECORDS.items()}
+STAGE_TITLES: Mapping[str, str] = _metric.RecordView(lambda record: record.title)
 CONFUSION_COUNTS: tuple[str, ...] = ("tp", "fp", "fn", "tn")
 # The stages with yes/no decisions are the ones whose metric writes confusion counts.
-BINARY_STAGES: tuple[str, ...] = tuple(
-    s for s in STAGES if set(CONFUSION_COUNTS) <= set(_metric.METRIC_NAMES[s])
+BINARY_STAGES: Sequence[str] = _metric.StageNames(
+    lambda record: set(CONFUSION_COUNTS) <= set(record.metric_names)
 )
 
 
@@ -141,7 +142,9 @@ def metric_columns(stage: str) -> tuple[str, ...]:
     return (*first, *(name for name in names if name not in first))
 
 
-STAGE_METRICS: dict[str, tuple[str, ...]] = {stage: metric_columns(stage) for stage in STAGES}
+STAGE_METRICS: Mapping[str, tuple[str, ...]] = _metric.RecordView(
+    lambda record: metric_columns(record.name)
+)
 
 
 def overview_metric(stage: str) -> str:
@@ -168,7 +171,30 @@ def _registry() -> dict[str, ColumnContent]:
     return columns
 
 
-COLUMNS: dict[str, ColumnContent] = _registry()
+class _Columns(Mapping):
+    """`COLUMNS`: the registry, rebuilt when the metric's stage records change (a stage added to
+    them has its columns here too), else the one built before."""
+
+    def __init__(self) -> None:
+        self._built: tuple[Any, dict[str, ColumnContent]] | None = None
+
+    def _current(self) -> dict[str, ColumnContent]:
+        records = _metric.STAGE_RECORDS
+        if self._built is None or self._built[0] is not records:
+            self._built = (records, _registry())
+        return self._built[1]
+
+    def __getitem__(self, name: str) -> ColumnContent:
+        return self._current()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
+COLUMNS: Mapping[str, ColumnContent] = _Columns()
 _RANK_COLUMNS = ("rank", "rank_interval", "tie_group", "unranked")
 
 

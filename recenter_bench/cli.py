@@ -194,25 +194,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _handler(command: str) -> Callable[[argparse.Namespace], int]:
-    """Import a command's handler; a library of a missing extra is a one-line UserError."""
-    module_name, function_name = HANDLERS[command].split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if command not in EXTRAS or (error.name or "").startswith("recenter_bench"):
-            raise
-        raise UserError(
-            f"`recenter {command}` needs {error.name}, which is not installed: "
-            f"pip install 'recenter-bench[{EXTRAS[command]}]'"
-        ) from None
-    return getattr(module, function_name)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the arguments, import the command's handler and run it.
+
+    The handler is imported here, not by a helper of this module, so a command's flow enters
+    this module once and never comes back to it (tests/test_run_flow.py). A library of a
+    missing extra is a one-line UserError."""
     args = build_parser().parse_args(argv)
+    module_name, function_name = HANDLERS[args.command].split(":")
     try:
-        return int(_handler(args.command)(args) or 0)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if args.command not in EXTRAS or (error.name or "").startswith("recenter_bench"):
+                raise
+            raise UserError(
+                f"`recenter {args.command}` needs {error.name}, which is not installed: "
+                f"pip install 'recenter-bench[{EXTRAS[args.command]}]'"
+            ) from None
+        handler: Callable[[argparse.Namespace], int] = getattr(module, function_name)
+        return int(handler(args) or 0)
     except ValidationFailed as failure:
         for problem in failure.problems:
             print(f"error: {printable(problem)}", file=sys.stderr)

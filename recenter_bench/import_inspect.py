@@ -24,8 +24,9 @@ from recenter_bench.review import (
     load_reference,
     metric_module,
 )
+from recenter_bench.run.destination import check_out_writable, out_identity
 from recenter_bench.run.judge import BOTH_ORDERS_NOTE, judge_stage
-from recenter_bench.run.output import check_out_writable, out_identity, write_submission
+from recenter_bench.run.output import write_submission
 from recenter_bench.run.runner import UNPARSED_DEFAULT
 
 TASK_PACKAGE = "recenter_bench"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 PROJECT = "recenter_bench."
@@ -52,6 +52,23 @@ def module_order(below: Iterable[str] = BELOW_EVERY_STEP) -> Iterator[list[str]]
     finally:
         sys.setprofile(None)
         threading.setprofile(None)
+
+
+def steps(order: list[str], groups: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """The steps a traced module order goes through, consecutive repeats counted once. A step
+    may span several modules: `groups` maps a module-name prefix to its step's name; any other
+    module is the step named by its last part.
+
+    >>> steps(["a.cli", "a.check_x", "a.check_y", "a.check_x", "a.score"], [("a.check", "check")])
+    ['cli', 'check', 'score']
+    """
+    collapsed: list[str] = []
+    for module in order:
+        step = next((name for prefix, name in groups if module.startswith(prefix)), None)
+        step = step or module.rsplit(".", 1)[-1]
+        if not collapsed or collapsed[-1] != step:
+            collapsed.append(step)
+    return collapsed
 
 
 def reentered(order: list[str]) -> list[str]:

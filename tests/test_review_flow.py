@@ -14,7 +14,7 @@ import pytest
 
 from recenter_bench.cli import main
 from recenter_bench.paths import SUBMISSIONS_DIR
-from tests.module_trace import BELOW_EVERY_STEP, module_order, reentered
+from tests.module_trace import BELOW_EVERY_STEP, module_order, reentered, steps
 
 REVIEW = "recenter_bench.review."
 # A rescored submission committed in the repository, re-scored by the flow under test.
@@ -44,23 +44,6 @@ STEP_PREFIXES = (
 )
 
 
-def step_of(module: str) -> str:
-    """The step a module belongs to: its last name, or the step it is part of."""
-    for prefix, step in STEP_PREFIXES:
-        if module.startswith(prefix):
-            return step
-    return module.rsplit(".", 1)[-1]
-
-
-def steps(order: list[str]) -> list[str]:
-    """The steps a traced module order goes through, consecutive repeats counted once."""
-    collapsed: list[str] = []
-    for step in map(step_of, order):
-        if not collapsed or collapsed[-1] != step:
-            collapsed.append(step)
-    return collapsed
-
-
 def traced(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
     """The module order of a warm `recenter ARGV` that exits 0."""
     assert main(argv) == 0, capsys.readouterr().err  # warm: imports and caches
@@ -73,8 +56,8 @@ def traced(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
 def test_score_is_one_pass(preview_dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
     order = traced(["score", str(FOLDER), "--dataset", str(preview_dataset), "--json"], capsys)
     assert capsys.readouterr().out.count('"provenance": "rescored"') == 2
-    assert reentered(steps(order)) == []
-    assert steps(order) == [
+    assert reentered(steps(order, STEP_PREFIXES)) == []
+    assert steps(order, STEP_PREFIXES) == [
         "cli",
         "commands",
         "dataset",
@@ -92,8 +75,8 @@ def test_score_write_is_one_pass(
     shutil.copytree(FOLDER, copy)
     (copy / "results.json").unlink()
     order = traced(["score", str(copy), "--dataset", str(preview_dataset), "--write"], capsys)
-    assert reentered(steps(order)) == []
-    assert steps(order) == [
+    assert reentered(steps(order, STEP_PREFIXES)) == []
+    assert steps(order, STEP_PREFIXES) == [
         "cli",
         "commands",
         "dataset",
@@ -110,8 +93,8 @@ def test_score_write_is_one_pass(
 def test_validate_is_one_pass(preview_dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
     order = traced(["validate", str(FOLDER), "--dataset", str(preview_dataset)], capsys)
     assert ": valid (dataset revision" in capsys.readouterr().out
-    assert reentered(steps(order)) == []
-    assert steps(order) == [
+    assert reentered(steps(order, STEP_PREFIXES)) == []
+    assert steps(order, STEP_PREFIXES) == [
         "cli",
         "commands",
         "dataset",
@@ -126,5 +109,5 @@ def test_validate_is_one_pass(preview_dataset: Path, capsys: pytest.CaptureFixtu
 def test_a_flow_that_comes_back_is_caught() -> None:
     # the measure itself: a step entered again after the flow left it is reported
     order = [f"{REVIEW}read", f"{REVIEW}check_metadata", f"{REVIEW}score", f"{REVIEW}check"]
-    assert steps(order) == ["read", "check", "score", "check"]
-    assert reentered(steps(order)) == ["check"]
+    assert steps(order, STEP_PREFIXES) == ["read", "check", "score", "check"]
+    assert reentered(steps(order, STEP_PREFIXES)) == ["check"]

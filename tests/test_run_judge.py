@@ -661,7 +661,7 @@ def _record(out: Path) -> dict:
 def test_metadata_says_where_the_answers_came_from(
     fixture_dataset: Path, fixture_reference: Reference, tmp_path: Path, capsys
 ) -> None:
-    from recenter_bench.run.runner import NONE_CONTACTED
+    from recenter_bench.run.llm import NONE_CONTACTED
 
     rows = sum(len(r) for r in fixture_reference.rows["pairing"].values())
     out = tmp_path / "acme__judge" / "v1"

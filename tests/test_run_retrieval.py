@@ -232,7 +232,7 @@ def test_choose_keeps_the_best_validation_candidate() -> None:
     good = np.array([0.6, 0.1, 0.8, 0.2, 0.0, 0.0])
     bad = np.array([0.6, 0.1, 0.2, 0.8, 0.0, 0.0])
     choice, scores = rules.choose(
-        {"bad": lambda: bad, "good": lambda: good}, ["threshold"], splits, list(range(6)), labels
+        {"bad": bad, "good": good}, ["threshold"], splits, list(range(6)), labels
     )
     assert choice.variant == "good" and scores is good
     assert [row["validation_f1"] for row in choice.table] == [0.0, 1.0]
@@ -286,6 +286,6 @@ def test_a_display_name_that_does_not_make_the_out_folder_is_refused(
 def test_the_out_folder_names_the_row_for_every_kind(
     tmp_path: Path, folder: str, flags: tuple, system_name: str | None, expected: tuple
 ) -> None:
-    from recenter_bench.run.output import out_identity
+    from recenter_bench.run.destination import out_identity
 
     assert out_identity(tmp_path / folder / "v1", *flags, system_name) == expected

@@ -339,28 +339,15 @@ FIXTURE_PREDICTIONS_SCHEMA = {
 
 @pytest.fixture
 def registered_stage(monkeypatch: pytest.MonkeyPatch, fixture_stage: metric.Stage):
-    """The fixture stage in what the validator and the board read beyond the record.
+    """The fixture stage in what the validator reads beyond the record.
 
-    The derived per-stage dicts are shared objects (an item added reaches every importer); the
-    stage tuple is copied by name at import, so each copy is patched here. The review package
-    (validator and scorer) reads the records when called and needs no patch beyond the stage's
-    predictions schema, which a shipped stage has as a file in dataset_card/schemas/: this list
-    is what adding a stage costs outside the record (CONTRIBUTING.md, section 5)."""
-    from recenter_bench.leaderboard import columns as board_columns
-    from recenter_bench.leaderboard import table
+    The metric's per-stage tables and the board's columns are views of the records, and the
+    review package (validator and scorer) reads the records when called, so the record alone
+    reaches them. The one thing patched here is the stage's predictions schema, which a shipped
+    stage has as a file in dataset_card/schemas/: adding a stage costs the record plus that file
+    (CONTRIBUTING.md, section 5)."""
     from recenter_bench.review import check_schema
 
-    for name, field_name in DERIVED.items():
-        monkeypatch.setitem(getattr(metric, name), FIXTURE.name, getattr(FIXTURE, field_name))
-    stages = (*RECORDS, FIXTURE.name)
-    for module in (metric, board_columns, table):
-        monkeypatch.setattr(module, "STAGES", stages)
-    # The board's per-stage columns, built from the record by the board's own functions.
-    monkeypatch.setitem(board_columns.HIGHER_IS_BETTER, FIXTURE.name, FIXTURE.higher_is_better)
-    monkeypatch.setitem(board_columns.STAGE_TITLES, FIXTURE.name, FIXTURE.title)
-    monkeypatch.setitem(
-        board_columns.STAGE_METRICS, FIXTURE.name, board_columns.metric_columns(FIXTURE.name)
-    )
     shipped = check_schema.load_schema
 
     def load_schema(name: str) -> dict:
@@ -444,6 +431,10 @@ def test_the_board_builds_a_table_for_the_fixture_stage(registered_stage: metric
         scores = metric.score_submission({FIXTURE.name: preds}, references, 0, seed=0)
         metadata = {"model": submission_id.split("/")[0], "type": "llm-judge", "trained_on": []}
         submissions.append(table.Submission(submission_id, metadata, {"scores": scores}))
+    # The record alone puts the stage on the board: its tab title, metric columns and direction.
+    assert FIXTURE.name in columns.STAGES and columns.STAGE_TITLES[FIXTURE.name] == FIXTURE.title
+    assert columns.HIGHER_IS_BETTER[FIXTURE.name] is True
+    assert columns.COLUMNS["fixture_stage_f1"].label == "Stage 4 F1"
     board = table.stage_table(submissions, FIXTURE.name, "test")
     assert list(board.columns[:5]) == ["rank", "model", "f1", "f1_ci_low", "f1_ci_high"]
     assert list(board["submission"]) == ["acme__good/v1", "acme__coin/v1"]

@@ -234,17 +234,102 @@ STAGE_RECORDS: Mapping[str, Stage] = MappingProxyType(
     }
 )
 
-# The per-stage tables other modules import, derived from the records (same names and values
-# as before the records existed; the functions below read the records themselves).
-STAGES = tuple(STAGE_RECORDS)
-HEADLINE = {name: record.headline for name, record in STAGE_RECORDS.items()}
-ID_FIELD = {name: record.id_field for name, record in STAGE_RECORDS.items()}
-PREDICTION_FIELD = {name: record.prediction_field for name, record in STAGE_RECORDS.items()}
-BOOTSTRAP_UNIT = {name: record.bootstrap_unit for name, record in STAGE_RECORDS.items()}
-ANNOTATOR_LABELS = {name: record.annotator_labels for name, record in STAGE_RECORDS.items()}
-REFERENCE_FIELD = {name: record.reference_field for name, record in STAGE_RECORDS.items()}
-METRIC_NAMES = {name: record.metric_names for name, record in STAGE_RECORDS.items()}
-HUMAN_METRIC_NAMES = {name: record.human_metric_names for name, record in STAGE_RECORDS.items()}
+
+class RecordView(Mapping):
+    """A read-only table of one fact per stage, read from `STAGE_RECORDS` when it is looked up
+    (not copied at import), so a stage added to the records is in every table at once.
+
+    >>> RecordView(lambda record: record.headline)["pairing"]
+    'f1'
+    """
+
+    def __init__(self, read: Any) -> None:
+        self._read = read  # Stage -> the fact
+
+    def __getitem__(self, stage: str) -> Any:
+        return self._read(STAGE_RECORDS[stage])
+
+    def __iter__(self) -> Any:
+        return iter(STAGE_RECORDS)
+
+    def __len__(self) -> int:
+        return len(STAGE_RECORDS)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+class StageNames(Sequence):
+    """The names of the stages in record order (of those `keep` accepts), read from
+    `STAGE_RECORDS` when used; equal to the tuple of the same names.
+
+    >>> StageNames() == ("extraction", "pairing", "response_quality")
+    True
+    """
+
+    def __init__(self, keep: Any = None) -> None:
+        self._keep = keep  # Stage -> bool, or None for every stage
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, record in STAGE_RECORDS.items()
+            if self._keep is None or self._keep(record)
+        )
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StageNames | tuple | list):
+            return self._names() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:  # as the equal tuple's, so it can key a cache like a tuple
+        return hash(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+class _Directions(Mapping):
+    """`HIGHER_IS_BETTER`: every score any stage's record writes, but those in `_NO_DIRECTION`."""
+
+    def _names(self) -> dict[str, bool]:
+        return {
+            name: True
+            for record in STAGE_RECORDS.values()
+            for name in (*record.metric_names, *record.human_metric_names)
+            if name not in _NO_DIRECTION
+        }
+
+    def __getitem__(self, name: str) -> bool:
+        return self._names()[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+# The per-stage tables other modules import: views of the records, read when looked up (a
+# stage declared in STAGE_RECORDS is in each of them with no other change).
+STAGES = StageNames()
+HEADLINE = RecordView(lambda record: record.headline)
+ID_FIELD = RecordView(lambda record: record.id_field)
+PREDICTION_FIELD = RecordView(lambda record: record.prediction_field)
+BOOTSTRAP_UNIT = RecordView(lambda record: record.bootstrap_unit)
+ANNOTATOR_LABELS = RecordView(lambda record: record.annotator_labels)
+REFERENCE_FIELD = RecordView(lambda record: record.reference_field)
+METRIC_NAMES = RecordView(lambda record: record.metric_names)
+HUMAN_METRIC_NAMES = RecordView(lambda record: record.human_metric_names)
 
 # Which way a score is better (lm-eval's `higher_is_better`): every score above but the rates,
 # counts, means and the signed `inflation`, which have no better direction and are not listed.
@@ -252,12 +337,7 @@ _NO_DIRECTION = frozenset(
     {"flag_rate", "yes_rate", "human_yes_rate", "mean_rating", "human_mean_rating", "inflation"}
     | {"n", "n_annotators", "tp", "fp", "fn", "tn"}
 )
-HIGHER_IS_BETTER = {
-    name: True
-    for names in (*METRIC_NAMES.values(), *HUMAN_METRIC_NAMES.values())
-    for name in names
-    if name not in _NO_DIRECTION
-}
+HIGHER_IS_BETTER = _Directions()
 RATING_LABELS = RATING_SCALE
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 from recenter_bench.errors import UserError
 from recenter_bench.hub import download_dataset
@@ -20,51 +17,10 @@ from recenter_bench.paths import (
     PREVIEW_RELEASE_DIR,
     cache_root,
 )
-from recenter_bench.review.files import id_fields, stages
+from recenter_bench.review.files import stages
+from recenter_bench.review.reference import Reference
 
 HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The dataset side of a check: every row per stage and split, and its revision."""
-
-    source: str
-    revision: str
-    rows: dict[str, dict[str, list[dict[str, Any]]]]
-
-    @classmethod
-    def from_rows(
-        cls, source: str, revision: str, rows: Mapping[str, Mapping[str, list[dict[str, Any]]]]
-    ) -> Reference:
-        """A reference with every stage present (a stage the dataset lacks has no splits)."""
-        return cls(source, revision, {stage: dict(rows.get(stage, {})) for stage in stages()})
-
-    @cached_property
-    def split_of_id(self) -> dict[str, dict[str, str]]:
-        """{stage: {row ID: split}}, built once: every prediction line is looked up in it."""
-        id_field = id_fields()
-        return {
-            stage: {
-                row[id_field[stage]]: split
-                for split, split_rows in by_split.items()
-                for row in split_rows
-            }
-            for stage, by_split in self.rows.items()
-        }
-
-    @cached_property
-    def test_ids_by_stage(self) -> dict[str, list[str]]:
-        """{stage: the IDs of its test split}, built once (an attribute, so the check reads it
-        without calling back into this step)."""
-        id_field = id_fields()
-        return {
-            stage: [row[id_field[stage]] for row in by_split.get("test", [])]
-            for stage, by_split in self.rows.items()
-        }
-
-    def test_ids(self, stage: str) -> list[str]:
-        return self.test_ids_by_stage[stage]
 
 
 def _release_key(release: Path) -> str:

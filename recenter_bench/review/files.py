@@ -27,13 +27,13 @@ RAW_ANSWERS_FILE = "raw_answers.jsonl"
 # The stages and the ID field of each are the metric's records (the benchmark's one registry),
 # read when called: a stage registered after import reaches every step of the review.
 def stages() -> tuple[str, ...]:
-    """The benchmark's stages, in the records' order."""
-    return tuple(metric.STAGE_RECORDS)
+    """The benchmark's stages, in the records' order (the metric's live view, as a tuple)."""
+    return tuple(metric.STAGES)
 
 
 def id_fields() -> dict[str, str]:
-    """{stage: the field naming a row's ID}."""
-    return {name: record.id_field for name, record in metric.STAGE_RECORDS.items()}
+    """{stage: the field naming a row's ID} (the metric's live view, as a dict)."""
+    return dict(metric.ID_FIELD)
 
 
 def stage_files() -> dict[str, str]:

@@ -20,7 +20,7 @@ import os
 import queue
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,13 @@ class AnswerCache:
         if not isinstance(usage, dict) or not all(is_count(usage.get(n, 0)) for n in TOKEN_COUNTS):
             return None
         return entry
+
+    def look_up(
+        self, requests: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[str], list[dict[str, Any] | None]]:
+        """(the key of each request, its entry or None): every request looked up at once."""
+        keys = [request_key(request) for request in requests]
+        return keys, [self.get(key) for key in keys]
 
     def put(self, key: str, entry: Mapping[str, Any]) -> None:
         self.put_json(key, json.dumps(dict(entry), ensure_ascii=False).encode("utf-8"))

@@ -1,37 +1,33 @@
-"""`recenter run`: resolve the system and the endpoint, run, write the submission folder."""
+"""`recenter run`: resolve the system and the endpoint, run, write the submission folder.
+
+The command reads as one pass: the flags are read here first, then each step is entered once,
+in order, and never returns to an earlier one: systems/kinds (the one system resolved),
+destination (the --out folder checked), dataset (`review.load_reference`), runner (the kind's
+module runs the system), output (the folder written, the scores printed).
+"""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from recenter_bench import BENCHMARK_VERSION
-from recenter_bench.errors import UserError, printable
+from recenter_bench.errors import UserError
 from recenter_bench.paths import cache_root
-from recenter_bench.review import load_reference, metric_module, parse_yaml_value
-from recenter_bench.run.judge import judge_stage
-from recenter_bench.run.output import check_out_writable, out_identity, write_submission
-from recenter_bench.run.runner import NONE_CONTACTED, UNPARSED_DEFAULT, Outcome, run_system
+from recenter_bench.review import load_reference, parse_yaml_value
+from recenter_bench.run.destination import check_out_writable, out_identity
+from recenter_bench.run.judge import JUDGE_STAGES
+from recenter_bench.run.output import write_run
+from recenter_bench.run.records import Endpoint
+from recenter_bench.run.runner import run_system
 from recenter_bench.run.systems import (
     LLM_JUDGE,
     PROMPT_FLAG,
-    System,
     default_system,
     load_system,
-    read_prompt,
 )
-
-
-def default_cache_dir() -> Path:
-    return cache_root() / "answers"
-
-
-def _check_positive(name: str, value: float) -> None:
-    if not value > 0:  # NaN too
-        raise UserError(f"--{name}: must be positive, got {value}")
 
 
 def _set_overrides(pairs: list[str]) -> dict[str, tuple[str, Any]]:
@@ -55,8 +51,9 @@ def _set_overrides(pairs: list[str]) -> dict[str, tuple[str, Any]]:
     return overrides
 
 
-def resolve_system(args: argparse.Namespace) -> System:
-    """The system file named by --system (or the stage's judge), with the flags applied."""
+def system_overrides(args: argparse.Namespace) -> dict[str, tuple[str, Any]]:
+    """The fields the flags set on the system file: `--set`, then `--temperature` and
+    `--max-tokens` (merged into its decoding), `--model` and `--prompt`."""
     overrides = _set_overrides(args.set)
     decoding = {
         name: value
@@ -70,69 +67,7 @@ def resolve_system(args: argparse.Namespace) -> System:
     for name, flag in (("model", "--model"), ("prompt", PROMPT_FLAG)):
         if getattr(args, name) is not None:
             overrides[name] = (flag, getattr(args, name))
-    system = load_system(args.system or default_system(args.stage), overrides)
-    if system.stage != args.stage:
-        raise UserError(f"--system: {system.name} runs on {system.stage}, not {args.stage}")
-    if system.kind == LLM_JUDGE:
-        read_prompt(system)  # a template that may not be sent is refused before anything runs
-    return system
-
-
-def _open_weights(stated: bool | None, system_default: Any) -> dict[str, bool]:
-    """metadata.yaml's open_weights: the flag, else the system file's value, else left out."""
-    value = stated if stated is not None else system_default
-    return {"open_weights": value} if isinstance(value, bool) else {}
-
-
-def build_metadata(
-    system: System, outcome: Outcome, org: str, model: str, args: argparse.Namespace, revision: str
-) -> dict[str, Any]:
-    from importlib.metadata import version
-
-    record = dict(outcome.record)
-    record["recenter_bench"] = version("recenter-bench")
-    description = system.description
-    if system.kind == LLM_JUDGE:
-        description += (
-            f" Model {record['model']}; {record['requests']:,} requests, "
-            f"{record['unparsed']:,} answer(s) without a readable decision, counted as "
-            f"{UNPARSED_DEFAULT[system.stage]}. Every answer is in raw_answers.jsonl."
-        )
-    else:
-        description += f" Chosen: {record['rule']}."
-    description += f" Made by `recenter run {system.stage} --system {system.name}`."
-    return {
-        "model": model,
-        "org": org,
-        "link": args.link if args.link is not None else system.get("link", ""),
-        "type": system.metadata_type,
-        # Not stated anywhere: left out, shown as "unknown" (a false "no" would be a claim).
-        **_open_weights(args.open_weights, system.get("open_weights")),
-        "trained_on": system.trained_on,
-        "stages": [system.stage],
-        "benchmark_version": BENCHMARK_VERSION,
-        "dataset_revision": revision,
-        "date": dt.datetime.now(dt.UTC).date().isoformat(),
-        "contact": args.contact,
-        "description": description,
-        "provenance": "rescored",
-        "run": record,
-    }
-
-
-def provenance_line(record: dict[str, Any]) -> str:
-    """One line saying which endpoint the run contacted and where its answers came from."""
-    first = "; ".join(f"{url}: {count:,}" for url, count in record["first_answered_by"].items())
-    cached, total = record["answers_from_cache"], record["requests"]
-    if record["endpoint_contacted"] == NONE_CONTACTED:
-        return (
-            f"no endpoint contacted: all {cached:,} answers came from the cache "
-            f"(first answered by {first})"
-        )
-    return (
-        f"contacted {record['endpoint_contacted']}; {cached:,} of {total:,} answers from the "
-        f"cache; first answered by {first}"
-    )
+    return overrides
 
 
 # A library a system needs -> the extra that installs it.
@@ -166,14 +101,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run a system and write its submission folder; exit 1 (writing nothing) on any problem."""
-    from recenter_bench.run.cache import AnswerCache
-    from recenter_bench.run.llm import Endpoint
-
     out = Path(args.out)
-    system = resolve_system(args)
+    overrides = system_overrides(args)
+    # A judge's template is read and checked with its file: one that may not be sent is
+    # refused before anything runs.
+    system = load_system(args.system or default_system(args.stage), overrides)
+    if system.stage != args.stage:
+        raise UserError(f"--system: {system.name} runs on {system.stage}, not {args.stage}")
     org, model = out_identity(out, args.org, args.display_name, system.get("display_name"))
     check_out_writable(out)
-    endpoint = cache = None
+    endpoint = cache_dir = None
     conversations: list[dict[str, Any]] = []
     if system.kind == LLM_JUDGE:
         if not args.base_url:
@@ -181,7 +118,8 @@ def _run(args: argparse.Namespace) -> int:
         if not system.get("model"):
             raise UserError("--model: required for an LLM judge (the name the endpoint serves)")
         for name in ("concurrency", "timeout"):
-            _check_positive(name, getattr(args, name))
+            if not getattr(args, name) > 0:  # NaN too
+                raise UserError(f"--{name}: must be positive, got {getattr(args, name)}")
         endpoint = Endpoint(
             base_url=args.base_url,
             model=system.get("model"),
@@ -190,54 +128,37 @@ def _run(args: argparse.Namespace) -> int:
             max_retries=max(0, args.max_retries),
             timeout_s=args.timeout,
         )
-        cache = AnswerCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+        cache_dir = Path(args.cache_dir) if args.cache_dir else cache_root() / "answers"
     reference = load_reference(args.dataset)
-    if system.kind == LLM_JUDGE and judge_stage(system.stage).needs_conversations:
+    if system.kind == LLM_JUDGE and JUDGE_STAGES[system.stage].needs_conversations:
         from recenter_bench.loaders.load import load_rows
 
-        conversations = [
-            r for rows in load_rows("conversations", reference.source).values() for r in rows
-        ]
+        conversations = list(
+            chain.from_iterable(load_rows("conversations", reference.source).values())
+        )
     try:
         outcome = run_system(
             system,
             reference,
             args.splits,
             endpoint=endpoint,
-            cache=cache,
+            cache_dir=cache_dir,
             conversations=conversations,
             show_progress=not args.no_progress and sys.stderr.isatty(),
         )
     except KeyboardInterrupt:
-        if cache is None:
+        if cache_dir is None:
             raise
         raise KeyboardInterrupt(
             f"run the same command again to resume: the answers received so far are cached in "
-            f"{cache.root}, only the others are sent. Nothing was written to {out}"
+            f"{cache_dir}, only the others are sent. Nothing was written to {out}"
         ) from None
     if outcome.failures:
         raise UserError(
             f"{len(outcome.failures):,} of {outcome.record['requests']:,} requests failed "
             f"(first: {outcome.failures[0]}); the answers received are cached in "
-            f"{cache.root if cache else '-'}: run the same command again to retry only the "
+            f"{cache_dir or '-'}: run the same command again to retry only the "
             f"failed ones. Nothing was written to {out}"
         )
-    metadata = build_metadata(system, outcome, org, model, args, reference.revision)
-    results = write_submission(
-        out, metadata, {system.stage: outcome.predictions}, reference, outcome.raw
-    )
-    headline = metric_module().HEADLINE[system.stage]
-    for split, metrics in results.scores[system.stage].items():
-        value = metrics.get(headline)
-        shown = "undefined (no labels)" if value is None else f"{value:.3f}"
-        print(f"{system.stage}/{split}: {headline} {shown}")
-    if system.kind == LLM_JUDGE:
-        record = outcome.record
-        print(
-            f"{record['requests']:,} requests, {record['unparsed']:,} unparsed, "
-            f"{record['prompt_tokens']:,} prompt + {record['completion_tokens']:,} "
-            "completion tokens"
-        )
-        print(printable(provenance_line(record)))
-    print(printable(f"wrote {out}"))
+    write_run(out, system, outcome, (org, model), args, reference)
     return 0

@@ -24,21 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from recenter_bench.errors import UserError
-from recenter_bench.metric.recenter_personalization.recenter_personalization import (
-    BINARY,
-    stage_record,
-)
-from recenter_bench.run.llm import Answer
-from recenter_bench.run.parse import parse_rating, parse_relevance, parse_verdict
+from recenter_bench.review import RAW_ANSWERS_FILE
+from recenter_bench.run import parse
+from recenter_bench.run.cache import AnswerCache
+from recenter_bench.run.kinds import register_kind
+from recenter_bench.run.llm import Answer, answer_summary, ask
+from recenter_bench.run.parse import ORDERS, Decisions, parse_rating, parse_relevance, parse_verdict
+from recenter_bench.run.records import Context, Outcome, System
+from recenter_bench.run.systems import LLM_JUDGE
 
 MAX_MESSAGES_CHARS = 8000
 NO_MESSAGES = "(none of this user's messages are included in this dataset)"
-# Stage 3 sends each pair of responses in both orders; the label says where the personalized
-# response stands, and the mapping turns a rating of B over A into the benchmark's scale.
-ORDERS: dict[str, Callable[[int], int]] = {
-    "personalized-as-B": lambda r: r,
-    "personalized-as-A": lambda r: 6 - r,
-}
 
 
 @dataclass(frozen=True)
@@ -232,41 +228,51 @@ def chat_request(query: Query, model: str, decoding: Mapping[str, Any]) -> dict[
     return {"model": model, "messages": [{"role": "user", "content": query.content}], **decoding}
 
 
-@dataclass
-class Decisions:
-    """What a stage's answers add up to: prediction rows, raw-answer rows, unreadable count."""
-
-    predictions: list[dict[str, Any]]
-    raw: list[dict[str, Any]]
-    unparsed: int
-
-
 def decide(stage: str, queries: Sequence[Query], answers: Sequence[Answer]) -> Decisions:
-    """Parse every answer and turn the parses into the stage's prediction rows (sorted by ID):
-    a binary stage's first answer decides (no decision = False); a rating stage's readable
-    ratings are averaged, 3 (no preference) when none is."""
-    record = stage_record(stage)
-    id_field = record.id_field
-    parser = judge_stage(stage).parse
-    parsed_by_row: dict[str, list[Any]] = {}
-    raw, unparsed = [], 0
-    for query, answer in zip(queries, answers, strict=True):
-        text = answer.text or ""
-        parsed = parser(text)
-        unparsed += parsed is None
-        if query.order and parsed is not None:
-            parsed = ORDERS[query.order](parsed)
-        parsed_by_row.setdefault(query.row_id, []).append(parsed)
-        raw_row = {id_field: query.row_id}
-        if query.order:
-            raw_row["order"] = query.order
-        raw.append({**raw_row, "answer": text, "decision": parsed})
-    predictions = []
-    for row_id, values in sorted(parsed_by_row.items()):
-        if record.kind == BINARY:
-            predictions.append({id_field: row_id, record.prediction_field: values[0] is True})
-        else:
-            read = [v for v in values if v is not None]
-            rating = sum(read) / len(read) if read else 3.0
-            predictions.append({id_field: row_id, record.prediction_field: float(rating)})
-    return Decisions(predictions, raw, unparsed)
+    """`parse.decide` with the stage's own parser (for readers of a single answer or a log)."""
+    return parse.decide(stage, queries, answers, judge_stage(stage).parse)
+
+
+@register_kind(
+    LLM_JUDGE,
+    fields=("model", "prompt", "prompt_version", "prompt_max_chars", "decoding", "position_bias"),
+    required=("prompt",),
+    extra="run",
+    metadata_type="zero-shot LLM",
+    fitted=False,
+    summary="a zero-shot LLM judge over any OpenAI-compatible endpoint",
+)
+def run_judge(system: System, rows: list[dict], splits: list[str], context: Context) -> Outcome:
+    """An LLM judge over an OpenAI-compatible endpoint, in one pass: the requests (here), the
+    answers the cache holds (cache), the others from the endpoint (llm), the decisions (parse).
+    A warm run never comes back to a module it left; a cold one writes each new answer to the
+    cache as it arrives."""
+    adapter = judge_stage(context.stage)
+    queries = adapter.queries(rows, system.template, system, context.conversations)
+    decoding = dict(system.get("decoding", {}))
+    endpoint = context.endpoint
+    requests = [chat_request(q, endpoint.model, decoding) for q in queries]
+    cache = AnswerCache(context.cache_dir)
+    looked_up = cache.look_up(requests)
+    answers = ask(
+        endpoint, requests, cache, show_progress=context.show_progress, looked_up=looked_up
+    )
+    summary = answer_summary(endpoint, answers)
+    decided = parse.decide(context.stage, queries, answers, adapter.parse)
+    record = {
+        "model": endpoint.model,
+        "prompt": system.get("prompt"),
+        "prompt_version": system.get("prompt_version"),
+        "decoding": decoding,
+        "position_bias": BOTH_ORDERS_NOTE if adapter.both_orders else None,
+        "requests": len(requests),
+        **summary.provenance,
+        "unparsed": decided.unparsed,
+        "prompt_tokens": summary.prompt_tokens,
+        "completion_tokens": summary.completion_tokens,
+        "raw_answers": RAW_ANSWERS_FILE,
+    }
+    for key in list(record):  # a loop, not a comprehension: no step after this module's own
+        if record[key] is None:
+            del record[key]
+    return Outcome(decided.predictions, record, raw=decided.raw, failures=summary.failures)

@@ -22,7 +22,11 @@ from typing import Any
 from recenter_bench.errors import UserError
 
 # The modules whose import registers the shipped kinds.
-BUILTIN_MODULES = ("recenter_bench.run.runner", "recenter_bench.run.trained")
+BUILTIN_MODULES = (
+    "recenter_bench.run.judge",
+    "recenter_bench.run.retrieval",
+    "recenter_bench.run.trained",
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class Kind:
     metadata_type: str  # metadata.yaml's `type` of the rows it makes
     fitted: bool  # reads the labels of train/validation (metadata's `trained_on`)
     summary: str  # one line for `recenter run --help`
-    run: Callable[..., Any]  # (system, rows, splits, context) -> runner.Outcome
+    run: Callable[..., Any]  # (system, rows, splits, context) -> records.Outcome
+    required: tuple[str, ...] = ()  # of its own fields, those every system file of it sets
 
 
 _REGISTRY: dict[str, Kind] = {}
@@ -50,13 +55,16 @@ def register_kind(
     metadata_type: str,
     fitted: bool,
     summary: str,
+    required: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated run function as kind `name` (a name registers once)."""
 
     def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY and _REGISTRY[name].run is not run:
             raise ValueError(f"runner kind {name!r} is registered twice")
-        _REGISTRY[name] = Kind(name, tuple(fields), extra, metadata_type, fitted, summary, run)
+        _REGISTRY[name] = Kind(
+            name, tuple(fields), extra, metadata_type, fitted, summary, run, tuple(required)
+        )
         return run
 
     return decorate

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from recenter_bench.errors import UserError, first_line
-from recenter_bench.run.cache import AnswerCache, CacheWriter, is_count, request_key
+from recenter_bench.run.cache import AnswerCache, CacheWriter, is_count
+from recenter_bench.run.records import Endpoint
 
 RETRY_AFTER_CAP_S = 60.0
 BACKOFF_CAP_S = 30.0
@@ -40,54 +40,6 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 RETRY_STATUSES = (408, 409, 429)
 PROGRESS_EVERY_S = 0.2
 UNKNOWN_ENDPOINT = "unknown"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where requests go and how hard to try."""
-
-    base_url: str
-    model: str
-    api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = 8
-    max_retries: int = 6
-    timeout_s: float = 600.0
-    backoff_s: float = 1.0  # first retry waits about this long; each next one twice as long
-
-    def api_key(self) -> str:
-        """The key from the environment; missing is a user error (a keyless local server takes
-        any value, e.g. `export OPENAI_API_KEY=EMPTY`, as vLLM documents)."""
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            raise UserError(
-                f"--api-key-env: the environment variable {self.api_key_env} is not set; export "
-                "your API key there (for a server without authentication any value works, e.g. "
-                f"{self.api_key_env}=EMPTY)"
-            )
-        return key
-
-    def url(self, path: str) -> str:
-        """`base_url` + `/path`, as the `openai` client joins them (a query string stays last).
-
-        >>> Endpoint("http://h:8000/v1/?api-version=2", "m").url("models")
-        'http://h:8000/v1/models?api-version=2'
-        """
-        parts = urlsplit(self.base_url)
-        return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + path))
-
-    @property
-    def public_url(self) -> str:
-        """The base URL without what may hold a secret (user:password@, query, fragment).
-
-        >>> Endpoint("https://me:sk-1@api.example.com:8443/v1?key=sk-2#x", "m").public_url
-        'https://api.example.com:8443/v1'
-        """
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        if ":" in host:  # an IPv6 address
-            host = f"[{host}]"
-        netloc = host + (f":{parts.port}" if parts.port else "") if parts.netloc else ""
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -370,13 +322,14 @@ def ask(
     cache: AnswerCache,
     *,
     show_progress: bool = True,
+    looked_up: tuple[list[str], list[dict[str, Any] | None]] | None = None,
 ) -> list[Answer]:
     """The answer to every request, in order: from the cache, else from the endpoint. Nothing
-    is sent (not even the endpoint check) when every answer is cached."""
-    keys = [request_key(request) for request in requests]
+    is sent (not even the endpoint check) when every answer is cached. `looked_up` is
+    `cache.look_up(requests)` when the caller looked the requests up already."""
+    keys, entries = looked_up if looked_up is not None else cache.look_up(requests)
     answers: list[Answer | None] = []
-    for key in keys:
-        entry = cache.get(key)  # checked: `usage` holds token counts when present
+    for entry in entries:  # checked: `usage` holds token counts when present
         if entry is None:
             answers.append(None)
             continue
@@ -394,3 +347,48 @@ def ask(
     if any(answer is None for answer in answers):
         asyncio.run(_ask_all(endpoint, requests, keys, answers, cache, show_progress))
     return [answer or Answer(text=None, error="not sent") for answer in answers]
+
+
+NONE_CONTACTED = "none (every answer came from the cache)"
+MAX_ENDPOINTS_LISTED = 50
+
+
+def answer_provenance(endpoint: Any, answers: Sequence[Any]) -> dict[str, Any]:
+    """Where a run's answers came from: the endpoint it contacted (its URL without credentials,
+    or NONE_CONTACTED), how many answers the cache gave, and which endpoint first answered
+    each ("unknown" for cache entries from before endpoints were recorded)."""
+    contacted = any(not answer.cached for answer in answers)
+    answered_by: dict[str, int] = {}
+    for answer in answers:
+        if answer.text is not None:
+            answered_by[answer.endpoint] = answered_by.get(answer.endpoint, 0) + 1
+    ranked = sorted(answered_by.items(), key=lambda item: (-item[1], item[0]))
+    if len(ranked) > MAX_ENDPOINTS_LISTED:  # the metadata schema's bound
+        rest = sum(count for _, count in ranked[MAX_ENDPOINTS_LISTED - 1 :])
+        ranked = [*ranked[: MAX_ENDPOINTS_LISTED - 1], ("other endpoints", rest)]
+    return {
+        "endpoint_contacted": endpoint.public_url if contacted else NONE_CONTACTED,
+        "answers_from_cache": sum(answer.cached for answer in answers),
+        "first_answered_by": dict(sorted(ranked)),
+    }
+
+
+@dataclass(frozen=True)
+class AnswerSummary:
+    """What a run's answers add up to for its record: where they came from, their tokens, and
+    the requests that failed (a run with any writes nothing)."""
+
+    provenance: dict[str, Any]
+    prompt_tokens: int
+    completion_tokens: int
+    failures: list[str]
+
+
+def answer_summary(endpoint: Any, answers: Sequence[Answer]) -> AnswerSummary:
+    """The provenance (`answer_provenance`), token counts and failures of a run's answers."""
+    return AnswerSummary(
+        answer_provenance(endpoint, answers),
+        sum(a.prompt_tokens for a in answers),
+        sum(a.completion_tokens for a in answers),
+        [a.error or "failed" for a in answers if a.text is None],
+    )

@@ -6,12 +6,23 @@ wins, and an answer with no decision is counted as NO. Stages 1 and 3 read the a
 that the project's own prompts ask for (`prompts/stage1-verify-v1.txt`,
 `prompts/stage3-compare-v1.txt`). Every parser returns None when it finds nothing, so the caller
 can count the answers it could not read before applying the stage's default.
+
+`decide` turns a run's answers into prediction rows: the step after the endpoint, so a judge's
+run enters this module last (`recenter run` reads as one pass, tests/test_run_flow.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recenter_bench.metric.recenter_personalization.recenter_personalization import (
+    BINARY,
+    stage_record,
+)
 
 THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 THINK_UNCLOSED = re.compile(r"<think>.*\Z", re.DOTALL | re.IGNORECASE)
@@ -124,3 +135,53 @@ def parse_rating(answer: str) -> int | None:
     """
     word = _first_rule((RATING_LINE, BOXED_RATING), strip_reasoning(answer))
     return None if word is None else int(word)
+
+
+# Stage 3 sends each pair of responses in both orders; the label says where the personalized
+# response stands, and the mapping turns a rating of B over A into the benchmark's scale.
+ORDERS: dict[str, Callable[[int], int]] = {
+    "personalized-as-B": lambda r: r,
+    "personalized-as-A": lambda r: 6 - r,
+}
+
+
+@dataclass
+class Decisions:
+    """What a stage's answers add up to: prediction rows, raw-answer rows, unreadable count."""
+
+    predictions: list[dict[str, Any]]
+    raw: list[dict[str, Any]]
+    unparsed: int
+
+
+def decide(
+    stage: str, queries: Sequence[Any], answers: Sequence[Any], parser: Callable[[str], Any]
+) -> Decisions:
+    """Parse every answer with `parser` (the stage's, `judge.JUDGE_STAGES`) and turn the parses
+    into the stage's prediction rows (sorted by ID): a binary stage's first answer decides (no
+    decision = False); a rating stage's readable ratings are averaged, 3 (no preference) when
+    none is. `queries` are `judge.Query`s, `answers` `llm.Answer`s."""
+    record = stage_record(stage)
+    id_field = record.id_field
+    parsed_by_row: dict[str, list[Any]] = {}
+    raw, unparsed = [], 0
+    for query, answer in zip(queries, answers, strict=True):
+        text = answer.text or ""
+        parsed = parser(text)
+        unparsed += parsed is None
+        if query.order and parsed is not None:
+            parsed = ORDERS[query.order](parsed)
+        parsed_by_row.setdefault(query.row_id, []).append(parsed)
+        raw_row = {id_field: query.row_id}
+        if query.order:
+            raw_row["order"] = query.order
+        raw.append({**raw_row, "answer": text, "decision": parsed})
+    predictions = []
+    for row_id, values in sorted(parsed_by_row.items()):
+        if record.kind == BINARY:
+            predictions.append({id_field: row_id, record.prediction_field: values[0] is True})
+        else:
+            read = [v for v in values if v is not None]
+            rating = sum(read) / len(read) if read else 3.0
+            predictions.append({id_field: row_id, record.prediction_field: float(rating)})
+    return Decisions(predictions, raw, unparsed)

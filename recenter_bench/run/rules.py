@@ -14,7 +14,7 @@ Rules:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +115,7 @@ class Choice:
 
 
 def choose(
-    variants: Mapping[str, Callable[[], np.ndarray]],
+    variants: Mapping[str, np.ndarray],
     rule_names: Sequence[str],
     splits: Sequence[str],
     groups: Sequence[Any],
@@ -125,15 +125,14 @@ def choose(
 ) -> tuple[Choice, np.ndarray]:
     """Fit every (variant, rule) on `fit_on`, keep the best F1 on `choose_on` (ties: the
     first declared), and return the choice and its scores over all rows. `variants` maps a
-    name to a function computing scores for all rows (labels of other splits are not used)."""
+    name to the scores of all rows (labels of other splits are not used)."""
     split_array = np.asarray(splits)
     label_array = np.array([bool(v) for v in labels])
     fit_rows = np.flatnonzero(split_array == fit_on)
     choose_rows = np.flatnonzero(split_array == choose_on)
     best: tuple[float, str, Rule, np.ndarray] | None = None
     table = []
-    for variant, score_all in variants.items():
-        scores = score_all()
+    for variant, scores in variants.items():
         fit_groups = [groups[i] for i in fit_rows]
         choose_groups = [groups[i] for i in choose_rows]
         for name in rule_names:

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from recenter_bench.errors import UserError, where
 from recenter_bench.review import STAGES, parse_yaml
 from recenter_bench.review.read import decode
-from recenter_bench.run.kinds import get_kind, kinds
+from recenter_bench.run.kinds import get_kind
+from recenter_bench.run.records import FITTING_SPLITS, System
 
 SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 LLM_JUDGE = "llm-judge"
-FITTING_SPLITS = ("train", "validation")
 # How a fitted system chooses between candidates (and a threshold): on the `choose_on` split, or
 # by cross-validation over every non-test row, folds grouped by prompt or by user.
 CHOOSE_BY = ("validation", "grouped-cv")
@@ -141,51 +140,6 @@ FIELDS: dict[str, tuple[Any, str]] = {
 REQUIRED = ("kind", "stage", "description")
 
 
-@dataclass(frozen=True)
-class System:
-    """One system, as read from its file (plus flags); `fields` holds the kind's settings."""
-
-    name: str
-    source: str
-    kind: str
-    stage: str
-    description: str
-    fields: dict[str, Any] = field(default_factory=dict)
-    # The prompt was given as a file on the command line (`--prompt FILE`), not by name.
-    explicit_prompt: bool = False
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.fields.get(key, default)
-
-    @property
-    def fit_on(self) -> str:
-        """The split whose labels fit the system's parameters (a threshold, weights)."""
-        return self.get("fit_on", "train")
-
-    @property
-    def choose_on(self) -> str:
-        """The split whose labels choose between candidates (default: `fit_on`)."""
-        return self.get("choose_on", self.fit_on)
-
-    @property
-    def choose_by(self) -> str:
-        """`validation` (fit on `fit_on`, choose on `choose_on`) or `grouped-cv`."""
-        return self.get("choose_by", "validation")
-
-    @property
-    def trained_on(self) -> list[str]:
-        """The splits whose labels the system reads (metadata's `trained_on`)."""
-        if not get_kind(self.kind).fitted:
-            return []
-        if self.choose_by == "grouped-cv":
-            return list(FITTING_SPLITS)
-        return [s for s in FITTING_SPLITS if s in (self.fit_on, self.choose_on)]
-
-    @property
-    def metadata_type(self) -> str:
-        return get_kind(self.kind).metadata_type
-
-
 def _read_text(path: Path) -> str:
     """A system or prompt file's text; one larger than MAX_FILE_BYTES is refused before it is
     read whole."""
@@ -229,7 +183,10 @@ def load_system(
     name_or_path: str, overrides: Mapping[str, tuple[str, Any]] | None = None
 ) -> System:
     """Read and check one system file; `overrides` ({field: (the flag that set it, value)})
-    replace its fields (a `decoding` override is merged into the file's decoding)."""
+    replace its fields (a `decoding` override is merged into the file's decoding).
+
+    Every field's value is checked first, then the kind is resolved once in the registry
+    (`run.kinds`) and the fields are checked against it: the system is resolved in one pass."""
     path = system_path(name_or_path)
     doc, problems = parse_yaml(str(path), _read_text(path))
     if problems or doc is None:
@@ -237,9 +194,9 @@ def load_system(
     if not isinstance(doc.data, dict):
         raise UserError(f"{path}: expected a mapping of fields")
     values = dict(doc.data)
-    kind = values.get("kind")
+    labels = {key: where(path, doc.line((key,)), key) for key in values}
     for key, value in values.items():
-        _check_field(path, doc.line((key,)), key, value, kind)
+        _check_field(labels[key], key, value)
     for key in REQUIRED:
         if key not in values:
             raise UserError(f"{where(path, None, key)}: missing (every system file needs it)")
@@ -252,57 +209,67 @@ def load_system(
             raise UserError(f"{flag}: what a system is cannot be overridden; use another system")
         if key == "decoding" and isinstance(value, dict):
             value = {**values.get("decoding", {}), **value}
-        _check_field(path, None, key, value, kind, flag=flag)
-        values[key] = value
+        _check_field(flag, key, value)
+        values[key], labels[key] = value, flag
+    template = None
+    if "prompt" in values:  # read now: a template that may not be sent is refused at once
+        template = read_template(str(path), values["prompt"], explicit_prompt)
+    spec = get_kind(values["kind"], labels["kind"])
+    for key in values:  # loops, not helpers: the registry was the last step entered
+        if key not in COMMON_FIELDS and key not in spec.fields:
+            raise UserError(f"{labels[key]}: not a field of a {spec.name} system")
+    for key in spec.required:
+        if key not in values:
+            raise UserError(f"{where(path, None, key)}: missing (a {spec.name} system needs it)")
     return System(
         name=path.stem,
         source=str(path),
         kind=values.pop("kind"),
         stage=values.pop("stage"),
         description=values.pop("description"),
+        spec=spec,
         fields=values,
         explicit_prompt=explicit_prompt,
+        template=template,
     )
 
 
-def _check_field(
-    path: Path, line: int | None, key: str, value: Any, kind: Any, flag: str | None = None
-) -> None:
-    label = flag or where(path, line, key)
+def _check_field(label: str, key: str, value: Any) -> None:
+    """A known field with a value of the wanted shape (its kind is checked by the caller)."""
     if key not in FIELDS:
         raise UserError(f"{label}: unknown field (expected one of {', '.join(FIELDS)})")
-    if key == "kind":
-        get_kind(value, label)
-    known = kinds()
-    if key not in COMMON_FIELDS and kind in known and key not in known[kind].fields:
-        raise UserError(f"{label}: not a field of a {kind} system")
     check, wanted = FIELDS[key]
     if not check(value):
         raise UserError(f"{label}: must be {wanted}, got {value!r}"[:300])
 
 
 def read_prompt(system: System) -> str:
-    """The text of the system's prompt template: a file under prompts/ named by the system file
-    (or `--set prompt=NAME`), or any file given explicitly with `--prompt FILE`. A name that
-    resolves outside prompts/ (`../../secret.txt`, an absolute path, a link out) is refused:
-    a template's text is sent to the endpoint with every request."""
-    name = system.get("prompt")
-    if not name:
+    """The text of the system's prompt template, read and checked when the file was loaded
+    (`read_template`)."""
+    if system.template is None:
         raise UserError(f"{system.source}: prompt: missing (an llm-judge system needs one)")
-    path = Path(name) if system.explicit_prompt else shipped_prompt(system, name)
+    return system.template
+
+
+def read_template(source: str, name: str, explicit: bool) -> str:
+    """The text of a prompt template: a file under prompts/ named by the system file `source`
+    (or `--set prompt=NAME`), or any file given explicitly with `--prompt FILE` (`explicit`).
+    A name that resolves outside prompts/ (`../../secret.txt`, an absolute path, a link out) is
+    refused: a template's text is sent to the endpoint with every request."""
+    path = Path(name) if explicit else shipped_prompt(source, name)
     if not path.is_file():
-        hint = "" if system.explicit_prompt else f" under {PROMPTS_DIR}; {_OWN_TEMPLATE}"
-        raise UserError(f"{where(system.source, None, 'prompt')}: no template named {name!r}{hint}")
+        hint = "" if explicit else f" under {PROMPTS_DIR}; {_OWN_TEMPLATE}"
+        raise UserError(f"{where(source, None, 'prompt')}: no template named {name!r}{hint}")
     return _read_text(path)
 
 
-def shipped_prompt(system: System, name: str) -> Path:
+def shipped_prompt(source: str, name: str) -> Path:
     """The template `name` under prompts/, refused when it resolves anywhere else."""
     root = PROMPTS_DIR.resolve()
     path = (root / name).resolve()
     if not path.is_relative_to(root):
         raise UserError(
-            f"{where(system.source, None, 'prompt')}: {name!r} is not a template under "
+            f"{where(source, None, 'prompt')}: {name!r} is not a template under "
             f"{PROMPTS_DIR}; {_OWN_TEMPLATE}"
         )
     return path

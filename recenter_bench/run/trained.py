@@ -12,7 +12,7 @@ A trained kind is a `Learner`: `fit(rows, labels)` on some rows returns a `Fitte
   keeps a prompt (or a user) out of the fold it is scored in, which the validation split does
   not do for attributes and users (every validation attribute also occurs in train).
 
-Labels of the test split are masked (None) by `runner.fitting_labels` before any of this runs.
+Labels of the test split are masked (None) by `retrieval.fitting_labels` before any of this runs.
 
 Kinds: `attribute-prior` and `attribute-only` never read the prompt (the prompt-blind
 references); `features` is gradient boosting over lexical and embedding features;
@@ -29,15 +29,8 @@ import numpy as np
 
 from recenter_bench.errors import UserError
 from recenter_bench.run.kinds import register_kind
-from recenter_bench.run.runner import (
-    FITTED_FIELDS,
-    Context,
-    Outcome,
-    _pairing_rows,
-    _prefix_label,
-    fitting_labels,
-)
-from recenter_bench.run.systems import FITTING_SPLITS, System
+from recenter_bench.run.records import FITTING_SPLITS, Context, Outcome, System, pairing_rows
+from recenter_bench.run.retrieval import FITTED_FIELDS, fitting_labels, prefix_label
 
 SELECTION_FIELDS = (*FITTED_FIELDS, "choose_by", "groups", "folds")
 GROUP_FIELD = {"prompt": "prompt_id", "user": "user_id"}
@@ -93,7 +86,7 @@ def select(system: System, rows: list[dict], splits: list[str], learner: Learner
         "selection": chosen.how,
         "candidates": chosen.table,
     }
-    return Outcome(_pairing_rows(scores >= chosen.threshold, scores, rows), record)
+    return Outcome(pairing_rows(scores >= chosen.threshold, scores, rows), record)
 
 
 def _labels_at(labels: Sequence[bool | None], rows: np.ndarray) -> np.ndarray:
@@ -314,7 +307,7 @@ def grouped_cv_classifier(system: System, rows: list[dict], splits: list[str]) -
 
     model, c = system.get("model"), system.get("regularization", 1.0)
     matrices = {
-        _prefix_label(prefix): pair_features(rows, model, prefix)
+        prefix_label(prefix): pair_features(rows, model, prefix)
         for prefix in system.get("prefixes", [""])
     }
     learner = SklearnLearner(
@@ -367,7 +360,7 @@ def run_features(
     for prefix in system.get("prefixes", [""]):
         p, a = pair_vectors(rows, model, prefix)
         cosine = np.einsum("ij,ij->i", p, a)[:, None]
-        matrices[_prefix_label(prefix)] = np.hstack([cosine, lexical, p, a])
+        matrices[prefix_label(prefix)] = np.hstack([cosine, lexical, p, a])
     components = system.get("pca_components", 16)
     learning_rate, max_iter = system.get("learning_rate", 0.05), system.get("max_iter", 200)
 
