@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -116,7 +118,21 @@ def inspect(
     data: LeaderboardData, csv: CsvFiles, submission_id: str | None, stage: str, split: str
 ) -> list[Any]:
     """The comparison and error-analysis outputs of one submission on a stage and split:
-    (summary, pairwise table, stage plot, per-cluster plot, disagreements, CSV file)."""
+    (summary, pairwise table, stage plot, per-cluster plot, disagreements, CSV file).
+
+    Computed once per snapshot (then a lookup); the CSV file is written again when the folder
+    of downloads dropped it since."""
+    key = ("inspect", submission_id or "", stage, split)
+    *shown, download = data.snapshot.memo(
+        key, lambda: _inspection(data, submission_id, stage, split)
+    )
+    return [*shown, csv.write(*download) if download else None]
+
+
+def _inspection(
+    data: LeaderboardData, submission_id: str | None, stage: str, split: str
+) -> list[Any]:
+    """`inspect`'s outputs, with the disagreements' CSV as its (name, text), not yet a file."""
     submission = data.snapshot.by_id.get(submission_id or "")
     empty: list[Any] = ["", pd.DataFrame(), None, None, pd.DataFrame(), None]
     if submission is None:
@@ -178,9 +194,7 @@ def inspect(
     clusters = per_cluster_scores(ranking, submission.id)
     cluster_spec = cluster_plot(clusters, stage, names.get(submission.id, submission.id))
     errors = disagreements(ranking, submission)
-    path = csv.write(
-        f"errors-{submission.id.replace('/', '-')}-{stage}-{split}", tables.to_csv(errors)
-    )
+    download = (f"errors-{submission.id.replace('/', '-')}-{stage}-{split}", tables.to_csv(errors))
     shown = errors.head(SHOWN_DISAGREEMENTS)
     if not shown["raw_answer"].astype(bool).any():
         shown = shown.drop(columns="raw_answer")
@@ -194,7 +208,7 @@ def inspect(
         plot,
         PlotData(type="altair", plot=json.dumps(cluster_spec)),
         shown,
-        path,
+        download,
     ]
 
 
@@ -234,12 +248,62 @@ def pick_hint(data: LeaderboardData, stage: str, chosen: str | None) -> str:
     )
 
 
+def opening_stage_split(data: LeaderboardData, submission_id: str | None) -> tuple[str, str]:
+    """The stage and split a submission's comparison opens on: Stage 2 when it entered it (or
+    nothing), else the first stage it entered; that stage's opening split."""
+    submission = data.snapshot.by_id.get(submission_id or "")
+    entered = [s for s in tables.STAGES if submission and submission.splits(s)]
+    stage = "pairing" if "pairing" in entered or not entered else entered[0]
+    return stage, data.default_split(stage)
+
+
+def submission_outputs(data: LeaderboardData, csv: CsvFiles, submission_id: str | None) -> list:
+    """Everything the tab shows for one submission (None or unknown: the empty view), in the
+    order of `SubmissionTab.outputs`: its scores (`submission_view`), the stage and split its
+    comparison opens on, and that comparison (`inspect`). Computed once per snapshot, so that
+    opening the tab, clicking a model's name or picking a run is answered by one request that
+    only sends the view."""
+    stage, split = opening_stage_split(data, submission_id)
+    scores = data.snapshot.memo(
+        ("submission", submission_id or ""),
+        lambda: submission_view(data.snapshot.by_id.get(submission_id or "")),
+    )
+    return [
+        *scores,
+        gr.Radio(value=stage),
+        gr.Radio(value=split),
+        *inspect(data, csv, submission_id, stage, split),
+    ]
+
+
+@dataclass
+class SubmissionTab:
+    """The Submission tab as the rest of the app drives it: its picker, the components one
+    submission's view fills, the function that fills them (`submission_outputs`), and the one
+    that computes the views the tab opens on ahead of the first visitor."""
+
+    picker: gr.Dropdown
+    outputs: list[gr.components.Component]
+    show: Callable[[str | None], list[Any]]
+    warm: Callable[[], None]
+
+    def skipped(self) -> list[Any]:
+        """`outputs` left as they are."""
+        return [gr.skip() for _ in self.outputs]
+
+
 def submission_tab(
     data: LeaderboardData, csv: CsvFiles, tab: gr.Tab, current_stage: gr.State
-) -> gr.Dropdown:
-    """A picker of every submission (by shown name) and the view of the picked one; returns
-    the picker. Opened with nothing picked, the tab picks the leading run of the stage tab
-    last opened (`current_stage`), or says what to pick."""
+) -> SubmissionTab:
+    """A picker of every submission (by shown name) and the view of the picked one. Opened with
+    nothing picked, the tab picks the leading run of the stage tab last opened
+    (`current_stage`), or says what to pick.
+
+    Each way a view is opened (this tab opened, a run picked, a model's name clicked, a page
+    opened on a `?submission=` link) is one request answering every output at once, from
+    `submission_outputs`; a picker set by a request (not by the visitor) starts no event of
+    its own.
+    """
 
     def choices() -> list[tuple[str, str]]:
         names = data.names
@@ -250,20 +314,6 @@ def submission_tab(
 
     picker = gr.Dropdown(choices(), value=None, label="Submission", filterable=True)
     hint = gr.Markdown(elem_id="submission-hint", elem_classes="caption")
-
-    def on_open(picked: str | None, stage: str) -> tuple[Any, str]:
-        if picked:
-            return gr.Dropdown(choices=choices()), ""
-        chosen = leading_run(data, stage)
-        return gr.Dropdown(choices=choices(), value=chosen), pick_hint(data, stage, chosen)
-
-    tab.select(
-        on_open,
-        inputs=[picker, current_stage],
-        outputs=[picker, hint],
-        api_name=False,
-        queue=False,
-    )
     outputs: list[gr.components.Component] = [
         gr.Dataframe(
             label="metadata.yaml and results.json",
@@ -285,14 +335,6 @@ def submission_tab(
         )
         if stage in tables.BINARY_STAGES:
             outputs.append(gr.Dataframe(label="Confusion matrix", interactive=False, visible=False))
-    picker.change(
-        lambda submission_id: submission_view(data.snapshot.by_id.get(submission_id or "")),
-        inputs=picker,
-        outputs=outputs,
-        api_name="submission",
-        # A few small tables read from the snapshot: answered in one POST, outside the queue.
-        queue=False,
-    )
 
     gr.Markdown("## Compare and inspect")
     with gr.Row():
@@ -318,21 +360,41 @@ def submission_tab(
         latex_delimiters=[],
     )
     download = gr.DownloadButton("Download the disagreements (CSV)", size="sm")
-
-    def default_stage_split(submission_id: str | None) -> tuple[Any, Any]:
-        submission = data.snapshot.by_id.get(submission_id or "")
-        entered = [s for s in tables.STAGES if submission and submission.splits(s)]
-        chosen = "pairing" if "pairing" in entered or not entered else entered[0]
-        return gr.Radio(value=chosen), gr.Radio(value=data.default_split(chosen))
-
     inspect_outputs = [summary, pairwise, stage_plot, clusters, errors, download]
+    outputs += [stage, split, *inspect_outputs]
+
+    def show(submission_id: str | None) -> list[Any]:
+        return submission_outputs(data, csv, submission_id)
+
+    def warm() -> None:
+        for name in tables.STAGES:
+            show(leading_run(data, name))
+
+    view = SubmissionTab(picker, outputs, show, warm)
+
+    def on_open(picked: str | None, stage: str) -> list[Any]:
+        if picked:
+            return [gr.Dropdown(choices=choices()), "", *view.skipped()]
+        chosen = leading_run(data, stage)
+        return [
+            gr.Dropdown(choices=choices(), value=chosen),
+            pick_hint(data, stage, chosen),
+            *show(chosen),
+        ]
+
+    # Outside the queue: the views are lookups (see `warm`), answered in one POST.
+    tab.select(
+        on_open,
+        inputs=[picker, current_stage],
+        outputs=[picker, hint, *outputs],
+        api_name=False,
+        queue=False,
+    )
+    picker.input(show, inputs=picker, outputs=outputs, api_name="submission", queue=False)
 
     def run_inspect(submission_id: str | None, stage: str, split: str) -> list[Any]:
         return inspect(data, csv, submission_id, stage, split)
 
-    picker.change(
-        default_stage_split, inputs=picker, outputs=[stage, split], api_name=False, queue=False
-    ).then(run_inspect, [picker, stage, split], inspect_outputs, api_name=False)
     gr.on(
         [stage.input, split.input],
         run_inspect,
@@ -349,4 +411,4 @@ def submission_tab(
         js="(id) => { if (id) history.replaceState(null, '', '?submission=' + "
         "encodeURIComponent(id)); }",
     )
-    return picker
+    return view
