@@ -444,7 +444,12 @@ def leaders(data: LeaderboardData, split: str) -> tuple[str, list[PlotData | Non
 def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str], list[Any]]]:
     """Who leads each stage, in words and in one chart per stage, on the Overview's split; and
     the function that refreshes them for a split (wired to the page load and the split radio,
-    so a new submission shows here without a restart)."""
+    so a new submission shows here without a restart).
+
+    The page is sent with the text and empty charts: the page load's refresh draws them. So
+    the charts' Vega bundle (0.7 MB of script to fetch and compile) does not hold back the
+    first paint of the Overview's table, and each chart is drawn once per page load, not
+    twice (from the page, then again from the refresh)."""
     split0 = data.default_split(OVERVIEW)
     text, charts = leaders(data, split0)
     outputs: list[Any] = [gr.Markdown(text, elem_id="leaders")]
@@ -452,7 +457,7 @@ def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str],
         for stage, chart in zip(tables.STAGES, charts, strict=True):
             outputs.append(
                 gr.Plot(
-                    chart, visible=chart is not None, show_label=False, elem_id=f"leaders-{stage}"
+                    None, visible=chart is not None, show_label=False, elem_id=f"leaders-{stage}"
                 )
             )
 
