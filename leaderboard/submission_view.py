@@ -60,10 +60,13 @@ def _first_confusion_matrix(
 
 
 def submission_view(submission: tables.Submission | None) -> list[Any]:
-    """The tab's score outputs for one submission (None: the empty view), in tab order.
+    """The tab's score outputs for one submission (None: the empty view): metadata,
+    description, per stage its scores per split (and a binary stage's confusion matrix), then
+    each stage's heading.
 
     Metrics with no value on any split are left out; a binary stage's confusion matrix is hidden
-    where CI wrote no counts.
+    where CI wrote no counts; a stage the submission did not enter shows only its heading, which
+    says so (an empty table would cost the page as much to draw as a full one).
     """
     meta: dict[str, Any] = {}
     if submission is not None:
@@ -77,13 +80,21 @@ def submission_view(submission: tables.Submission | None) -> list[Any]:
         pd.DataFrame({"field": list(meta), "value": [_metadata_value(v) for v in meta.values()]}),
         description,
     ]
+    headings = []
     for stage in tables.STAGES:
-        if submission is None or not submission.splits(stage):
-            outputs.append(gr.Dataframe(value=None, label="Scores per split (stage not entered)"))
+        entered = submission is not None and bool(submission.splits(stage))
+        headings.append(
+            f"### {tables.STAGE_TITLES[stage]}"
+            + ("" if entered or submission is None else "\nNot entered by this submission.")
+        )
+        if not entered:
+            outputs.append(gr.Dataframe(value=None, visible=False))
         else:
             per_split = tables.split_scores(submission, stage).dropna(axis=1, how="all")
             outputs.append(
-                gr.Dataframe(value=display_table(per_split)[0], label="Scores per split")
+                gr.Dataframe(
+                    value=display_table(per_split)[0], label="Scores per split", visible=True
+                )
             )
         if stage in tables.BINARY_STAGES:
             matrix, split = _first_confusion_matrix(submission, stage)
@@ -92,7 +103,7 @@ def submission_view(submission: tables.Submission | None) -> list[Any]:
                     value=matrix, label=f"Confusion matrix ({split})", visible=matrix is not None
                 )
             )
-    return outputs
+    return outputs + headings
 
 
 def _number(value: float) -> float | None:
@@ -121,12 +132,20 @@ def inspect(
     (summary, pairwise table, stage plot, per-cluster plot, disagreements, CSV file).
 
     Computed once per snapshot (then a lookup); the CSV file is written again when the folder
-    of downloads dropped it since."""
+    of downloads dropped it since. A table or plot with nothing to show is hidden (the summary
+    says why), not drawn empty."""
     key = ("inspect", submission_id or "", stage, split)
-    *shown, download = data.snapshot.memo(
+    summary, pairwise, plot, clusters, errors, download = data.snapshot.memo(
         key, lambda: _inspection(data, submission_id, stage, split)
     )
-    return [*shown, csv.write(*download) if download else None]
+    return [
+        summary,
+        gr.Dataframe(value=pairwise, visible=not pairwise.empty),
+        gr.Plot(value=plot, visible=plot is not None),
+        gr.Plot(value=clusters, visible=clusters is not None),
+        gr.Dataframe(value=errors, visible=not errors.empty),
+        csv.write(*download) if download else None,
+    ]
 
 
 def _inspection(
@@ -323,18 +342,22 @@ def submission_tab(
         ),
         gr.Textbox(label="description", lines=3, interactive=False),
     ]
+    # Tables start hidden: a view shows those it fills (nothing is drawn empty).
+    headings = []
     for stage in tables.STAGES:
-        gr.Markdown(f"### {tables.STAGE_TITLES[stage]}")
+        headings.append(gr.Markdown(f"### {tables.STAGE_TITLES[stage]}"))
         outputs.append(
             gr.Dataframe(
                 label="Scores per split",
                 headers=["split"],
                 interactive=False,
                 latex_delimiters=[],
+                visible=False,
             )
         )
         if stage in tables.BINARY_STAGES:
             outputs.append(gr.Dataframe(label="Confusion matrix", interactive=False, visible=False))
+    outputs += headings
 
     gr.Markdown("## Compare and inspect")
     with gr.Row():
@@ -347,10 +370,14 @@ def submission_tab(
         split = gr.Radio(list(tables.SPLITS), value="test", label="Split", elem_id="inspect-split")
     summary = gr.Markdown(elem_id="inspect-summary")
     pairwise = gr.Dataframe(
-        label="Pairwise comparison", interactive=False, elem_id="pairwise", latex_delimiters=[]
+        label="Pairwise comparison",
+        interactive=False,
+        elem_id="pairwise",
+        latex_delimiters=[],
+        visible=False,
     )
-    stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot")
-    clusters = gr.Plot(show_label=False, elem_id="cluster-plot")
+    stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot", visible=False)
+    clusters = gr.Plot(show_label=False, elem_id="cluster-plot", visible=False)
     errors = gr.Dataframe(
         label="Disagreements with the human reference",
         interactive=False,
@@ -358,6 +385,7 @@ def submission_tab(
         max_height=480,
         elem_id="disagreements",
         latex_delimiters=[],
+        visible=False,
     )
     download = gr.DownloadButton("Download the disagreements (CSV)", size="sm")
     inspect_outputs = [summary, pairwise, stage_plot, clusters, errors, download]
