@@ -61,7 +61,7 @@ from recenter_bench.leaderboard.render import (  # noqa: E402
     submission_of_cell,
     table_value,
 )
-from recenter_bench.leaderboard.submission_view import submission_tab  # noqa: E402
+from recenter_bench.leaderboard.submission_view import SubmissionTab, submission_tab  # noqa: E402
 from recenter_bench.leaderboard.submit import (  # noqa: E402
     prestart_previews,
     preview_runner,
@@ -444,7 +444,12 @@ def leaders(data: LeaderboardData, split: str) -> tuple[str, list[PlotData | Non
 def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str], list[Any]]]:
     """Who leads each stage, in words and in one chart per stage, on the Overview's split; and
     the function that refreshes them for a split (wired to the page load and the split radio,
-    so a new submission shows here without a restart)."""
+    so a new submission shows here without a restart).
+
+    The page is sent with the text and empty charts: the page load's refresh draws them. So
+    the charts' Vega bundle (0.7 MB of script to fetch and compile) does not hold back the
+    first paint of the Overview's table, and each chart is drawn once per page load, not
+    twice (from the page, then again from the refresh)."""
     split0 = data.default_split(OVERVIEW)
     text, charts = leaders(data, split0)
     outputs: list[Any] = [gr.Markdown(text, elem_id="leaders")]
@@ -452,7 +457,7 @@ def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str],
         for stage, chart in zip(tables.STAGES, charts, strict=True):
             outputs.append(
                 gr.Plot(
-                    chart, visible=chart is not None, show_label=False, elem_id=f"leaders-{stage}"
+                    None, visible=chart is not None, show_label=False, elem_id=f"leaders-{stage}"
                 )
             )
 
@@ -514,7 +519,8 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             with gr.Tab("Agreement", id="agreement") as tab:
                 agreement_tab(data, tab)
             with gr.Tab("Submission", id="submission") as tab:
-                picker = submission_tab(data, csv, tab, current_stage)
+                view = submission_tab(data, csv, tab, current_stage)
+                warmers.append(view.warm)
             with gr.Tab("About", id="about"):
                 about_tab()
             with gr.Tab("Submit", id="submit"):
@@ -528,7 +534,7 @@ def build_app(submissions: str | Path = SUBMISSIONS_DIR, dataset: str | None = N
             queue=False,
             show_progress="hidden",
         )
-        _wire_deep_links(demo, data, tabs, picker, frames, refresh_leaders, leader_outputs)
+        _wire_deep_links(demo, data, tabs, view, frames, refresh_leaders, leader_outputs)
     # Every tab's opening view on every split, computed before the first visitor (rankings
     # with their bootstrap, tables, rendered cells, plots): opening a tab or switching a split
     # then costs a lookup.
@@ -544,35 +550,42 @@ def _wire_deep_links(
     demo: gr.Blocks,
     data: LeaderboardData,
     tabs: gr.Tabs,
-    picker: gr.Dropdown,
+    view: SubmissionTab,
     frames: list[gr.Dataframe],
     refresh_leaders: Callable[[str | None], list[Any]],
     leader_outputs: list[Any],
 ) -> None:
     """A model name opens its Submission view: a click on a model cell selects the Submission
     tab and the run (the page's script keeps the cell's `?submission=<id>` in the address
-    bar), and a page opened on such a URL starts there."""
+    bar), and a page opened on such a URL starts there. Either way one request answers the
+    tab, the picker and the whole view (`SubmissionTab.show`)."""
 
-    def open_cell(event: gr.SelectData) -> tuple[Any, Any]:
-        submission_id = submission_of_cell(event.value)
+    def opened(submission_id: str | None) -> list[Any]:
         if submission_id not in data.snapshot.by_id:
-            return gr.Tabs(), gr.Dropdown()
-        return gr.Tabs(selected="submission"), gr.Dropdown(value=submission_id)
+            return [gr.Tabs(), gr.Dropdown(), *view.skipped()]
+        return [
+            gr.Tabs(selected="submission"),
+            gr.Dropdown(value=submission_id),
+            *view.show(submission_id),
+        ]
+
+    def open_cell(event: gr.SelectData) -> list[Any]:
+        return opened(submission_of_cell(event.value))
 
     for frame in frames:
-        frame.select(open_cell, outputs=[tabs, picker], api_name=False, queue=False)
+        frame.select(
+            open_cell, outputs=[tabs, view.picker, *view.outputs], api_name=False, queue=False
+        )
 
     def on_load(request: gr.Request) -> list[Any]:
         # Who leads is refreshed on every load (a new submission shows without a restart).
         refreshed = refresh_leaders(None)
         wanted = request.query_params.get(SUBMISSION_PARAMETER) if request else None
-        if wanted and wanted in data.snapshot.by_id:
-            return [gr.Tabs(selected="submission"), gr.Dropdown(value=wanted), *refreshed]
-        return [gr.Tabs(), gr.Dropdown(), *refreshed]
+        return [*opened(wanted), *refreshed]
 
     demo.load(
         on_load,
-        outputs=[tabs, picker, *leader_outputs],
+        outputs=[tabs, view.picker, *view.outputs, *leader_outputs],
         api_name="open",
         queue=False,
         show_progress="hidden",

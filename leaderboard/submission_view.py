@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -58,10 +60,13 @@ def _first_confusion_matrix(
 
 
 def submission_view(submission: tables.Submission | None) -> list[Any]:
-    """The tab's score outputs for one submission (None: the empty view), in tab order.
+    """The tab's score outputs for one submission (None: the empty view): metadata,
+    description, per stage its scores per split (and a binary stage's confusion matrix), then
+    each stage's heading.
 
     Metrics with no value on any split are left out; a binary stage's confusion matrix is hidden
-    where CI wrote no counts.
+    where CI wrote no counts; a stage the submission did not enter shows only its heading, which
+    says so (an empty table would cost the page as much to draw as a full one).
     """
     meta: dict[str, Any] = {}
     if submission is not None:
@@ -75,13 +80,21 @@ def submission_view(submission: tables.Submission | None) -> list[Any]:
         pd.DataFrame({"field": list(meta), "value": [_metadata_value(v) for v in meta.values()]}),
         description,
     ]
+    headings = []
     for stage in tables.STAGES:
-        if submission is None or not submission.splits(stage):
-            outputs.append(gr.Dataframe(value=None, label="Scores per split (stage not entered)"))
+        entered = submission is not None and bool(submission.splits(stage))
+        headings.append(
+            f"### {tables.STAGE_TITLES[stage]}"
+            + ("" if entered or submission is None else "\nNot entered by this submission.")
+        )
+        if not entered:
+            outputs.append(gr.Dataframe(value=None, visible=False))
         else:
             per_split = tables.split_scores(submission, stage).dropna(axis=1, how="all")
             outputs.append(
-                gr.Dataframe(value=display_table(per_split)[0], label="Scores per split")
+                gr.Dataframe(
+                    value=display_table(per_split)[0], label="Scores per split", visible=True
+                )
             )
         if stage in tables.BINARY_STAGES:
             matrix, split = _first_confusion_matrix(submission, stage)
@@ -90,7 +103,7 @@ def submission_view(submission: tables.Submission | None) -> list[Any]:
                     value=matrix, label=f"Confusion matrix ({split})", visible=matrix is not None
                 )
             )
-    return outputs
+    return outputs + headings
 
 
 def _number(value: float) -> float | None:
@@ -116,7 +129,29 @@ def inspect(
     data: LeaderboardData, csv: CsvFiles, submission_id: str | None, stage: str, split: str
 ) -> list[Any]:
     """The comparison and error-analysis outputs of one submission on a stage and split:
-    (summary, pairwise table, stage plot, per-cluster plot, disagreements, CSV file)."""
+    (summary, pairwise table, stage plot, per-cluster plot, disagreements, CSV file).
+
+    Computed once per snapshot (then a lookup); the CSV file is written again when the folder
+    of downloads dropped it since. A table or plot with nothing to show is hidden (the summary
+    says why), not drawn empty."""
+    key = ("inspect", submission_id or "", stage, split)
+    summary, pairwise, plot, clusters, errors, download = data.snapshot.memo(
+        key, lambda: _inspection(data, submission_id, stage, split)
+    )
+    return [
+        summary,
+        gr.Dataframe(value=pairwise, visible=not pairwise.empty),
+        gr.Plot(value=plot, visible=plot is not None),
+        gr.Plot(value=clusters, visible=clusters is not None),
+        gr.Dataframe(value=errors, visible=not errors.empty),
+        csv.write(*download) if download else None,
+    ]
+
+
+def _inspection(
+    data: LeaderboardData, submission_id: str | None, stage: str, split: str
+) -> list[Any]:
+    """`inspect`'s outputs, with the disagreements' CSV as its (name, text), not yet a file."""
     submission = data.snapshot.by_id.get(submission_id or "")
     empty: list[Any] = ["", pd.DataFrame(), None, None, pd.DataFrame(), None]
     if submission is None:
@@ -178,9 +213,7 @@ def inspect(
     clusters = per_cluster_scores(ranking, submission.id)
     cluster_spec = cluster_plot(clusters, stage, names.get(submission.id, submission.id))
     errors = disagreements(ranking, submission)
-    path = csv.write(
-        f"errors-{submission.id.replace('/', '-')}-{stage}-{split}", tables.to_csv(errors)
-    )
+    download = (f"errors-{submission.id.replace('/', '-')}-{stage}-{split}", tables.to_csv(errors))
     shown = errors.head(SHOWN_DISAGREEMENTS)
     if not shown["raw_answer"].astype(bool).any():
         shown = shown.drop(columns="raw_answer")
@@ -194,7 +227,7 @@ def inspect(
         plot,
         PlotData(type="altair", plot=json.dumps(cluster_spec)),
         shown,
-        path,
+        download,
     ]
 
 
@@ -234,12 +267,62 @@ def pick_hint(data: LeaderboardData, stage: str, chosen: str | None) -> str:
     )
 
 
+def opening_stage_split(data: LeaderboardData, submission_id: str | None) -> tuple[str, str]:
+    """The stage and split a submission's comparison opens on: Stage 2 when it entered it (or
+    nothing), else the first stage it entered; that stage's opening split."""
+    submission = data.snapshot.by_id.get(submission_id or "")
+    entered = [s for s in tables.STAGES if submission and submission.splits(s)]
+    stage = "pairing" if "pairing" in entered or not entered else entered[0]
+    return stage, data.default_split(stage)
+
+
+def submission_outputs(data: LeaderboardData, csv: CsvFiles, submission_id: str | None) -> list:
+    """Everything the tab shows for one submission (None or unknown: the empty view), in the
+    order of `SubmissionTab.outputs`: its scores (`submission_view`), the stage and split its
+    comparison opens on, and that comparison (`inspect`). Computed once per snapshot, so that
+    opening the tab, clicking a model's name or picking a run is answered by one request that
+    only sends the view."""
+    stage, split = opening_stage_split(data, submission_id)
+    scores = data.snapshot.memo(
+        ("submission", submission_id or ""),
+        lambda: submission_view(data.snapshot.by_id.get(submission_id or "")),
+    )
+    return [
+        *scores,
+        gr.Radio(value=stage),
+        gr.Radio(value=split),
+        *inspect(data, csv, submission_id, stage, split),
+    ]
+
+
+@dataclass
+class SubmissionTab:
+    """The Submission tab as the rest of the app drives it: its picker, the components one
+    submission's view fills, the function that fills them (`submission_outputs`), and the one
+    that computes the views the tab opens on ahead of the first visitor."""
+
+    picker: gr.Dropdown
+    outputs: list[gr.components.Component]
+    show: Callable[[str | None], list[Any]]
+    warm: Callable[[], None]
+
+    def skipped(self) -> list[Any]:
+        """`outputs` left as they are."""
+        return [gr.skip() for _ in self.outputs]
+
+
 def submission_tab(
     data: LeaderboardData, csv: CsvFiles, tab: gr.Tab, current_stage: gr.State
-) -> gr.Dropdown:
-    """A picker of every submission (by shown name) and the view of the picked one; returns
-    the picker. Opened with nothing picked, the tab picks the leading run of the stage tab
-    last opened (`current_stage`), or says what to pick."""
+) -> SubmissionTab:
+    """A picker of every submission (by shown name) and the view of the picked one. Opened with
+    nothing picked, the tab picks the leading run of the stage tab last opened
+    (`current_stage`), or says what to pick.
+
+    Each way a view is opened (this tab opened, a run picked, a model's name clicked, a page
+    opened on a `?submission=` link) is one request answering every output at once, from
+    `submission_outputs`; a picker set by a request (not by the visitor) starts no event of
+    its own.
+    """
 
     def choices() -> list[tuple[str, str]]:
         names = data.names
@@ -250,20 +333,6 @@ def submission_tab(
 
     picker = gr.Dropdown(choices(), value=None, label="Submission", filterable=True)
     hint = gr.Markdown(elem_id="submission-hint", elem_classes="caption")
-
-    def on_open(picked: str | None, stage: str) -> tuple[Any, str]:
-        if picked:
-            return gr.Dropdown(choices=choices()), ""
-        chosen = leading_run(data, stage)
-        return gr.Dropdown(choices=choices(), value=chosen), pick_hint(data, stage, chosen)
-
-    tab.select(
-        on_open,
-        inputs=[picker, current_stage],
-        outputs=[picker, hint],
-        api_name=False,
-        queue=False,
-    )
     outputs: list[gr.components.Component] = [
         gr.Dataframe(
             label="metadata.yaml and results.json",
@@ -273,26 +342,22 @@ def submission_tab(
         ),
         gr.Textbox(label="description", lines=3, interactive=False),
     ]
+    # Tables start hidden: a view shows those it fills (nothing is drawn empty).
+    headings = []
     for stage in tables.STAGES:
-        gr.Markdown(f"### {tables.STAGE_TITLES[stage]}")
+        headings.append(gr.Markdown(f"### {tables.STAGE_TITLES[stage]}"))
         outputs.append(
             gr.Dataframe(
                 label="Scores per split",
                 headers=["split"],
                 interactive=False,
                 latex_delimiters=[],
+                visible=False,
             )
         )
         if stage in tables.BINARY_STAGES:
             outputs.append(gr.Dataframe(label="Confusion matrix", interactive=False, visible=False))
-    picker.change(
-        lambda submission_id: submission_view(data.snapshot.by_id.get(submission_id or "")),
-        inputs=picker,
-        outputs=outputs,
-        api_name="submission",
-        # A few small tables read from the snapshot: answered in one POST, outside the queue.
-        queue=False,
-    )
+    outputs += headings
 
     gr.Markdown("## Compare and inspect")
     with gr.Row():
@@ -305,10 +370,14 @@ def submission_tab(
         split = gr.Radio(list(tables.SPLITS), value="test", label="Split", elem_id="inspect-split")
     summary = gr.Markdown(elem_id="inspect-summary")
     pairwise = gr.Dataframe(
-        label="Pairwise comparison", interactive=False, elem_id="pairwise", latex_delimiters=[]
+        label="Pairwise comparison",
+        interactive=False,
+        elem_id="pairwise",
+        latex_delimiters=[],
+        visible=False,
     )
-    stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot")
-    clusters = gr.Plot(show_label=False, elem_id="cluster-plot")
+    stage_plot = gr.Plot(show_label=False, elem_id="inspect-plot", visible=False)
+    clusters = gr.Plot(show_label=False, elem_id="cluster-plot", visible=False)
     errors = gr.Dataframe(
         label="Disagreements with the human reference",
         interactive=False,
@@ -316,23 +385,44 @@ def submission_tab(
         max_height=480,
         elem_id="disagreements",
         latex_delimiters=[],
+        visible=False,
     )
     download = gr.DownloadButton("Download the disagreements (CSV)", size="sm")
-
-    def default_stage_split(submission_id: str | None) -> tuple[Any, Any]:
-        submission = data.snapshot.by_id.get(submission_id or "")
-        entered = [s for s in tables.STAGES if submission and submission.splits(s)]
-        chosen = "pairing" if "pairing" in entered or not entered else entered[0]
-        return gr.Radio(value=chosen), gr.Radio(value=data.default_split(chosen))
-
     inspect_outputs = [summary, pairwise, stage_plot, clusters, errors, download]
+    outputs += [stage, split, *inspect_outputs]
+
+    def show(submission_id: str | None) -> list[Any]:
+        return submission_outputs(data, csv, submission_id)
+
+    def warm() -> None:
+        for name in tables.STAGES:
+            show(leading_run(data, name))
+
+    view = SubmissionTab(picker, outputs, show, warm)
+
+    def on_open(picked: str | None, stage: str) -> list[Any]:
+        if picked:
+            return [gr.Dropdown(choices=choices()), "", *view.skipped()]
+        chosen = leading_run(data, stage)
+        return [
+            gr.Dropdown(choices=choices(), value=chosen),
+            pick_hint(data, stage, chosen),
+            *show(chosen),
+        ]
+
+    # Outside the queue: the views are lookups (see `warm`), answered in one POST.
+    tab.select(
+        on_open,
+        inputs=[picker, current_stage],
+        outputs=[picker, hint, *outputs],
+        api_name=False,
+        queue=False,
+    )
+    picker.input(show, inputs=picker, outputs=outputs, api_name="submission", queue=False)
 
     def run_inspect(submission_id: str | None, stage: str, split: str) -> list[Any]:
         return inspect(data, csv, submission_id, stage, split)
 
-    picker.change(
-        default_stage_split, inputs=picker, outputs=[stage, split], api_name=False, queue=False
-    ).then(run_inspect, [picker, stage, split], inspect_outputs, api_name=False)
     gr.on(
         [stage.input, split.input],
         run_inspect,
@@ -349,4 +439,4 @@ def submission_tab(
         js="(id) => { if (id) history.replaceState(null, '', '?submission=' + "
         "encodeURIComponent(id)); }",
     )
-    return picker
+    return view

@@ -358,3 +358,52 @@ def test_stage_2_serves_the_lead_over_the_prompt_blind_reference(preview_dataset
     assert PROMPT_BLIND_NOTE.strip() in note and PROMPT_BLIND_NOTE.strip() in default_note
     # Nothing is held out on validation, so there is no reference to explain there.
     assert PROMPT_BLIND_NOTE.strip() not in validation_note
+
+
+def test_a_submission_view_is_one_answer_computed_once_per_snapshot(served):
+    """/submission answers the whole view of a run (scores, the stage and split its comparison
+    opens on, the comparison itself): one request per view, not a chain. The view is computed
+    once per snapshot; the disagreements' CSV is written again if the download folder dropped
+    it. A stage the run did not enter shows a heading saying so, and no table."""
+    from recenter_bench.leaderboard.submission_view import submission_outputs
+
+    client, demo, _ = served
+    data, csv = demo.leaderboard_data, demo.leaderboard_files
+    outputs = client.predict(COMMITTED_BM25, api_name="/submission")
+    fn = next(f for f in demo.fns.values() if f.api_name == "submission")
+    at = {block.elem_id: i for i, block in enumerate(fn.outputs) if block.elem_id}
+    assert outputs[at["inspect-stage"]]["value"] == "pairing"
+    assert outputs[at["inspect-split"]]["value"] == data.default_split("pairing")
+    summary = outputs[at["inspect-summary"]]
+    assert "rank interval" in summary and "disagrees with the human reference on" in summary
+    texts = [o for o in outputs if isinstance(o, str)]
+    submission = data.snapshot.by_id[COMMITTED_BM25]
+    not_entered = [s for s in ("extraction", "response_quality") if not submission.splits(s)]
+    assert not_entered
+    headings = [t for t in texts if t.startswith("### ")]
+    assert len(headings) == 3
+    assert sum("Not entered by this submission." in h for h in headings) == len(not_entered)
+
+    first = submission_outputs(data, csv, COMMITTED_BM25)
+    again = submission_outputs(data, csv, COMMITTED_BM25)
+    assert first[0] is again[0]  # the metadata table: a lookup, not rebuilt
+    path = Path(first[-1])
+    text = path.read_text(encoding="utf-8")
+    path.unlink()
+    assert Path(submission_outputs(data, csv, COMMITTED_BM25)[-1]).read_text("utf-8") == text
+
+
+def test_the_overview_page_is_sent_without_its_charts_and_its_load_draws_them(served):
+    """The leaders' charts are not in the page (their Vega bundle would hold back the table's
+    first paint); the page load's refresh (/open) draws them, once."""
+    client, demo, _ = served
+    charts = [
+        c
+        for c in demo.config["components"]
+        if str(c["props"].get("elem_id")).startswith("leaders-")
+    ]
+    assert len(charts) == 3 and all(c["props"].get("value") is None for c in charts)
+    *_, text, c1, c2, c3 = client.predict(api_name="/open")
+    assert text.startswith("### Who leads")
+    drawn = [c for c in (c1, c2, c3) if isinstance(c, dict) and c.get("value")]
+    assert drawn and all(json.loads(c["value"]["plot"])["$schema"] for c in drawn)

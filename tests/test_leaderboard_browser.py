@@ -455,9 +455,25 @@ def test_the_submission_tab_opens_on_the_leading_rescored_run(small_visit):
     leader = ranked[ranked["rank"].notna() & (ranked["provenance"] == "rescored")].iloc[0]
     with small_visit.screenshot_on_failure():
         open_default_tab(page, data, "pairing")
+        calls: list[str] = []
+        page.on("request", lambda r: calls.append(r.url) if "/gradio_api/" in r.url else None)
         page.get_by_role("tab", name="Submission", exact=True).click()
         page.locator("#submission-hint").get_by_text("leading re-scored run").wait_for()
         page.locator("#inspect-summary").get_by_text(leader["model"]).wait_for()
+        page.wait_for_selector("#disagreements [role=gridcell]")
+        page.locator("#inspect-plot .vega-embed").first.wait_for()
+        # The whole view (picker, scores, comparison, error analysis) came in one answer, not
+        # a chain of events (each a round trip and a redraw).
+        page.wait_for_timeout(500)
+        assert len(calls) == 1 and "/gradio_api/run/predict" in calls[0], calls
+        # A stage the run did not enter says so under its heading, instead of an empty table.
+        submission = data.snapshot.by_id[leader["submission"]]
+        not_entered = [s for s in STAGES if not submission.splits(s)]
+        assert not_entered  # the committed leader entered Stage 2 only
+        notes = page.locator("[role=tabpanel]:has(#inspect-summary)").get_by_text(
+            "Not entered by this submission."
+        )
+        assert notes.count() == len(not_entered)
         assert small_visit.problems == [] and small_visit.dialogs == []
 
 
