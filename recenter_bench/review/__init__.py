@@ -56,6 +56,7 @@ from recenter_bench.review.hub import open_pull_request
 from recenter_bench.review.pipeline import (
     check_folder,
     preview_submission,
+    preview_with_rows,
     score_folder,
     submission_files,
     validate_submission,
@@ -95,6 +96,7 @@ __all__ = [
     "parse_yaml",
     "parse_yaml_value",
     "preview_submission",
+    "preview_with_rows",
     "read_folder",
     "resolve_dataset",
     "results_differences",
