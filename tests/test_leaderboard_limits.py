@@ -15,13 +15,14 @@ import httpx
 import pytest
 from leaderboard_harness import serve
 from leaderboard_synthetic import write_fixture_tree
-from preview_jobs import nap, ready
+from preview_jobs import nap, niceness, ready
 
 from recenter_bench.leaderboard import data as data_module
 from recenter_bench.leaderboard.app import build_app, opening_filters
 from recenter_bench.leaderboard.data import LeaderboardData
 from recenter_bench.leaderboard.limits import (
     MAX_UPLOAD_FILES,
+    WORKER_NICENESS,
     CsvFiles,
     PreviewRunner,
     PreviewTimeout,
@@ -352,3 +353,15 @@ def test_one_clients_many_previews_delay_another_by_at_most_one_limit():
         runner.close()
     assert finished[:2] == ["hostile-0", "visitor"], finished
     assert len(finished) == MAX_WAITING_PER_CLIENT + 2
+
+
+def test_preview_workers_run_below_the_web_process():
+    """Issue 15: a visitor's filter is answered before the workers' CPU-bound previews (the
+    kernel schedules the web process first when both want a core)."""
+    runner = PreviewRunner(nap, ready, workers=1)
+    try:
+        worker_niceness = runner.call(niceness)
+    finally:
+        runner.close()
+    assert WORKER_NICENESS > 0
+    assert worker_niceness == min(19, os.nice(0) + WORKER_NICENESS)
