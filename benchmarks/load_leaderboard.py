@@ -123,6 +123,9 @@ class Tally:
         self.errors: list[str] = []
         self.filter_seconds: list[float] = []
         self.preview_seconds: list[float] = []
+        # A visitor's preview in two parts: the upload, then the call until its answer.
+        self.upload_seconds: list[float] = []
+        self.answer_seconds: list[float] = []
         self.hostile: collections.Counter[str] = collections.Counter()
 
 
@@ -137,9 +140,14 @@ def heavy_stage_file() -> bytes:
     return "".join(lines).encode()
 
 
-async def preview(http, name: str, data: bytes) -> tuple[bool, str]:
-    """Upload one stage file and preview it as the Submit tab does: (previewed, what came back)."""
+async def preview(
+    http, name: str, data: bytes, parts: list[float] | None = None
+) -> tuple[bool, str]:
+    """Upload one stage file and preview it as the Submit tab does: (previewed, what came
+    back); `parts` gets the upload's seconds and the call's until its answer."""
+    start = time.perf_counter()
     uploaded = await http.post("gradio_api/upload", files=[("files", (name, data))])
+    uploaded_at = time.perf_counter()
     if uploaded.status_code != 200:
         return False, f"upload {uploaded.status_code} {uploaded.text[:80]}"
     (path,) = uploaded.json()
@@ -150,6 +158,8 @@ async def preview(http, name: str, data: bytes) -> tuple[bool, str]:
     events = await http.get(f"gradio_api/call/preview/{posted.json()['event_id']}")
     last = [line for line in events.text.splitlines() if line.startswith("data:")][-1]
     message = str(json.loads(last[5:])[0] if last[5:].strip().startswith("[") else last)
+    if parts is not None:
+        parts[:] = [uploaded_at - start, time.perf_counter() - uploaded_at]
     return message.startswith("No problems found"), message[:100]
 
 
@@ -182,11 +192,14 @@ async def client(
             kind = "filter" if roll < 0.8 else "plot" if roll < 0.9 else "page"
             if light is not None and rng.random() < PREVIEW_SHARE:
                 kind = "preview"
-                ok, message = await preview(http, "pairing.jsonl", light)
+                parts: list[float] = []
+                ok, message = await preview(http, "pairing.jsonl", light, parts)
                 if not ok:
                     tally.errors.append(f"preview: {message}")
                     continue
                 tally.preview_seconds.append(time.perf_counter() - start)
+                tally.upload_seconds.append(parts[0])
+                tally.answer_seconds.append(parts[1])
                 tally.done += 1
                 continue
             if roll < 0.8:
@@ -322,7 +335,9 @@ def main() -> int:
             if light is not None:
                 print(
                     f"  visitors' previews: {len(tally.preview_seconds)}, p50 "
-                    f"{percentile(tally.preview_seconds, 50):.2f} s, p95 {preview_p95:.2f} s; "
+                    f"{percentile(tally.preview_seconds, 50):.2f} s, p95 {preview_p95:.2f} s "
+                    f"(upload p95 {percentile(tally.upload_seconds, 95):.2f} s, call until "
+                    f"answered p95 {percentile(tally.answer_seconds, 95):.2f} s); "
                     f"hostile client's answers: {dict(tally.hostile.most_common(4))}"
                 )
             for error in tally.errors[:3]:
