@@ -389,12 +389,17 @@ class PreviewRunner:
         atexit.register(self.close)
 
     def prestart(self) -> None:
-        """Start one worker now, so the first preview does not wait for a process to start and
-        load the dataset (the worker warms itself while the Space serves pages)."""
-        worker = _Worker(self.warm, self.niceness)
+        """Start the missing workers now (all `workers` of them), so no preview waits for a
+        process to start and load the dataset: the workers warm themselves while the Space
+        serves pages. (Started on demand, the second one held its first preview for 17-29 s
+        under the load benchmark's first round.)"""
         with self._lock:
-            self._all.add(worker)
-        self._idle.put(worker)
+            started = [
+                _Worker(self.warm, self.niceness) for _ in range(self.workers - len(self._all))
+            ]
+            self._all.update(started)
+        for worker in started:
+            self._idle.put(worker)
 
     def run(self, *args: Any, client: str = "") -> Any:
         """`job(*args)` in a worker, within the runner's time limit, in `client`'s turn."""

@@ -18,3 +18,9 @@ def ready() -> None:
 def niceness() -> int:
     """The calling process's niceness."""
     return os.nice(0)
+
+
+def pid(seconds: float) -> int:
+    """The worker's process ID, after `seconds`."""
+    time.sleep(seconds)
+    return os.getpid()
