@@ -12,7 +12,8 @@ With `--hostile N` (default 20), one more client, from its own address, runs N p
 heavy 4 MiB `pairing.jsonl` in parallel at full rate (upload, preview, again) (`--hostile 0`:
 none, the peer to compare with). 1 in 20 of the visitors' requests is a preview of a committed
 stage file (each visitor has its own
-loopback address, so the Space tells them apart as it tells visitors apart).
+loopback address, so the Space tells them apart as it tells visitors apart). Before the first
+round, one call per tab builds the tables and one preview per worker starts the workers.
 
 Targets (issue 11): at 50 clients, at least 3x the ~12 requests/s measured before the Space
 bounded and cached its work, filter p95 under 1.5 s, 0 errors, RSS flat across four rounds.
@@ -263,6 +264,20 @@ async def one_round(
             await http.aclose()
 
 
+async def warm_previews(url: str, data: bytes, workers: int = 2) -> None:
+    """One preview per preview worker, from as many addresses (the fair queue gives each
+    client one worker), so no round waits for a worker process to start and load the
+    dataset, as no round waits for a table to be built."""
+    import httpx
+
+    async def one(number: int) -> None:
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.3.{number}")
+        async with httpx.AsyncClient(base_url=url, timeout=300, transport=transport) as http:
+            await preview(http, "pairing.jsonl", data + b"\n" * (1000 + number))
+
+    await asyncio.gather(*(one(number) for number in range(1, workers + 1)))
+
+
 def start_server(python: str, submissions: Path, port: int) -> subprocess.Popen:
     code = (
         "import sys; from recenter_bench.cli import main; "
@@ -308,6 +323,8 @@ def main() -> int:
 
     for tab in TABS:  # one call per tab first: tables are built on first use
         httpx.post(f"{url}gradio_api/run/filter_{tab}", json=filter_payload(tab, ""), timeout=120)
+    if light is not None:
+        asyncio.run(warm_previews(url, light))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"{args.clients} clients x {args.seconds:g} s x {args.rounds} rounds against {url} "
