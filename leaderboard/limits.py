@@ -10,7 +10,8 @@
   worker processes, each call with a time limit. A slow or hostile upload holds one worker
   until its limit and is then stopped (the process is killed and replaced); workers are handed
   out round-robin over clients, one job per client at a time (`FairSlots`), so one client's
-  requests delay another's by at most one time limit.
+  requests delay another's by at most one time limit. Workers run at a lower priority than the
+  web process, so pages, filters and uploads are answered first.
 - `CsvFiles`: the CSV downloads, content-addressed in one private folder inside Gradio's cache
   (so Gradio serves them without a copy of its own) that keeps at most `max_files` files and is
   removed when the process exits; folders of earlier processes that died without cleaning up
@@ -215,9 +216,18 @@ class PreviewBusy(PreviewTimeout):
     """A client asked for more work while its earlier requests still wait their turn."""
 
 
-def _worker_main(connection: Any, warm: Callable[[], Any]) -> None:
-    """A worker process: warm up (imports, dataset), say so, then run jobs until told to stop."""
+# How much lower than the web process a worker is scheduled. A preview is CPU work that may
+# wait; the web process answers every page, filter and upload, and is one GIL-bound process,
+# so with the workers behind it it keeps its core while the workers share the rest (and take
+# all of it whenever the web process is idle).
+WORKER_NICENESS = 5
+
+
+def _worker_main(connection: Any, warm: Callable[[], Any], niceness: int) -> None:
+    """A worker process: lower its priority, warm up (imports, dataset), say so, then run jobs
+    until told to stop."""
     try:
+        os.nice(niceness)
         warm()
         connection.send(("ready", None))
     except Exception as error:  # reported to the caller, who shows it as one line
@@ -237,10 +247,12 @@ def _worker_main(connection: Any, warm: Callable[[], Any]) -> None:
 
 
 class _Worker:
-    def __init__(self, warm: Callable[[], Any]) -> None:
+    def __init__(self, warm: Callable[[], Any], niceness: int) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, warm), daemon=True)
+        self.process = context.Process(
+            target=_worker_main, args=(child, warm, niceness), daemon=True
+        )
         self.process.start()
         child.close()
         self.ready = False
@@ -356,7 +368,7 @@ class PreviewRunner:
     `job`, `warm` and any job given to `call` must be importable module-level functions (they
     are sent to spawned processes). A call past its limit kills its worker (a fresh one is
     started when next needed) and raises `PreviewTimeout`; other calls keep their own workers
-    meanwhile.
+    meanwhile. Workers run `niceness` steps below the calling process (`WORKER_NICENESS`).
     """
 
     def __init__(
@@ -366,8 +378,9 @@ class PreviewRunner:
         workers: int = 2,
         timeout: float = 30.0,
         start_timeout: float = 180.0,
+        niceness: int = WORKER_NICENESS,
     ) -> None:
-        self.job, self.warm = job, warm
+        self.job, self.warm, self.niceness = job, warm, niceness
         self.workers, self.timeout, self.start_timeout = workers, timeout, start_timeout
         self._slots = FairSlots(workers)
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
@@ -376,12 +389,17 @@ class PreviewRunner:
         atexit.register(self.close)
 
     def prestart(self) -> None:
-        """Start one worker now, so the first preview does not wait for a process to start and
-        load the dataset (the worker warms itself while the Space serves pages)."""
-        worker = _Worker(self.warm)
+        """Start the missing workers now (all `workers` of them), so no preview waits for a
+        process to start and load the dataset: the workers warm themselves while the Space
+        serves pages. (Started on demand, the second one held its first preview for 17-29 s
+        under the load benchmark's first round.)"""
         with self._lock:
-            self._all.add(worker)
-        self._idle.put(worker)
+            started = [
+                _Worker(self.warm, self.niceness) for _ in range(self.workers - len(self._all))
+            ]
+            self._all.update(started)
+        for worker in started:
+            self._idle.put(worker)
 
     def run(self, *args: Any, client: str = "") -> Any:
         """`job(*args)` in a worker, within the runner's time limit, in `client`'s turn."""
@@ -401,7 +419,7 @@ class PreviewRunner:
             try:
                 worker = self._idle.get_nowait()
             except queue.Empty:
-                worker = _Worker(self.warm)
+                worker = _Worker(self.warm, self.niceness)
                 with self._lock:
                     self._all.add(worker)
             try:

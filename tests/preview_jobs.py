@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 
@@ -12,3 +13,14 @@ def nap(seconds: float) -> float:
 
 def ready() -> None:
     return None
+
+
+def niceness() -> int:
+    """The calling process's niceness."""
+    return os.nice(0)
+
+
+def pid(seconds: float) -> int:
+    """The worker's process ID, after `seconds`."""
+    time.sleep(seconds)
+    return os.getpid()

@@ -40,6 +40,8 @@ BELOW = BELOW_EVERY_STEP | {
 # dataset step loads its rows through the loaders. Their modules map to the step's name.
 STEP_PREFIXES = (
     (f"{REVIEW}check", "check"),
+    # the schema check's fast path for valid flat prediction rows (check_schema calls it)
+    (f"{REVIEW}flat_schema", "check"),
     ("recenter_bench.loaders.", "dataset"),
 )
 

@@ -22,7 +22,8 @@ and a flow enters each step once: tests/test_review_flow.py):
 - `read`: step 1, a folder read from disk and every file decoded and parsed once (`ReadFiles`);
 - `check` (`check_files`, `Checked`) with one module per file it checks, `check_metadata`,
   `check_predictions`, `check_raw_answers`, `check_results`, their schema wording in
-  `check_schema`, and `check_tree` for the submissions/ tree: step 2;
+  `check_schema` (with `flat_schema`, its fast path for valid flat prediction rows), and
+  `check_tree` for the submissions/ tree: step 2;
 - `score`: step 3, the results.json the predictions earn (every score from the metric);
 - `compare`: step 4, where a committed results.json differs from the recomputed one;
 - `write`: step 5, the committed text of each file, results.json written atomically, and the
@@ -30,7 +31,9 @@ and a flow enters each step once: tests/test_review_flow.py):
 - `pipeline`: the steps end to end for a folder (`check_folder`, `validate_submission`,
   `score_folder`), bytes (`check_files`), an upload (`preview_submission`) and the project's
   own files (`submission_files`);
-- `hub`: the Hub pull request;  `commands`: the CLI handlers.
+- `hub`: the Hub pull request;  `commands`: the CLI handlers;
+- `pr_check`, `webhook`: a Hub pull request on the leaderboard Space checked as CI checks one
+  (`recenter check-pr`), and the Space's webhook route that runs that check.
 """
 
 from recenter_bench.review.check import Checked
@@ -63,6 +66,7 @@ from recenter_bench.review.pipeline import (
     check_files,
     check_folder,
     preview_submission,
+    preview_with_rows,
     score_folder,
     submission_files,
     validate_submission,
@@ -105,6 +109,7 @@ __all__ = [
     "parse_yaml",
     "parse_yaml_value",
     "preview_submission",
+    "preview_with_rows",
     "read_folder",
     "resolve_dataset",
     "results_differences",

@@ -169,6 +169,15 @@ def preview_submission(
     Returns (problems, one per line; scores `{stage: {split: {metric: value}}}` or None when
     there are problems).
     """
+    problems, scores, _ = preview_with_rows(files, dataset_source)
+    return problems, scores
+
+
+def preview_with_rows(
+    files: dict[str, bytes], dataset_source: str | Path | None
+) -> tuple[list[str], dict | None, dict[str, list[dict[str, Any]]]]:
+    """`preview_submission`, plus the rows it scored by stage ({} when there are problems), so
+    a caller placing the upload on the board does not parse the files a second time."""
     reference = load_reference(dataset_source)
     checked = check_files(
         {Path(str(name)).name: bytes(data) for name, data in files.items()},
@@ -179,8 +188,9 @@ def preview_submission(
         message = f"no predictions: add one of {', '.join(stage_files())}"
         checked.problems.append(problem("(upload)", None, None, message))
     if checked.problems:
-        return checked.problems, None
-    return [], compute_results(UPLOAD_ID, checked.predictions, reference).scores
+        return checked.problems, None, {}
+    scores = compute_results(UPLOAD_ID, checked.predictions, reference).scores
+    return [], scores, checked.predictions
 
 
 def submission_files(
