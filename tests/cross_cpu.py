@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -33,6 +34,43 @@ def rule_thresholds(rule: str) -> list[float]:
     return [float(x) for x in re.findall(r">=? (-?\d+(?:\.\d+)?(?:e-?\d+)?)", rule)]
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """How a recomputed run differs from the committed one, row by row."""
+
+    rows: int
+    max_score_diff: float
+    flips: list[tuple[str, float]]  # (id, committed score) of each decision that changed
+    far_flips: list[tuple[str, float]]  # the flips not within NEAR_THRESHOLD of a threshold
+
+    @property
+    def max_flips(self) -> int:
+        """The most flips a same run may show over these rows."""
+        return int(MAX_FLIP_SHARE * self.rows)
+
+
+def compare_runs(
+    committed: Sequence[Mapping[str, Any]],
+    recomputed: Sequence[Mapping[str, Any]],
+    thresholds: Sequence[float],
+    id_field: str = "pair_id",
+) -> Comparison:
+    """Score differences and decision flips of two runs over the same IDs in the same order."""
+    assert [r[id_field] for r in committed] == [r[id_field] for r in recomputed], "other IDs"
+    diffs = [abs(a["score"] - b["score"]) for a, b in zip(committed, recomputed, strict=True)]
+    flips = [
+        (old[id_field], old["score"])
+        for old, new in zip(committed, recomputed, strict=True)
+        if old["relevant"] != new["relevant"]
+    ]
+    far = [
+        (key, score)
+        for key, score in flips
+        if not any(abs(score - t) <= NEAR_THRESHOLD for t in thresholds)
+    ]
+    return Comparison(len(committed), max(diffs, default=0.0), flips, far)
+
+
 def assert_same_decisions(
     committed: Sequence[Mapping[str, Any]],
     recomputed: Sequence[Mapping[str, Any]],
@@ -41,28 +79,20 @@ def assert_same_decisions(
 ) -> None:
     """Same IDs in the same order, scores at SCORE_TOLERANCE, and decisions equal except at
     most MAX_FLIP_SHARE of the rows, each within NEAR_THRESHOLD of a threshold."""
-    assert [r[id_field] for r in committed] == [r[id_field] for r in recomputed], "other IDs"
+    comparison = compare_runs(committed, recomputed, thresholds, id_field)
     scores = [r["score"] for r in committed]
     assert scores == pytest.approx([r["score"] for r in recomputed], **SCORE_TOLERANCE), (
         "scores differ beyond a float32 tolerance"
     )
-    flipped = [
-        (old[id_field], old["score"])
-        for old, new in zip(committed, recomputed, strict=True)
-        if old["relevant"] != new["relevant"]
-    ]
-    assert len(flipped) <= MAX_FLIP_SHARE * len(committed), f"{len(flipped)} flips: {flipped[:5]}"
-    far = [
-        (key, score)
-        for key, score in flipped
-        if not any(abs(score - t) <= NEAR_THRESHOLD for t in thresholds)
-    ]
+    flips = comparison.flips
+    assert len(flips) <= comparison.max_flips, f"{len(flips)} flips: {flips[:5]}"
+    far = comparison.far_flips
     assert not far, f"decisions flipped away from the thresholds {thresholds}: {far[:5]}"
 
 
 def assert_same_record(committed: Any, recomputed: Any, path: str = "run") -> None:
-    """Two run records equal but for numbers: numbers in text (thresholds) at
-    THRESHOLD_TOLERANCE, numeric values (F1s) at F1_TOLERANCE."""
+    """Two run records equal but for numbers: thresholds (in rule text, or a `threshold`
+    value) at THRESHOLD_TOLERANCE, other numeric values (F1s) at F1_TOLERANCE."""
     if isinstance(committed, Mapping):
         assert isinstance(recomputed, Mapping) and committed.keys() == recomputed.keys(), path
         for key in committed:
@@ -78,6 +108,7 @@ def assert_same_record(committed: Any, recomputed: Any, path: str = "run") -> No
         new = [float(x) for x in _NUMBER.findall(recomputed)]
         assert old == pytest.approx(new, **THRESHOLD_TOLERANCE), (path, committed, recomputed)
     elif isinstance(committed, float):
-        assert recomputed == pytest.approx(committed, **F1_TOLERANCE), path
+        tolerance = THRESHOLD_TOLERANCE if path.endswith(".threshold") else F1_TOLERANCE
+        assert recomputed == pytest.approx(committed, **tolerance), path
     else:
         assert committed == recomputed, path

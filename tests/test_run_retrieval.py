@@ -24,6 +24,7 @@ from tests.cross_cpu import (
     SCORE_TOLERANCE,
     assert_same_decisions,
     assert_same_record,
+    compare_runs,
     rule_thresholds,
 )
 from tests.written_submission import assert_complete_pairing_submission
@@ -175,6 +176,18 @@ def test_cross_cpu_comparison_allows_float32_noise_and_threshold_flips() -> None
                        {"rule": "score >= 0.0688003", "f1": 0.3526})  # fmt: skip
 
 
+def test_cross_cpu_comparison_counts_what_the_benchmark_reports() -> None:
+    rows = [{"pair_id": f"p{i}", "relevant": i / 400 >= 0.5, "score": i / 400} for i in range(400)]
+    noisy = _amd_like(rows, 1.7e-5)
+    noisy[200]["relevant"] = noisy[10]["relevant"] = True  # at the threshold, and far from it
+    comparison = compare_runs(rows, noisy, [0.5])
+    assert comparison.max_score_diff == pytest.approx(1.7e-5, abs=1e-6)
+    assert comparison.flips == [("p10", 0.025)] and comparison.far_flips == [("p10", 0.025)]
+    noisy[200]["relevant"] = False
+    assert compare_runs(rows, noisy, [0.5]).flips == [("p10", 0.025), ("p200", 0.5)]
+    assert comparison.max_flips == 2  # 0.5% of 400
+
+
 def _flip_rows(rows: list[dict], first: int, last: int) -> list[dict]:
     return [
         {**r, "relevant": not r["relevant"]} if first <= i <= last else r
@@ -204,6 +217,8 @@ def test_cross_cpu_comparison_still_catches_a_different_run(change, thresholds) 
         ({"rule": "score >= 0.0688"}, {"rule": "score >= 0.0701"}),
         ({"rule": "score >= 0.0688"}, {"rule": "top 45% of each item"}),
         ({"train_f1": 0.3525}, {"train_f1": 0.3425}),
+        # a threshold value is a threshold, not an F1: 0.7% apart is another rule
+        ({"candidates": [{"threshold": 0.585}]}, {"candidates": [{"threshold": 0.589}]}),
         ({"variant": "text as is"}, {"variant": "'The user' removed"}),
     ],
 )
