@@ -15,11 +15,17 @@ from typing import Any
 
 import pytest
 
-# Scores: float32 kernels agree to about 1e-5 (1.7e-5 measured); ten times that.
+# Scores computed straight from the inputs (BM25, cosine similarity, counts): float32 kernels
+# agree to about 1e-5 (1.7e-5 measured on an AMD EPYC); ten times that.
 SCORE_TOLERANCE = {"rel": 1e-4, "abs": 1e-4}
-# A decision may flip only for a row this close to the threshold, and for at most this share
-# of the rows.
-NEAR_THRESHOLD = 1e-4
+# Scores of a model fit by an iterative solver (scikit-learn's lbfgs, tol 1e-4): the fit stops
+# where the gradient is small enough, a point other kernels move. Measured 4.1e-4 with
+# OpenBLAS's Haswell (AMD Zen) kernels (benchmarks/cross_cpu_paths.py); five times that.
+SOLVER_SCORE_TOLERANCE = {"rel": 0.0, "abs": 2e-3}
+SOLVER_KINDS = frozenset({"embedding-classifier", "attribute-only"})
+# A decision may flip only for a row this close to the threshold (the score tolerance), and
+# for at most this share of the rows.
+NEAR_THRESHOLD = SCORE_TOLERANCE["abs"]
 MAX_FLIP_SHARE = 0.005
 # Thresholds are written to 4 significant digits: across CPUs the last one may differ by one.
 THRESHOLD_TOLERANCE = {"rel": 2e-3}
@@ -32,6 +38,11 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 def rule_thresholds(rule: str) -> list[float]:
     """The thresholds a rule text names (`score >= 0.0688`, `P(relevant) >= 0.7698`)."""
     return [float(x) for x in re.findall(r">=? (-?\d+(?:\.\d+)?(?:e-?\d+)?)", rule)]
+
+
+def score_tolerance(kind: str) -> dict[str, float]:
+    """How far a re-run of a `recenter run` kind may move a score on other float kernels."""
+    return SOLVER_SCORE_TOLERANCE if kind in SOLVER_KINDS else SCORE_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -54,8 +65,10 @@ def compare_runs(
     recomputed: Sequence[Mapping[str, Any]],
     thresholds: Sequence[float],
     id_field: str = "pair_id",
+    near: float = NEAR_THRESHOLD,
 ) -> Comparison:
-    """Score differences and decision flips of two runs over the same IDs in the same order."""
+    """Score differences and decision flips of two runs over the same IDs in the same order; a
+    flip is far when its committed score is more than `near` away from every threshold."""
     assert [r[id_field] for r in committed] == [r[id_field] for r in recomputed], "other IDs"
     diffs = [abs(a["score"] - b["score"]) for a, b in zip(committed, recomputed, strict=True)]
     flips = [
@@ -64,9 +77,7 @@ def compare_runs(
         if old["relevant"] != new["relevant"]
     ]
     far = [
-        (key, score)
-        for key, score in flips
-        if not any(abs(score - t) <= NEAR_THRESHOLD for t in thresholds)
+        (key, score) for key, score in flips if not any(abs(score - t) <= near for t in thresholds)
     ]
     return Comparison(len(committed), max(diffs, default=0.0), flips, far)
 
@@ -76,13 +87,15 @@ def assert_same_decisions(
     recomputed: Sequence[Mapping[str, Any]],
     thresholds: Sequence[float],
     id_field: str = "pair_id",
+    tolerance: Mapping[str, float] = SCORE_TOLERANCE,
 ) -> None:
-    """Same IDs in the same order, scores at SCORE_TOLERANCE, and decisions equal except at
-    most MAX_FLIP_SHARE of the rows, each within NEAR_THRESHOLD of a threshold."""
-    comparison = compare_runs(committed, recomputed, thresholds, id_field)
+    """Same IDs in the same order, scores at `tolerance` (`score_tolerance` of the kind), and
+    decisions equal except at most MAX_FLIP_SHARE of the rows, each within the tolerance of a
+    threshold."""
+    comparison = compare_runs(committed, recomputed, thresholds, id_field, tolerance["abs"])
     scores = [r["score"] for r in committed]
-    assert scores == pytest.approx([r["score"] for r in recomputed], **SCORE_TOLERANCE), (
-        "scores differ beyond a float32 tolerance"
+    assert scores == pytest.approx([r["score"] for r in recomputed], **tolerance), (
+        f"scores differ beyond {dict(tolerance)}"
     )
     flips = comparison.flips
     assert len(flips) <= comparison.max_flips, f"{len(flips)} flips: {flips[:5]}"
