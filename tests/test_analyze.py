@@ -16,6 +16,7 @@ from recenter_bench.cli import main
 from recenter_bench.loaders.card import _overlap_section
 from recenter_bench.loaders.overlap import split_overlap
 from recenter_bench.review import Reference
+from tests.cross_cpu import F1_TOLERANCE
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 PROMPT_BLIND_ROWS = {
@@ -70,7 +71,9 @@ def test_analyze_prints_overlap_and_prompt_blind_scores(
         results = json.loads((SUBMISSIONS / folder / "results.json").read_text())
         line = next(x for x in printed.splitlines() if x.startswith(f"  {name}: "))
         test_f1 = float(line.rsplit("test ", 1)[1])
-        assert test_f1 == pytest.approx(results["scores"]["pairing"]["test"]["f1"], abs=0.0011)
+        # recomputed on this CPU (a near-threshold decision may flip), printed to 3 decimals
+        tolerance = F1_TOLERANCE["abs"] + 0.0005
+        assert test_f1 == pytest.approx(results["scores"]["pairing"]["test"]["f1"], abs=tolerance)
 
 
 def test_built_card_carries_the_overlap_section(reference: Reference, preview_dataset: Path):

@@ -24,6 +24,8 @@ from tests.cross_cpu import (
     SCORE_TOLERANCE,
     assert_same_decisions,
     assert_same_record,
+    assert_same_refit,
+    compare_runs,
     rule_thresholds,
 )
 from tests.written_submission import assert_complete_pairing_submission
@@ -175,6 +177,57 @@ def test_cross_cpu_comparison_allows_float32_noise_and_threshold_flips() -> None
                        {"rule": "score >= 0.0688003", "f1": 0.3526})  # fmt: skip
 
 
+def test_cross_cpu_comparison_counts_what_the_benchmark_reports() -> None:
+    rows = [{"pair_id": f"p{i}", "relevant": i / 400 >= 0.5, "score": i / 400} for i in range(400)]
+    noisy = _amd_like(rows, 1.7e-5)
+    noisy[200]["relevant"] = noisy[10]["relevant"] = True  # at the threshold, and far from it
+    comparison = compare_runs(rows, noisy, [0.5])
+    assert comparison.max_score_diff == pytest.approx(1.7e-5, abs=1e-6)
+    assert comparison.flips == [("p10", 0.025)] and comparison.far_flips == [("p10", 0.025)]
+    noisy[200]["relevant"] = False
+    assert compare_runs(rows, noisy, [0.5]).flips == [("p10", 0.025), ("p200", 0.5)]
+    assert comparison.max_flips == 2  # 0.5% of 400
+
+
+_REFIT_RECORD = {
+    "rule": "'The user' removed; HistGradientBoosting; P(relevant) >= 0.1629",
+    "candidates": [{"variant": "text as is", "cv_f1": 0.4216},
+                   {"variant": "'The user' removed", "cv_f1": 0.4621}],
+}  # fmt: skip
+
+
+def test_refit_comparison_allows_other_trees_of_the_same_system() -> None:
+    rows = [{"pair_id": f"p{i}", "relevant": i % 5 == 0, "score": i / 400} for i in range(400)]
+    refit = _flip_rows(_amd_like(rows, 0.3), 0, 24)  # 6.25% of the decisions, scores far off
+    record = {**_REFIT_RECORD, "rule": _REFIT_RECORD["rule"].replace("0.1629", "0.3089")}
+    record["candidates"] = [{**c, "cv_f1": c["cv_f1"] - 0.0061} for c in record["candidates"]]
+    assert_same_refit(rows, refit, _REFIT_RECORD, record)
+
+
+@pytest.mark.parametrize(
+    ("flipped", "change"),
+    [
+        (45, {}),  # 11% of the decisions
+        (0, {"rule": "text as is; HistGradientBoosting; P(relevant) >= 0.295"}),
+        (
+            0,
+            {
+                "candidates": [
+                    {"variant": "text as is", "cv_f1": 0.3916},
+                    {"variant": "'The user' removed", "cv_f1": 0.4621},
+                ]
+            },
+        ),  # fmt: skip
+    ],
+    ids=["decisions", "chosen-candidate", "cv-f1"],
+)
+def test_refit_comparison_catches_another_system(flipped: int, change: dict) -> None:
+    rows = [{"pair_id": f"p{i}", "relevant": i % 5 == 0, "score": i / 400} for i in range(400)]
+    with pytest.raises(AssertionError):
+        assert_same_refit(rows, _flip_rows(rows, 0, flipped - 1), _REFIT_RECORD,
+                          {**_REFIT_RECORD, **change})  # fmt: skip
+
+
 def _flip_rows(rows: list[dict], first: int, last: int) -> list[dict]:
     return [
         {**r, "relevant": not r["relevant"]} if first <= i <= last else r
@@ -203,7 +256,9 @@ def test_cross_cpu_comparison_still_catches_a_different_run(change, thresholds) 
     [
         ({"rule": "score >= 0.0688"}, {"rule": "score >= 0.0701"}),
         ({"rule": "score >= 0.0688"}, {"rule": "top 45% of each item"}),
-        ({"train_f1": 0.3525}, {"train_f1": 0.3425}),
+        ({"train_f1": 0.3525}, {"train_f1": 0.3125}),
+        # a threshold value is a threshold, not an F1: 0.7% apart is another rule
+        ({"candidates": [{"threshold": 0.585}]}, {"candidates": [{"threshold": 0.589}]}),
         ({"variant": "text as is"}, {"variant": "'The user' removed"}),
     ],
 )
