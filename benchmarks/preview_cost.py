@@ -1,9 +1,9 @@
 """CPU cost of one Submit-tab preview, as a preview worker computes it (issue 15).
 
-Runs `leaderboard.submit.preview_job` in this process on a committed stage file (default: the
-BM25 run's pairing.jsonl, the file the load benchmark's visitors preview) after one warm-up
-call, and prints the CPU seconds (user + system, `time.process_time`) and wall seconds per
-preview. CPU time is the figure to compare: on a shared machine the wall time is noisy.
+Runs `leaderboard.preview_worker.preview_job` in this process on a committed stage file
+(default: the BM25 run's pairing.jsonl, the file the load benchmark's visitors preview) after
+one warm-up call, and prints the CPU seconds (user + system, `time.process_time`) and wall
+seconds per preview. CPU time is the figure to compare: on a shared machine the wall time is noisy.
 
 Not a test: `python benchmarks/preview_cost.py [--file PATH] [--repeat 10] [--dataset D]`.
 For a before/after, run it with another interpreter (a virtual environment with an older
@@ -29,7 +29,7 @@ def main() -> int:
     parser.add_argument("--dataset", default=None, help="as `recenter leaderboard --dataset`")
     args = parser.parse_args()
     import recenter_bench
-    from recenter_bench.leaderboard.submit import preview_job, warm_worker
+    from recenter_bench.leaderboard.preview_worker import preview_job, warm_worker
 
     warm_worker(args.dataset)
     contents = {args.file.name: args.file.read_bytes()}

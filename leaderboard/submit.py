@@ -33,7 +33,8 @@ from recenter_bench.leaderboard.limits import (
     client_of,
     gradio_cache_folder,
 )
-from recenter_bench.leaderboard.ranking import placement, predictions_of, with_system
+from recenter_bench.leaderboard.preview_worker import preview_job, warm_worker
+from recenter_bench.leaderboard.ranking import placement, with_system
 from recenter_bench.paths import HUB_DATASET_ID, SUBMISSIONS_DIR
 
 PREVIEW_FILE_TYPES = [".jsonl", ".yaml", ".yml", ".json"]
@@ -65,36 +66,6 @@ def _read(files: list[str]) -> dict[str, bytes]:
             with contextlib.suppress(OSError):
                 path.parent.rmdir()
     return contents
-
-
-def preview_job(contents: dict[str, bytes], dataset: str | None) -> tuple[Any, ...]:
-    """What a worker process computes: (messages, scores, predictions by stage)."""
-    from recenter_bench.review import STAGE_FILES, preview_with_rows
-
-    messages, scores, rows = preview_with_rows(contents, worker_dataset(dataset))
-    predictions = {}
-    if scores is not None:
-        for stage in STAGE_FILES.values():
-            if stage in rows:
-                predictions[stage] = predictions_of(stage, rows[stage])
-    return messages, scores, predictions
-
-
-@functools.cache
-def worker_dataset(dataset: str | None) -> str:
-    """The dataset folder a worker scores against, resolved once per worker: without
-    `--dataset`, resolving hashes the whole preview release to find its built copy (~0.1 s,
-    a tenth of a preview), and the board beside it was loaded once at start anyway."""
-    from recenter_bench.review import resolve_dataset
-
-    return resolve_dataset(dataset)
-
-
-def warm_worker(dataset: str | None) -> None:
-    """A worker's start: import the validator and load the dataset once."""
-    from recenter_bench.review import load_reference
-
-    load_reference(worker_dataset(dataset))
 
 
 @functools.cache

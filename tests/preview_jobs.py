@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 
@@ -24,3 +25,8 @@ def pid(seconds: float) -> int:
     """The worker's process ID, after `seconds`."""
     time.sleep(seconds)
     return os.getpid()
+
+
+def imported(module: str) -> bool:
+    """Whether the calling process has imported `module`."""
+    return module in sys.modules

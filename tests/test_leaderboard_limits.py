@@ -15,7 +15,7 @@ import httpx
 import pytest
 from leaderboard_harness import serve
 from leaderboard_synthetic import write_fixture_tree
-from preview_jobs import nap, niceness, pid, ready
+from preview_jobs import imported, nap, niceness, pid, ready
 
 from recenter_bench.leaderboard import data as data_module
 from recenter_bench.leaderboard.app import build_app, opening_filters
@@ -386,5 +386,20 @@ def test_prestart_starts_every_worker_so_no_preview_waits_for_one():
         for thread in threads:
             thread.join(60)
         assert set(results) == started
+    finally:
+        runner.close()
+
+
+def test_the_spaces_preview_workers_never_import_gradio(preview_dataset: Path) -> None:
+    """A worker imports the module of its warm-up and jobs: Gradio's import (2.3 s of CPU here)
+    would compete with the first visitor's page at every start."""
+    from functools import partial
+
+    from recenter_bench.leaderboard.preview_worker import preview_job, warm_worker
+
+    runner = PreviewRunner(preview_job, partial(warm_worker, str(preview_dataset)), workers=1)
+    try:
+        assert runner.call(imported, "recenter_bench.leaderboard.preview_worker") is True
+        assert runner.call(imported, "gradio") is False
     finally:
         runner.close()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from recenter_bench.leaderboard.preview_worker import preview_job
 from recenter_bench.leaderboard.ranking import predictions_of
-from recenter_bench.leaderboard.submit import preview_job
 from recenter_bench.paths import SUBMISSIONS_DIR
 from recenter_bench.review import STAGE_FILES, preview_submission
 from recenter_bench.review.check_predictions import stage_rows

@@ -22,7 +22,7 @@ from recenter_bench.cli import main
 from recenter_bench.errors import escape_markdown
 from recenter_bench.leaderboard.app import build_app
 from recenter_bench.leaderboard.limits import PreviewRunner
-from recenter_bench.leaderboard.submit import preview_job, warm_worker
+from recenter_bench.leaderboard.preview_worker import preview_job, warm_worker
 from recenter_bench.paths import HUB_LEADERBOARD_ID
 from recenter_bench.review import (
     MAX_STAGE_FILE_BYTES,
