@@ -40,6 +40,8 @@ DEFAULT_HOST, DEFAULT_PORT = "0.0.0.0", 7860
 MAX_FILES = 100_000
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
+# The call is guarded: the Submit tab's preview workers are spawned processes, and a spawned
+# process runs the main module's unguarded code again (it would start a second board and die).
 APP_SOURCE = '''"""The leaderboard Space's entry (made by `recenter space build`): the board of
 `recenter leaderboard` over the submissions/ folder beside this file."""
 
@@ -47,7 +49,8 @@ from pathlib import Path
 
 from recenter_bench.space import serve_space
 
-serve_space(Path(__file__).resolve().parent)
+if __name__ == "__main__":
+    serve_space(Path(__file__).resolve().parent)
 '''
 
 
