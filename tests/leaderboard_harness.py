@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import httpx
 
 from recenter_bench.leaderboard.app import launch
 
@@ -63,3 +65,16 @@ def headless_chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def preview_answer(base_url: str, stage_file: Path) -> str:
+    """The Submit tab's preview of `stage_file` over the served HTTP API (upload, call, event
+    stream): the JSON text of its answer, for the caller to parse as strictly as it needs."""
+    with httpx.Client(base_url=base_url, timeout=300) as http:
+        upload = [("files", ("pairing.jsonl", stage_file.read_bytes()))]
+        (path,) = http.post("gradio_api/upload", files=upload).json()
+        file_data = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "p.jsonl"}
+        posted = http.post("gradio_api/call/preview", json={"data": [[file_data]]})
+        events = http.get(f"gradio_api/call/preview/{posted.json()['event_id']}").text
+    lines = [line[5:].strip() for line in events.splitlines() if line.startswith("data:")]
+    return lines[-1]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from leaderboard_harness import serve
+from leaderboard_harness import preview_answer, serve
 from leaderboard_synthetic import committed_run, write_fixture_tree
 
 from recenter_bench.leaderboard.app import build_app, opening_filters
@@ -74,15 +74,9 @@ def test_malformed_calls_get_one_line_and_400_without_a_traceback(url, route, ca
 def test_answers_are_valid_json_without_nan(url):
     """`/gradio_api/call/preview` emitted a bare NaN (a score undefined on a split)."""
     stage_file = SUBMISSIONS_DIR / committed_run() / "pairing.jsonl"
+    messages, scores, _ = strict_json(preview_answer(url, stage_file))
     with httpx.Client(base_url=url, timeout=300) as http:
-        upload = [("files", ("pairing.jsonl", stage_file.read_bytes()))]
-        (path,) = http.post("gradio_api/upload", files=upload).json()
-        file_data = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "p.jsonl"}
-        posted = http.post("gradio_api/call/preview", json={"data": [[file_data]]})
-        events = http.get(f"gradio_api/call/preview/{posted.json()['event_id']}").text
         ran = http.post("gradio_api/run/filter_pairing", json={"data": ["train", *FILTERS]})
-    lines = [line[5:].strip() for line in events.splitlines() if line.startswith("data:")]
-    messages, scores, _ = strict_json(lines[-1])
     assert messages == "No problems found."
     values = [row[3] for row in scores["data"]]
     assert None in values and all(v is None or isinstance(v, float) for v in values)

@@ -22,12 +22,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 from recenter_bench.paths import REPO_ROOT
-from tests.leaderboard_harness import free_port
+from tests.leaderboard_harness import free_port, preview_answer
 
 pytestmark = pytest.mark.slow
 
@@ -119,18 +118,6 @@ def wait_for_page(url: str, server: subprocess.Popen, log: Path, limit: float = 
     pytest.fail(f"the Space did not answer within {limit:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def preview_through(base: str, stage_file: Path) -> str:
-    """The Submit tab's preview of `stage_file`, through the served API: its messages."""
-    with httpx.Client(base_url=base, timeout=300) as http:
-        upload = [("files", ("pairing.jsonl", stage_file.read_bytes()))]
-        (path,) = http.post("/gradio_api/upload", files=upload).json()
-        file_data = {"path": path, "meta": {"_type": "gradio.FileData"}, "orig_name": "p.jsonl"}
-        posted = http.post("/gradio_api/call/preview", json={"data": [[file_data]]})
-        events = http.get(f"/gradio_api/call/preview/{posted.json()['event_id']}").text
-    lines = [line[5:].strip() for line in events.splitlines() if line.startswith("data:")]
-    return json.loads(lines[-1])[0]
-
-
 def test_space_folder_installs_in_a_fresh_venv_and_serves_the_board(
     tmp_path: Path, preview_dataset: Path
 ) -> None:
@@ -194,7 +181,7 @@ def test_space_folder_installs_in_a_fresh_venv_and_serves_the_board(
             mine = post_webhook(base, pull_request_opened(SPACE_ID, 7), WEBHOOK_SECRET)
             # The Submit tab's preview runs in a spawned worker process, which imports the
             # Space's app.py again: a preview answers only if that import starts nothing.
-            messages = preview_through(base, REPO_ROOT / "submissions" / KEPT / "pairing.jsonl")
+            answer = preview_answer(base, REPO_ROOT / "submissions" / KEPT / "pairing.jsonl")
         finally:
             server.terminate()
             try:
@@ -211,7 +198,7 @@ def test_space_folder_installs_in_a_fresh_venv_and_serves_the_board(
     (dropped,) = (REPO_ROOT / "submissions" / DROPPED).glob("*/metadata.yaml")
     assert yaml.safe_load(dropped.read_text())["model"] not in plain
 
-    assert messages == "No problems found.", messages
+    assert json.loads(answer)[0] == "No problems found.", answer[:300]
     assert wrong[0] == 401 and missing[0] == 401  # no secret and a wrong one: both 401
     assert other == (200, other[1]) and json.loads(other[1]) == {"checked": None}
     assert mine[0] == 200 and json.loads(mine[1])["checked"] == 7, mine
