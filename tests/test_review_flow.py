@@ -46,6 +46,10 @@ STEP_PREFIXES = (
 )
 
 
+# The steps every score and validate goes through first, in this order.
+READ_CHECK_SCORE = ["cli", "commands", "dataset", "pipeline", "read", "check", "score"]
+
+
 def traced(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
     """The module order of a warm `recenter ARGV` that exits 0."""
     assert main(argv) == 0, capsys.readouterr().err  # warm: imports and caches
@@ -59,15 +63,8 @@ def test_score_is_one_pass(preview_dataset: Path, capsys: pytest.CaptureFixture[
     order = traced(["score", str(FOLDER), "--dataset", str(preview_dataset), "--json"], capsys)
     assert capsys.readouterr().out.count('"provenance": "rescored"') == 2
     assert reentered(steps(order, STEP_PREFIXES)) == []
-    assert steps(order, STEP_PREFIXES) == [
-        "cli",
-        "commands",
-        "dataset",
-        "pipeline",
-        "read",
-        "check",
-        "score",  # --json prints the Results' own text: nothing is written
-    ]
+    # --json prints the Results' own text: nothing is written
+    assert steps(order, STEP_PREFIXES) == READ_CHECK_SCORE
 
 
 def test_score_write_is_one_pass(
@@ -78,16 +75,8 @@ def test_score_write_is_one_pass(
     (copy / "results.json").unlink()
     order = traced(["score", str(copy), "--dataset", str(preview_dataset), "--write"], capsys)
     assert reentered(steps(order, STEP_PREFIXES)) == []
-    assert steps(order, STEP_PREFIXES) == [
-        "cli",
-        "commands",
-        "dataset",
-        "pipeline",
-        "read",
-        "check",
-        "score",
-        "write",  # results.json, then the headline lines printed
-    ]
+    # results.json written, then the headline lines printed
+    assert steps(order, STEP_PREFIXES) == [*READ_CHECK_SCORE, "write"]
     # the rewritten results.json is the committed one, byte for byte
     assert (copy / "results.json").read_bytes() == (FOLDER / "results.json").read_bytes()
 
@@ -96,16 +85,7 @@ def test_validate_is_one_pass(preview_dataset: Path, capsys: pytest.CaptureFixtu
     order = traced(["validate", str(FOLDER), "--dataset", str(preview_dataset)], capsys)
     assert ": valid (dataset revision" in capsys.readouterr().out
     assert reentered(steps(order, STEP_PREFIXES)) == []
-    assert steps(order, STEP_PREFIXES) == [
-        "cli",
-        "commands",
-        "dataset",
-        "pipeline",
-        "read",
-        "check",
-        "score",
-        "compare",
-    ]
+    assert steps(order, STEP_PREFIXES) == [*READ_CHECK_SCORE, "compare"]
 
 
 def test_a_flow_that_comes_back_is_caught() -> None:
