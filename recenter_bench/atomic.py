@@ -27,8 +27,10 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
+
+from recenter_bench.errors import UserError, printable
 
 # mkstemp/mkdtemp draw their random part from these characters.
 _RANDOM = r"[a-z0-9_]+"
@@ -265,8 +267,37 @@ def replacing_folder(target: Path) -> Iterator[Path]:
             os.close(fd)
 
 
-def write_folder(target: Path, files: Mapping[str, bytes]) -> None:
-    """Replace (or create) the folder `target` with exactly `files` ({name: bytes})."""
+def refuse_foreign(target: Path, may_hold: Collection[str], label: str) -> None:
+    """Refuse (one-line `UserError`, named by `label`, e.g. "--out") to replace `target` when
+    it exists and holds anything but regular files named in `may_hold`: a user's notes, a
+    subfolder or a link there would be lost. A missing or empty folder may be replaced."""
+    target = Path(target)
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise UserError(f"{label}: {target}: exists and is not a folder; nothing was written")
+    allowed = set(may_hold)
+    with os.scandir(target) as entries:  # stops at the first stranger, however large the folder
+        strangers = (
+            entry.name
+            for entry in entries
+            if entry.name not in allowed or not entry.is_file(follow_symlinks=False)
+        )
+        stranger = next(strangers, None)
+    if stranger is not None:
+        raise UserError(
+            f"{label}: {target}: holds {printable(stranger)!r}, which this command did not "
+            "write and would be lost when the folder is replaced; nothing was written (choose "
+            "another folder, or move it away)"
+        )
+
+
+def write_folder(
+    target: Path, files: Mapping[str, bytes], may_hold: Collection[str], label: str
+) -> None:
+    """Replace (or create) the folder `target` with exactly `files` ({name: bytes}), unless it
+    holds anything but files named in `may_hold` (`refuse_foreign`)."""
+    refuse_foreign(target, may_hold, label)
     with replacing_folder(target) as scratch:
         for name, data in files.items():
             (scratch / name).write_bytes(data)

@@ -250,7 +250,8 @@ def test_an_unwritable_out_is_one_line(fixture_release, tmp_path, capsys) -> Non
 
 def test_write_folder_replaces_the_whole_folder(tmp_path) -> None:
     target = tmp_path / "run"
-    atomic.write_folder(target, {"a.txt": b"1", "b.txt": b"2"})
-    atomic.write_folder(target, {"a.txt": b"3"})
+    names = ("a.txt", "b.txt")
+    atomic.write_folder(target, {"a.txt": b"1", "b.txt": b"2"}, names, "--out")
+    atomic.write_folder(target, {"a.txt": b"3"}, names, "--out")
     assert _names(target) == ["a.txt"] and (target / "a.txt").read_bytes() == b"3"
     assert _names(tmp_path) == ["run"]

@@ -320,6 +320,28 @@ def test_a_display_name_that_does_not_make_the_out_folder_is_refused(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("stranger", ["notes.txt", "data/", "raw_answers.jsonl/"])
+def test_an_out_folder_holding_what_recenter_did_not_write_is_never_replaced(
+    tmp_path: Path, reference: Reference, capsys, stranger: str
+) -> None:
+    out = tmp_path / "someone__BM25" / "v1"
+    flags = ["run", "pairing", "--system", "bm25s", "--dataset", reference.source, "--out"]
+    assert main([*flags, str(out)]) == 0  # an earlier run's folder may be replaced ...
+    assert main([*flags, str(out)]) == 0
+    capsys.readouterr()
+    (out / "results.json").unlink()
+    if stranger.endswith("/"):
+        (out / stranger).mkdir()
+    else:
+        (out / stranger).write_text("a user's thesis notes\n")
+    before = {p.name: p.is_dir() or p.read_bytes() for p in out.iterdir()}
+    assert main([*flags, str(out)]) == 1  # ... one holding anything else may not
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"holds '{stranger.rstrip('/')}'" in err, err
+    assert "nothing was written" in err
+    assert {p.name: p.is_dir() or p.read_bytes() for p in out.iterdir()} == before
+
+
 @pytest.mark.parametrize(
     "folder, flags, system_name, expected",
     [

@@ -1,5 +1,6 @@
 """Where `recenter run` writes, checked before anything runs: the row the `--out` folder names
-(`out_identity`) and whether the folder can be created (`check_out_writable`).
+(`out_identity`), and whether the folder can be created, and replaced without losing anything
+recenter did not write (`check_out_writable`).
 
 A step of its own, between resolving the system (its display name may name the row) and reading
 the dataset, so a long run never ends on a folder it cannot write; `run.output` writes there.
@@ -10,8 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from recenter_bench.atomic import refuse_foreign
 from recenter_bench.errors import UserError
 from recenter_bench.review import folder_name, identity_of, slug
+from recenter_bench.review.files import allowed_files
 
 
 def out_identity(
@@ -38,8 +41,10 @@ def out_identity(
 
 
 def check_out_writable(out: Path) -> None:
-    """Refuse, before a long run, an --out whose folder could not be created: the nearest
-    existing folder above it must be a writable folder."""
+    """Refuse, before a long run, an --out whose folder could not be created (the nearest
+    existing folder above it must be a writable folder) or must not be replaced (it holds
+    more than a submission's files; `write_submission` checks again before it replaces)."""
+    refuse_foreign(out, allowed_files(), "--out")
     above = Path(out).absolute().parent
     while not above.exists() and above != above.parent:
         above = above.parent

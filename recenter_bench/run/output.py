@@ -27,6 +27,7 @@ from recenter_bench.review import (
     jsonl_text,
     submission_files,
 )
+from recenter_bench.review.files import allowed_files
 from recenter_bench.run.llm import NONE_CONTACTED
 from recenter_bench.run.records import Outcome, System
 from recenter_bench.run.runner import UNPARSED_DEFAULT
@@ -40,12 +41,14 @@ def write_submission(
     reference: Reference,
     raw_answers: Sequence[Mapping[str, Any]] | None = None,
 ) -> Results:
-    """Write a complete submission folder and return its results.json."""
+    """Write a complete submission folder and return its results.json. A folder holding more
+    than a submission's files is never replaced (`atomic.refuse_foreign`), checked here too
+    because a long run's --out may have changed since it started."""
     files, results = submission_files(out, metadata, predictions, reference)
     if raw_answers is not None:
         files[RAW_ANSWERS_FILE] = jsonl_text(raw_answers).encode("utf-8")
     try:
-        write_folder(out, files)
+        write_folder(out, files, allowed_files(), "--out")
     except OSError as error:  # a read-only or full disk: an earlier run's folder, if any, is kept
         reason = error.strerror or first_line(error)
         raise UserError(f"--out: {out}: cannot write the submission ({reason})") from None
