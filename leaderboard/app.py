@@ -451,7 +451,8 @@ def _overview_leaders(data: LeaderboardData) -> tuple[list[Any], Callable[[str],
     first paint of the Overview's table, and each chart is drawn once per page load, not
     twice (from the page, then again from the refresh)."""
     split0 = data.default_split(OVERVIEW)
-    text, charts = leaders(data, split0)
+    # The same memo the refresh reads: the warm-up and the first page load reuse this.
+    text, charts = data.memo(("leaders", "", split0), lambda s: leaders(data, s))
     outputs: list[Any] = [gr.Markdown(text, elem_id="leaders")]
     with gr.Row():
         for stage, chart in zip(tables.STAGES, charts, strict=True):

@@ -28,10 +28,8 @@ HIGHER_IS_BETTER: Mapping[str, bool] = _metric.RecordView(lambda record: record.
 # The tab titles are the records' (`Stage.title`), not a second list.
 STAGE_TITLES: Mapping[str, str] = _metric.RecordView(lambda record: record.title)
 CONFUSION_COUNTS: tuple[str, ...] = ("tp", "fp", "fn", "tn")
-# The stages with yes/no decisions are the ones whose metric writes confusion counts.
-BINARY_STAGES: Sequence[str] = _metric.StageNames(
-    lambda record: set(CONFUSION_COUNTS) <= set(record.metric_names)
-)
+# The stages with yes/no decisions: the records of kind BINARY (table.py asks the same).
+BINARY_STAGES: Sequence[str] = _metric.StageNames(lambda record: record.kind == _metric.BINARY)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,8 @@ def _check_folder(local_root: Path, folder: str, reference: Any) -> FolderCheck:
     if not problems:
         # A reported folder is never re-scored: its results.json is what `score` prints.
         results = checked.expected or checked.results
-        if (path / RESULTS_FILE).read_bytes() != results.to_json().encode("utf-8"):
+        # the bytes the check read (bounded, no links), not a second read from disk
+        if checked.files[RESULTS_FILE] != results.to_json().encode("utf-8"):
             message = "differs from `recenter score --json` in its layout" + RESCORE_HINT
             problems.append(problem(str(path / RESULTS_FILE), None, None, message))
         headlines = [" ".join(line.split()) for line in headline_lines(results)]
