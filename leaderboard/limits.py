@@ -133,7 +133,8 @@ class RequestLimits:
         if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
             raise BadRequest(413, f"request body over {max_bytes} bytes")
         boundary = multipart_boundary(headers.get(b"content-type", b""))
-        client = (scope.get("client") or ("unknown",))[0]
+        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+        client = client_address(forwarded, (scope.get("client") or ("unknown",))[0])
         chunks: list[bytes] = []
         size, parts, tail = 0, 0, b""
         while True:
@@ -349,16 +350,22 @@ class FairSlots:
                 self._cond.notify_all()
 
 
+def client_address(forwarded: str | None, peer: str) -> str:
+    """Who sent a request, for upload budgets and fairness: the address the Hub's proxy saw (the
+    last entry of X-Forwarded-For, which the proxy appends) on a Space, else the connection's
+    address `peer` (on a Space that is the proxy, shared by every visitor)."""
+    if forwarded and os.environ.get("SPACE_ID"):
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
 def client_of(request: Any) -> str:
-    """Who sent a Gradio request, for fairness: the address the Hub's proxy saw (the last entry
-    of X-Forwarded-For, which the proxy appends) on a Space, else the connection's address."""
+    """`client_address` of a Gradio request."""
     if request is None:
         return ""
-    forwarded = request.headers.get("x-forwarded-for") if os.environ.get("SPACE_ID") else None
-    if forwarded:
-        return forwarded.split(",")[-1].strip()
     client = getattr(request, "client", None)
-    return str(getattr(client, "host", "") or "")
+    peer = str(getattr(client, "host", "") or "")
+    return client_address(request.headers.get("x-forwarded-for"), peer)
 
 
 class PreviewRunner:

@@ -259,7 +259,10 @@ def test_the_documented_number_of_files_per_upload_holds_exactly(url):
             assert reply.status_code == status, (count, reply.text[:200])
 
 
-def test_upload_bytes_are_capped_per_client_per_minute():
+@pytest.mark.parametrize("on_space", [False, True])
+def test_upload_bytes_are_capped_per_client_per_minute(monkeypatch, on_space: bool):
+    """Per visitor: on a Space every request comes from the Hub's proxy, so the visitor is the
+    last X-Forwarded-For entry (as for the preview queue's fairness), not the connection."""
     import asyncio
 
     from recenter_bench.leaderboard.limits import MAX_UPLOAD_BYTES, RequestLimits
@@ -284,13 +287,22 @@ def test_upload_bytes_are_capped_per_client_per_minute():
         async def send(message):
             sent.append(message)
 
-        scope = {"type": "http", "path": "/gradio_api/upload", "headers": [], "client": (client, 1)}
+        peer, headers = client, []
+        if on_space:  # the proxy's address, the visitor's in the header the proxy appends
+            peer, headers = "10.9.9.9", [(b"x-forwarded-for", f"1.2.3.4, {client}".encode())]
+        scope = {"type": "http", "path": "/gradio_api/upload", "headers": headers,
+                 "client": (peer, 1)}  # fmt: skip
         asyncio.run(limits(scope, receive, send))
         return sent[0]["status"]
 
+    if on_space:
+        monkeypatch.setenv("SPACE_ID", "recenter-bench/leaderboard")
+    else:
+        monkeypatch.delenv("SPACE_ID", raising=False)
     assert [upload("10.0.0.1") for _ in range(3)] == [200, 200, 429]
     assert upload("10.0.0.2") == 200  # another client is not held back
-    assert served == ["10.0.0.1", "10.0.0.1", "10.0.0.2"]
+    peers = ["10.9.9.9"] * 3 if on_space else ["10.0.0.1", "10.0.0.1", "10.0.0.2"]
+    assert served == peers
     later = limits.uploads.charge("10.0.0.1", len(body), now=time.monotonic() + 61)
     assert later, "the budget is per minute"
 
